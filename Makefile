@@ -1,0 +1,59 @@
+# The fiscal e-bill chain: one command installs what is missing and does the job.
+#   make demo   - install, start the network, deploy, run the bill life cycle
+#   make test   - the whole suite: unit tests and contract tests on a network the run starts itself
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install fabric network-up network-down network-clean network-status demo test unit bench lint clean
+
+help:
+	@echo "make demo | test | bench | lint | network-up | network-down | network-clean | network-status"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+fabric:
+	@bash network/install-fabric.sh >/dev/null
+
+install: $(STAMP) fabric
+
+network-up: install
+	$(VENV)/bin/ebill-network up
+
+network-down: $(STAMP)
+	$(VENV)/bin/ebill-network down
+
+network-clean: $(STAMP)
+	$(VENV)/bin/ebill-network clean
+
+network-status: $(STAMP)
+	$(VENV)/bin/ebill-network status
+
+demo: install
+	@$(VENV)/bin/ebill-network status | $(PY) -c 'import json,sys; sys.exit(0 if not json.load(sys.stdin)["stopped"] else 1)' \
+		|| { $(VENV)/bin/ebill-network down >/dev/null; $(VENV)/bin/ebill-network up; }
+	$(PY) -m ebill.demo
+
+test: install
+	$(PY) -m pytest -v
+
+unit: $(STAMP)
+	$(PY) -m pytest -v tests/unit
+
+bench: install
+	$(PY) -m bench.gateway_bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+clean: network-clean
+	rm -rf $(VENV)

@@ -1,0 +1,54 @@
+"""``ebill-network``: install Fabric, and start, stop, reset, report on the local network.
+
+Data folder and ports come from EBILL_DATA_DIR and EBILL_BASE_PORT (see layout.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .layout import layout_from_env
+from .network import Network, install_binaries
+from .processes import NetworkError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ebill-network", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("install", help="build or find the pinned Fabric binaries; print their folder")
+    sub.add_parser("up", help="start the network (create it on first run) and wait until ready")
+    sub.add_parser("down", help="stop every process, keep the data")
+    sub.add_parser("clean", help="stop every process and delete the data")
+    sub.add_parser("deploy", help="deploy the chaincode as it is now (upgrade if it changed)")
+    sub.add_parser("status", help="processes, memory and deployed chaincode, as JSON")
+    sub.add_parser("describe", help="what clients need (addresses, TLS roots, identities), as JSON")
+    args = parser.parse_args(argv)
+
+    if args.command == "install":
+        print(install_binaries())
+        return 0
+    network = Network(layout_from_env())
+    try:
+        if args.command == "up":
+            network.up()
+        elif args.command == "down":
+            network.down()
+        elif args.command == "clean":
+            network.clean()
+        elif args.command == "deploy":
+            print(network.deploy())
+            network.wait_ready()
+        elif args.command == "status":
+            print(json.dumps(network.status(), indent=2))
+        elif args.command == "describe":
+            print(json.dumps(network.describe(), indent=2))
+    except NetworkError as exc:
+        print(f"ebill-network {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

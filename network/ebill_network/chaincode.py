@@ -1,0 +1,205 @@
+"""The chaincode: a deterministic ccaas package, the server process the peers
+dial, and the lifecycle (install, approve for every org, commit).
+
+The package holds ``connection.json`` (where the peers dial the server) and the
+SHA-256 of the chaincode's source, so the same code on the same network always
+gives the same package id, and changed code gives a new one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import sys
+import tarfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .channel import orderer_flags, peer_admin_env
+from .layout import CHAINCODE, CHANNEL, PEER_ORGS, Layout, peer_org
+from .processes import ProcessManager, run
+
+CHAINCODE_SRC = Path(__file__).resolve().parents[2] / "chaincode" / "ebill_chaincode"
+SERVER_PROCESS = "chaincode"
+
+# Every transaction needs the finance department's endorsement plus one other
+# org's: "the unit signs the transaction, finance endorses it".
+ENDORSEMENT_POLICY = (
+    "AND('FinanceMSP.peer', OR('UnitsMSP.peer', 'InsuranceMSP.peer', 'AuditMSP.peer'))"
+)
+
+
+def source_digest(src: Path = CHAINCODE_SRC) -> str:
+    """SHA-256 over the chaincode's Python sources (paths and bytes), order-independent."""
+    h = hashlib.sha256()
+    for path in sorted(src.rglob("*.py")):
+        h.update(path.relative_to(src).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _tar_gz(files: dict[str, bytes]) -> bytes:
+    """A gzip'd tar of ``files`` with fixed metadata, so equal input gives equal bytes."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name in sorted(files):
+            data = files[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            info.mode = 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=9) as gz:
+        gz.write(raw.getvalue())
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Package:
+    label: str
+    data: bytes
+
+    @property
+    def package_id(self) -> str:
+        """``label:sha256(package)``, as the peer computes it."""
+        return f"{self.label}:{hashlib.sha256(self.data).hexdigest()}"
+
+
+def build_package(layout: Layout, src: Path = CHAINCODE_SRC) -> Package:
+    digest = source_digest(src)
+    label = f"{CHAINCODE}_{digest[:12]}"
+    connection = {
+        "address": layout.address(layout.chaincode_port()),
+        "dial_timeout": "10s",
+        "tls_required": True,
+        "client_auth_required": False,
+        "root_cert": layout.tls_ca(peer_org("finance")).read_text(),
+    }
+    code = _tar_gz(
+        {
+            "connection.json": json.dumps(connection, indent=2, sort_keys=True).encode(),
+            "source.sha256": f"{digest}\n".encode(),
+        }
+    )
+    metadata = json.dumps({"type": "ccaas", "label": label}, sort_keys=True).encode()
+    return Package(label, _tar_gz({"metadata.json": metadata, "code.tar.gz": code}))
+
+
+def start_server(layout: Layout, procs: ProcessManager, package_id: str) -> None:
+    """Start the Python chaincode server the peers dial, and wait until it listens."""
+    tls = layout.user_dir(peer_org("finance"), "ccaas") / "tls"
+    procs.start(
+        SERVER_PROCESS,
+        [sys.executable, "-m", "ebill_chaincode"],
+        env={
+            "CHAINCODE_ID": package_id,
+            "CHAINCODE_SERVER_ADDRESS": layout.address(layout.chaincode_port()),
+            "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
+            "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
+            "PYTHONUNBUFFERED": "1",
+        },
+    )
+    procs.wait_listening(SERVER_PROCESS, layout.host, layout.chaincode_port(), timeout=30)
+
+
+def committed(layout: Layout, bin_dir: Path) -> dict[str, object] | None:
+    """The committed definition (sequence, version...), or None before the first commit."""
+    org = PEER_ORGS[0]
+    try:
+        out = run(
+            [
+                bin_dir / "peer",
+                "lifecycle",
+                "chaincode",
+                "querycommitted",
+                "-C",
+                CHANNEL,
+                "-n",
+                CHAINCODE,
+                "-O",
+                "json",
+            ],
+            env=peer_admin_env(layout, org),
+            what="peer lifecycle chaincode querycommitted",
+        )
+    except Exception as exc:  # noqa: BLE001
+        if "404" in str(exc) or "not found" in str(exc):
+            return None
+        raise
+    info = json.loads(out)
+    assert isinstance(info, dict)
+    return info
+
+
+def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
+    """Install the package on every peer, approve it for every org and commit it.
+
+    The sequence is the committed one plus one. Returns the committed sequence.
+    """
+    pkg_file = layout.chaincode_dir() / f"{package.label}.tar.gz"
+    pkg_file.parent.mkdir(parents=True, exist_ok=True)
+    pkg_file.write_bytes(package.data)
+
+    current = committed(layout, bin_dir)
+    sequence = int(current["sequence"]) + 1 if current else 1  # type: ignore[call-overload]
+    version = package.label.rsplit("_", 1)[1]
+    definition = [
+        "--channelID", CHANNEL,
+        "--name", CHAINCODE,
+        "--version", version,
+        "--sequence", str(sequence),
+        "--signature-policy", ENDORSEMENT_POLICY,
+    ]  # fmt: skip
+
+    def install_and_approve(org_key: str) -> None:
+        org = peer_org(org_key)
+        env = peer_admin_env(layout, org)
+        installed = run(
+            [bin_dir / "peer", "lifecycle", "chaincode", "queryinstalled", "-O", "json"],
+            env=env,
+            what=f"peer lifecycle chaincode queryinstalled ({org.key})",
+        )
+        if package.package_id not in installed:
+            run(
+                [bin_dir / "peer", "lifecycle", "chaincode", "install", pkg_file],
+                env=env,
+                what=f"peer lifecycle chaincode install ({org.key})",
+            )
+        run(
+            [
+                bin_dir / "peer", "lifecycle", "chaincode", "approveformyorg",
+                *orderer_flags(layout), *definition,
+                "--package-id", package.package_id,
+            ],
+            env=env,
+            what=f"peer lifecycle chaincode approveformyorg ({org.key})",
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=len(PEER_ORGS)) as pool:
+        for f in [pool.submit(install_and_approve, org.key) for org in PEER_ORGS]:
+            f.result()
+
+    peers: list[str] = []
+    for org in PEER_ORGS:
+        peers += ["--peerAddresses", layout.address(layout.peer_port(org))]
+        peers += ["--tlsRootCertFiles", str(layout.tls_ca(org))]
+    run(
+        [
+            bin_dir / "peer",
+            "lifecycle",
+            "chaincode",
+            "commit",
+            *orderer_flags(layout),
+            *definition,
+            *peers,
+        ],
+        env=peer_admin_env(layout, PEER_ORGS[0]),
+        what="peer lifecycle chaincode commit",
+    )
+    return sequence

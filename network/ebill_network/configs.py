@@ -1,0 +1,279 @@
+"""Node and channel configuration: core.yaml, orderer.yaml and configtx.yaml.
+
+Each node's file is the release's sample configuration with our settings laid
+over it, so every Fabric default not named here stays the release's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .layout import CHANNEL, ORDERER_ORG, PEER_ORGS, Layout, Org
+
+BUILDER_DIR = Path(__file__).resolve().parents[1] / "ccaas-builder"
+
+# Orderer batching: small batches cut for low latency on a test network.
+BATCH_TIMEOUT = "250ms"
+MAX_MESSAGE_COUNT = 200
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def write_peer_config(layout: Layout, org: Org, sample_dir: Path) -> Path:
+    """Write ``core.yaml`` for the org's peer; returns the folder to use as FABRIC_CFG_PATH."""
+    home = layout.node_dir(org, "peer0")
+    tls = home / "tls"
+    addr = layout.address(layout.peer_port(org))
+    over: dict[str, Any] = {
+        "peer": {
+            "id": f"peer0.{org.key}",
+            "networkId": "ebill",
+            "listenAddress": addr,
+            "chaincodeListenAddress": layout.address(layout.peer_chaincode_port(org)),
+            "address": addr,
+            "fileSystemPath": str(home / "data"),
+            "mspConfigPath": str(home / "msp"),
+            "localMspId": org.msp_id,
+            "gossip": {
+                "bootstrap": addr,
+                "endpoint": addr,
+                "externalEndpoint": addr,
+                "useLeaderElection": False,
+                "orgLeader": True,
+                # A refused first dial to another org's peer is retried after
+                # this long; the release's 25 s delays readiness by as much.
+                "reconnectInterval": "1s",
+                "aliveTimeInterval": "2s",
+                "aliveExpirationTimeout": "10s",
+                "membershipTrackerInterval": "1s",
+                "pvtData": {"pushAckTimeout": "3s"},
+            },
+            "tls": {
+                "enabled": True,
+                "cert": {"file": str(tls / "cert.pem")},
+                "key": {"file": str(tls / "key.pem")},
+                "rootcert": {"file": str(tls / "ca.pem")},
+                "clientAuthRequired": False,
+            },
+            "gateway": {"enabled": True, "endorsementTimeout": "30s", "dialTimeout": "5s"},
+        },
+        "vm": {"endpoint": ""},
+        "chaincode": {
+            "externalBuilders": [{"name": "ccaas", "path": str(BUILDER_DIR)}],
+            "executetimeout": "30s",
+            "installTimeout": "60s",
+        },
+        "ledger": {"state": {"stateDatabase": "goleveldb"}},
+        "operations": {"listenAddress": layout.address(layout.peer_operations_port(org))},
+        "metrics": {"provider": "prometheus"},
+    }
+    cfg = _merge(_load(sample_dir / "core.yaml"), over)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "core.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return home
+
+
+def write_orderer_config(layout: Layout, i: int, sample_dir: Path) -> Path:
+    """Write ``orderer.yaml`` for orderer ``i``; returns its FABRIC_CFG_PATH folder."""
+    home = layout.node_dir(ORDERER_ORG, f"orderer{i}")
+    tls = home / "tls"
+    over: dict[str, Any] = {
+        "General": {
+            "ListenAddress": layout.host,
+            "ListenPort": layout.orderer_port(i),
+            "TLS": {
+                "Enabled": True,
+                "PrivateKey": str(tls / "key.pem"),
+                "Certificate": str(tls / "cert.pem"),
+                "RootCAs": [str(tls / "ca.pem")],
+                "ClientAuthRequired": False,
+            },
+            "Cluster": {
+                "ClientCertificate": str(tls / "cert.pem"),
+                "ClientPrivateKey": str(tls / "key.pem"),
+                "RootCAs": [str(tls / "ca.pem")],
+            },
+            "BootstrapMethod": "none",
+            "LocalMSPDir": str(home / "msp"),
+            "LocalMSPID": ORDERER_ORG.msp_id,
+        },
+        "FileLedger": {"Location": str(home / "data")},
+        "Consensus": {"WALDir": str(home / "data" / "wal"), "SnapDir": str(home / "data" / "snap")},
+        "Operations": {"ListenAddress": layout.address(layout.orderer_operations_port(i))},
+        "Metrics": {"Provider": "prometheus"},
+        "Admin": {
+            "ListenAddress": layout.address(layout.orderer_admin_port(i)),
+            "TLS": {
+                "Enabled": True,
+                "Certificate": str(tls / "cert.pem"),
+                "PrivateKey": str(tls / "key.pem"),
+                "RootCAs": [str(tls / "ca.pem")],
+                "ClientAuthRequired": True,
+                "ClientRootCAs": [str(layout.tls_ca(ORDERER_ORG))],
+            },
+        },
+        "ChannelParticipation": {"Enabled": True},
+    }
+    cfg = _merge(_load(sample_dir / "orderer.yaml"), over)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "orderer.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return home
+
+
+def _sig(rule: str) -> dict[str, str]:
+    return {"Type": "Signature", "Rule": rule}
+
+
+def _meta(rule: str) -> dict[str, str]:
+    return {"Type": "ImplicitMeta", "Rule": rule}
+
+
+def _org_section(layout: Layout, org: Org) -> dict[str, Any]:
+    m = org.msp_id
+    section: dict[str, Any] = {
+        "Name": m,
+        "ID": m,
+        "MSPDir": str(layout.org_msp(org)),
+        "Policies": {
+            "Readers": _sig(f"OR('{m}.admin', '{m}.peer', '{m}.client', '{m}.orderer')"),
+            "Writers": _sig(f"OR('{m}.admin', '{m}.client', '{m}.orderer')"),
+            "Admins": _sig(f"OR('{m}.admin')"),
+            "Endorsement": _sig(f"OR('{m}.peer')"),
+        },
+    }
+    if org.kind == "orderer":
+        section["OrdererEndpoints"] = [
+            layout.address(layout.orderer_port(i)) for i in range(len(org.nodes))
+        ]
+    else:
+        section["AnchorPeers"] = [{"Host": layout.host, "Port": layout.peer_port(org)}]
+    return section
+
+
+def write_configtx(layout: Layout) -> Path:
+    """Write ``configtx.yaml`` with the channel profile; returns its folder."""
+    consenters = []
+    for i, node in enumerate(ORDERER_ORG.nodes):
+        cert = str(layout.node_dir(ORDERER_ORG, node) / "tls" / "cert.pem")
+        consenters.append(
+            {
+                "Host": layout.host,
+                "Port": layout.orderer_port(i),
+                "ClientTLSCert": cert,
+                "ServerTLSCert": cert,
+            }
+        )
+    profile = {
+        "Policies": {
+            "Readers": _meta("ANY Readers"),
+            "Writers": _meta("ANY Writers"),
+            "Admins": _meta("MAJORITY Admins"),
+        },
+        "Capabilities": {"V2_0": True},
+        "Orderer": {
+            "OrdererType": "etcdraft",
+            "BatchTimeout": BATCH_TIMEOUT,
+            "BatchSize": {
+                "MaxMessageCount": MAX_MESSAGE_COUNT,
+                "AbsoluteMaxBytes": "10 MB",
+                "PreferredMaxBytes": "2 MB",
+            },
+            "EtcdRaft": {
+                "Consenters": consenters,
+                "Options": {
+                    "TickInterval": "500ms",
+                    "ElectionTick": 10,
+                    "HeartbeatTick": 1,
+                    "MaxInflightBlocks": 5,
+                    "SnapshotIntervalSize": "16 MB",
+                },
+            },
+            "Organizations": [_org_section(layout, ORDERER_ORG)],
+            "Policies": {
+                "Readers": _meta("ANY Readers"),
+                "Writers": _meta("ANY Writers"),
+                "Admins": _meta("MAJORITY Admins"),
+                "BlockValidation": _meta("ANY Writers"),
+            },
+            "Capabilities": {"V2_0": True},
+        },
+        "Application": {
+            "Organizations": [_org_section(layout, org) for org in PEER_ORGS],
+            "Policies": {
+                "Readers": _meta("ANY Readers"),
+                "Writers": _meta("ANY Writers"),
+                "Admins": _meta("MAJORITY Admins"),
+                "LifecycleEndorsement": _meta("MAJORITY Endorsement"),
+                "Endorsement": _meta("MAJORITY Endorsement"),
+            },
+            "Capabilities": {"V2_5": True},
+        },
+    }
+    out = layout.channel_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "configtx.yaml").write_text(
+        yaml.safe_dump({"Profiles": {"EbillChannel": profile}}, sort_keys=False)
+    )
+    return out
+
+
+def write_connection_profiles(layout: Layout) -> None:
+    """Write a Fabric common connection profile per peer org (JSON) for SDK users."""
+    out = layout.profiles_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    for org in PEER_ORGS:
+        peers = {
+            f"peer0.{o.key}": {
+                "url": f"grpcs://{layout.address(layout.peer_port(o))}",
+                "tlsCACerts": {"pem": layout.tls_ca(o).read_text()},
+                "grpcOptions": {"ssl-target-name-override": layout.host},
+            }
+            for o in PEER_ORGS
+        }
+        profile = {
+            "name": f"ebill-{org.key}",
+            "version": "1.0.0",
+            "client": {
+                "organization": org.msp_id,
+                "connection": {"timeout": {"peer": {"endorser": "300"}}},
+            },
+            "organizations": {
+                o.msp_id: {
+                    "mspid": o.msp_id,
+                    "peers": [f"peer0.{o.key}"],
+                    "certificateAuthorities": [f"ca-{o.key}"],
+                }
+                for o in PEER_ORGS
+            },
+            "peers": peers,
+            "channels": {CHANNEL: {"peers": {name: {} for name in peers}}},
+            "certificateAuthorities": {
+                f"ca-{o.key}": {
+                    "url": f"https://{layout.address(layout.ca_port(o))}",
+                    "caName": f"ca-{o.key}",
+                    "tlsCACerts": {"pem": [layout.ca_tls_cert(o).read_text()]},
+                    "httpOptions": {"verify": False},
+                }
+                for o in PEER_ORGS
+            },
+        }
+        (out / f"{org.key}.json").write_text(json.dumps(profile, indent=2))

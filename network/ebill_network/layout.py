@@ -1,0 +1,190 @@
+"""The shape of the local network: organisations, nodes, identities and ports.
+
+Everything the other modules need to know about *where* things are lives here,
+so a reader finds every port and every path of the network in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHANNEL = "ebill"
+CHAINCODE = "ebill"
+DEFAULT_BASE_PORT = 17050
+DEFAULT_DATA_DIR = Path(
+    os.environ.get("EBILL_DATA_DIR", Path(__file__).resolve().parents[2] / ".data")
+)
+
+
+@dataclass(frozen=True)
+class User:
+    """A client identity enrolled from its org's CA, with CA attributes put in its certificate."""
+
+    name: str
+    type: str = "client"
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Org:
+    """One organisation: its CA, its nodes (peers or orderers) and its users."""
+
+    key: str
+    msp_id: str
+    kind: str  # "orderer" or "peer"
+    index: int
+    nodes: tuple[str, ...]
+    users: tuple[User, ...] = ()
+
+
+ORDERER_ORG = Org("orderer", "OrdererMSP", "orderer", 0, ("orderer0", "orderer1", "orderer2"))
+PEER_ORGS: tuple[Org, ...] = (
+    Org(
+        "finance",
+        "FinanceMSP",
+        "peer",
+        1,
+        ("peer0",),
+        (User("finance1", attrs={"role": "finance"}),),
+    ),
+    Org(
+        "units",
+        "UnitsMSP",
+        "peer",
+        2,
+        ("peer0",),
+        (
+            User("hospital1", attrs={"role": "issuer", "unit": "HN0101"}),
+            User("school1", attrs={"role": "issuer", "unit": "HN0201"}),
+            User("clerk1", attrs={"role": "clerk", "unit": "HN0101"}),
+        ),
+    ),
+    Org(
+        "insurance",
+        "InsuranceMSP",
+        "peer",
+        3,
+        ("peer0",),
+        (
+            User("medins1", attrs={"role": "reimburser", "reimburser": "MEDINS-HN"}),
+            User("insurer1", attrs={"role": "reimburser", "reimburser": "PICC-HN"}),
+        ),
+    ),
+    Org(
+        "audit",
+        "AuditMSP",
+        "peer",
+        4,
+        ("peer0",),
+        (User("auditor1", attrs={"role": "supervisor"}),),
+    ),
+)
+ALL_ORGS: tuple[Org, ...] = (ORDERER_ORG, *PEER_ORGS)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the network lives on disk and on which loopback ports.
+
+    Ports are ``base_port`` plus fixed offsets, so two networks (a demo and a
+    test run) coexist by choosing different bases and data folders.
+    """
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    base_port: int = DEFAULT_BASE_PORT
+    host: str = "127.0.0.1"
+
+    # ports ---------------------------------------------------------------
+    def ca_port(self, org: Org) -> int:
+        return self.base_port + org.index
+
+    def ca_operations_port(self, org: Org) -> int:
+        return self.base_port + 10 + org.index
+
+    def orderer_port(self, i: int) -> int:
+        return self.base_port + 20 + i
+
+    def orderer_admin_port(self, i: int) -> int:
+        return self.base_port + 25 + i
+
+    def orderer_operations_port(self, i: int) -> int:
+        return self.base_port + 30 + i
+
+    def peer_port(self, org: Org) -> int:
+        return self.base_port + 40 + org.index
+
+    def peer_chaincode_port(self, org: Org) -> int:
+        return self.base_port + 45 + org.index
+
+    def peer_operations_port(self, org: Org) -> int:
+        return self.base_port + 50 + org.index
+
+    def chaincode_port(self) -> int:
+        return self.base_port + 60
+
+    def address(self, port: int) -> str:
+        return f"{self.host}:{port}"
+
+    # paths ---------------------------------------------------------------
+    def org_dir(self, org: Org) -> Path:
+        return self.data_dir / "orgs" / org.key
+
+    def ca_home(self, org: Org) -> Path:
+        return self.org_dir(org) / "ca"
+
+    def ca_tls_cert(self, org: Org) -> Path:
+        """The certificate the CA server presents for its own TLS listener."""
+        return self.ca_home(org) / "tls-cert.pem"
+
+    def org_msp(self, org: Org) -> Path:
+        return self.org_dir(org) / "msp"
+
+    def tls_ca(self, org: Org) -> Path:
+        """The root that signs every TLS certificate of the org's nodes and users."""
+        return self.org_msp(org) / "tlscacerts" / "ca.pem"
+
+    def node_dir(self, org: Org, node: str) -> Path:
+        return self.org_dir(org) / "nodes" / node
+
+    def user_dir(self, org: Org, user: str) -> Path:
+        return self.org_dir(org) / "users" / user
+
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    def channel_dir(self) -> Path:
+        return self.data_dir / "channel"
+
+    def chaincode_dir(self) -> Path:
+        return self.data_dir / "chaincode"
+
+    def state_file(self) -> Path:
+        return self.data_dir / "state.json"
+
+    def network_file(self) -> Path:
+        """A JSON description of the running network for clients (see ``describe``)."""
+        return self.data_dir / "network.json"
+
+    def profiles_dir(self) -> Path:
+        return self.data_dir / "profiles"
+
+
+def peer_org(key: str) -> Org:
+    """The peer org with that key (finance, units, insurance, audit); KeyError otherwise."""
+    for org in PEER_ORGS:
+        if org.key == key:
+            return org
+    raise KeyError(key)
+
+
+def layout_from_env() -> Layout:
+    """A layout from EBILL_DATA_DIR and EBILL_BASE_PORT, with defaults."""
+    return Layout(
+        data_dir=Path(os.environ.get("EBILL_DATA_DIR", DEFAULT_DATA_DIR)).resolve(),
+        base_port=int(os.environ.get("EBILL_BASE_PORT", DEFAULT_BASE_PORT)),
+    )

@@ -1,0 +1,217 @@
+"""Native processes of the network: start detached, record pids, stop, and poll.
+
+Each process gets a pid file under ``run/`` and a log under ``logs/``; a process
+started by one command (``make network-up``) is stopped by another
+(``make network-down``) through those files.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class NetworkError(RuntimeError):
+    """A step of bringing the network up or down failed; the message says which and why."""
+
+
+def run(
+    argv: Sequence[str | Path],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    what: str = "",
+) -> str:
+    """Run a command to completion and return its stdout; raise NetworkError with its output."""
+    merged = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [str(a) for a in argv],
+        env=merged,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        label = what or Path(str(argv[0])).name
+        output = (proc.stderr.strip() or proc.stdout.strip())[-4000:]
+        raise NetworkError(f"{label} failed (exit {proc.returncode}): {output}")
+    return proc.stdout
+
+
+class ProcessManager:
+    """Starts and stops the network's long-running processes by name."""
+
+    def __init__(self, run_dir: Path, logs_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.logs_dir = logs_dir
+
+    def pid_file(self, name: str) -> Path:
+        return self.run_dir / f"{name}.pid"
+
+    def log_file(self, name: str) -> Path:
+        return self.logs_dir / f"{name}.log"
+
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str | Path],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> int:
+        """Start ``argv`` in its own session (it outlives this Python process); return its pid."""
+        if self.pid(name) is not None:
+            raise NetworkError(f"{name} is already running (pid {self.pid(name)})")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file(name), "ab") as log:
+            proc = subprocess.Popen(
+                [str(a) for a in argv],
+                env={**os.environ, **(env or {})},
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid_file(name).write_text(f"{proc.pid}\n{Path(str(argv[0])).name}\n")
+        return proc.pid
+
+    def pid(self, name: str) -> int | None:
+        """The pid of a running process of that name, or None."""
+        path = self.pid_file(name)
+        if not path.exists():
+            return None
+        lines = path.read_text().split("\n")
+        pid, exe = int(lines[0]), lines[1] if len(lines) > 1 else ""
+        if not _alive(pid, exe):
+            path.unlink(missing_ok=True)
+            return None
+        return pid
+
+    def names(self) -> list[str]:
+        if not self.run_dir.exists():
+            return []
+        return sorted(p.stem for p in self.run_dir.glob("*.pid"))
+
+    def running(self) -> dict[str, int]:
+        """Every recorded process still alive, by name."""
+        out: dict[str, int] = {}
+        for name in self.names():
+            pid = self.pid(name)
+            if pid is not None:
+                out[name] = pid
+        return out
+
+    def stop(self, name: str, *, timeout: float = 15) -> None:
+        """SIGTERM the process group, then SIGKILL it if it is still there after ``timeout``."""
+        pid = self.pid(name)
+        if pid is None:
+            return
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid, ""):
+            time.sleep(0.1)
+        if _alive(pid, ""):
+            _signal_group(pid, signal.SIGKILL)
+            while _alive(pid, ""):
+                time.sleep(0.05)
+        self.pid_file(name).unlink(missing_ok=True)
+
+    def stop_all(self) -> None:
+        for name in self.names():
+            self.stop(name)
+
+    def check_alive(self, name: str) -> None:
+        """Raise NetworkError with the tail of its log if the process has died."""
+        if self.pid(name) is None:
+            raise NetworkError(
+                f"{name} exited; last lines of {self.log_file(name)}:\n{self.log_tail(name)}"
+            )
+
+    def wait_listening(self, name: str, host: str, port: int, *, timeout: float = 60) -> None:
+        """Wait until process ``name`` accepts connections on host:port; fail fast if it dies."""
+        wait_for(
+            f"{name} to listen on {host}:{port}",
+            lambda: port_open(host, port),
+            timeout=timeout,
+            check=lambda: self.check_alive(name),
+        )
+
+    def log_tail(self, name: str, lines: int = 25) -> str:
+        path = self.log_file(name)
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _alive(pid: int, exe: str) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    if stat.rsplit(")", 1)[1].split()[0] == "Z":  # a zombie is gone for our purposes
+        return False
+    if exe:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return any(exe.encode() in part for part in cmdline[:3])
+    return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, sig)
+
+
+def wait_for(
+    what: str,
+    probe: Callable[[], T | None],
+    *,
+    timeout: float = 60,
+    interval: float = 0.2,
+    check: Callable[[], None] | None = None,
+) -> T:
+    """Poll ``probe`` until it returns something other than None or False.
+
+    ``check`` runs between polls and may raise (for instance when a process died).
+    Raises NetworkError naming ``what`` and the last probe error on timeout.
+    """
+    deadline = time.monotonic() + timeout
+    last: str = "condition not met"
+    while True:
+        try:
+            value = probe()
+            if value is not None and value is not False:
+                return value
+        except Exception as exc:  # noqa: BLE001 - a failing probe is retried until timeout
+            last = f"{type(exc).__name__}: {exc}"
+        if check is not None:
+            check()
+        if time.monotonic() >= deadline:
+            raise NetworkError(f"timed out after {timeout:.0f}s waiting for {what}: {last}")
+        time.sleep(interval)
+
+
+def port_open(host: str, port: int) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
