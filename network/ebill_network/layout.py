@@ -124,6 +124,25 @@ class Layout:
     def chaincode_port(self) -> int:
         return self.base_port + 60
 
+    def all_ports(self) -> list[int]:
+        """Every port the network listens on."""
+        ports = [self.chaincode_port()]
+        for org in ALL_ORGS:
+            ports += [self.ca_port(org), self.ca_operations_port(org)]
+        for i in range(len(ORDERER_ORG.nodes)):
+            ports += [
+                self.orderer_port(i),
+                self.orderer_admin_port(i),
+                self.orderer_operations_port(i),
+            ]
+        for org in PEER_ORGS:
+            ports += [
+                self.peer_port(org),
+                self.peer_chaincode_port(org),
+                self.peer_operations_port(org),
+            ]
+        return ports
+
     def address(self, port: int) -> str:
         return f"{self.host}:{port}"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import chaincode, channel, configs, pki
 from .layout import ALL_ORGS, CHAINCODE, CHANNEL, ORDERER_ORG, PEER_ORGS, Layout
-from .processes import NetworkError, ProcessManager
+from .processes import NetworkError, ProcessManager, port_open
 
 INSTALL_SCRIPT = Path(__file__).resolve().parents[1] / "install-fabric.sh"
 
@@ -77,6 +77,12 @@ class Network:
             raise NetworkError(
                 f"the network in {layout.data_dir} is already running ({running}); "
                 "run `make network-down` first"
+            )
+        busy = [p for p in layout.all_ports() if port_open(layout.host, p)]
+        if busy:
+            raise NetworkError(
+                f"ports {', '.join(map(str, busy))} on {layout.host} are taken by another program "
+                "(another network?); stop it or choose other ports with EBILL_BASE_PORT"
             )
         bin_dir = self.bin_dir
         sample = bin_dir.parent / "config"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from .layout import ALL_ORGS, Layout, Org, User
-from .processes import ProcessManager, run
+from .processes import ProcessManager, run, wait_for
 
 REGISTRAR = ("admin", "adminpw")
 
@@ -61,8 +62,11 @@ def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
         )  # fmt: skip
     for org in ALL_ORGS:
         name = ca_process(org)
-        # The server writes its TLS certificate before it starts listening.
         procs.wait_listening(name, layout.host, layout.ca_port(org))
+        cert = layout.ca_tls_cert(org)
+        wait_for(
+            f"{name} to write {cert.name}", cert.exists, check=partial(procs.check_alive, name)
+        )
 
 
 class Enroller:

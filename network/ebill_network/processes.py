@@ -85,7 +85,8 @@ class ProcessManager:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.pid_file(name).write_text(f"{proc.pid}\n{Path(str(argv[0])).name}\n")
+        # The start time tells our process from a later one that reuses its pid.
+        self.pid_file(name).write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
         return proc.pid
 
     def pid(self, name: str) -> int | None:
@@ -93,9 +94,9 @@ class ProcessManager:
         path = self.pid_file(name)
         if not path.exists():
             return None
-        lines = path.read_text().split("\n")
-        pid, exe = int(lines[0]), lines[1] if len(lines) > 1 else ""
-        if not _alive(pid, exe):
+        pid_text, started = path.read_text().split()
+        pid = int(pid_text)
+        if _start_time(pid) != started:
             path.unlink(missing_ok=True)
             return None
         return pid
@@ -121,11 +122,11 @@ class ProcessManager:
             return
         _signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid, ""):
+        while time.monotonic() < deadline and _running(pid):
             time.sleep(0.1)
-        if _alive(pid, ""):
+        if _running(pid):
             _signal_group(pid, signal.SIGKILL)
-            while _alive(pid, ""):
+            while _running(pid):
                 time.sleep(0.05)
         self.pid_file(name).unlink(missing_ok=True)
 
@@ -156,20 +157,25 @@ class ProcessManager:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _alive(pid: int, exe: str) -> bool:
+def _stat_fields(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name, or None if there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return False
-    if stat.rsplit(")", 1)[1].split()[0] == "Z":  # a zombie is gone for our purposes
-        return False
-    if exe:
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return any(exe.encode() in part for part in cmdline[:3])
-    return True
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot ("" when it is gone or a zombie)."""
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] == "Z":
+        return ""
+    return fields[19]
+
+
+def _running(pid: int) -> bool:
+    return _start_time(pid) != ""
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
