@@ -1,0 +1,43 @@
+"""Generic Fabric chaincode-as-a-service shim: wire protocol, stub, identity, router."""
+
+from .contract import Contract, canonical_json
+from .errors import (
+    ChaincodeError,
+    Conflict,
+    Forbidden,
+    InvalidArgument,
+    NotFound,
+    PeerError,
+    ShimError,
+    StreamClosed,
+)
+from .handler import Handler
+from .identity import ClientIdentity, IdentityError
+from .response import Response
+from .server import ChaincodeServer, TlsFiles
+from .stub import ChaincodeStub, Creator, Event, Stub, create_composite_key, split_composite_key
+
+__all__ = [
+    "ChaincodeError",
+    "ChaincodeServer",
+    "ChaincodeStub",
+    "ClientIdentity",
+    "Conflict",
+    "Contract",
+    "Creator",
+    "Event",
+    "Forbidden",
+    "Handler",
+    "IdentityError",
+    "InvalidArgument",
+    "NotFound",
+    "PeerError",
+    "Response",
+    "ShimError",
+    "StreamClosed",
+    "Stub",
+    "TlsFiles",
+    "canonical_json",
+    "create_composite_key",
+    "split_composite_key",
+]

@@ -1,0 +1,164 @@
+"""The gRPC server the peer dials (chaincode as a service).
+
+Each ``protos.Chaincode/Connect`` call is one peer stream served by a
+:class:`~.handler.Handler`. A stream holds one gRPC worker thread for its whole life
+(it drains the handler's outgoing generator) plus its own reader thread; the
+transactions of all streams share one executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import grpc
+
+from ._protos import chaincode_shim_grpc
+from .handler import Dispatcher, Handler
+
+logger = logging.getLogger(__name__)
+
+_MAX_MESSAGE = 100 * 1024 * 1024  # as Fabric's peer
+_GRPC_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.max_send_message_length", _MAX_MESSAGE),
+    ("grpc.max_receive_message_length", _MAX_MESSAGE),
+    # Accept the peer's HTTP/2 keepalive pings (gRPC's default would answer pings more
+    # frequent than every 5 minutes with GOAWAY and cut the stream).
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.max_ping_strikes", 0),
+]
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for TLS; with ``client_ca`` the server requires client certificates."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+    def credentials(self) -> grpc.ServerCredentials:
+        """gRPC server credentials from the files."""
+        root = self.client_ca.read_bytes() if self.client_ca is not None else None
+        return grpc.ssl_server_credentials(
+            [(self.key.read_bytes(), self.cert.read_bytes())],
+            root_certificates=root,
+            require_client_auth=root is not None,
+        )
+
+
+class _ChaincodeService:
+    """Implements ``protos.Chaincode``: one handler per Connect stream."""
+
+    def __init__(
+        self,
+        chaincode_id: str,
+        dispatch: Dispatcher,
+        executor: ThreadPoolExecutor,
+        reply_timeout: float | None,
+    ) -> None:
+        self._chaincode_id = chaincode_id
+        self._dispatch = dispatch
+        self._executor = executor
+        self._reply_timeout = reply_timeout
+
+    def Connect(self, request_iterator: Iterator[Any], context: Any) -> Iterator[Any]:  # noqa: N802
+        logger.info("peer connected from %s", context.peer())
+        handler = Handler(
+            self._chaincode_id, self._dispatch, self._executor, reply_timeout=self._reply_timeout
+        )
+        context.add_callback(handler.close)
+        return handler.run(request_iterator)
+
+
+class ChaincodeServer:
+    """Serves the chaincode on ``address`` (host:port) until stopped.
+
+    ``reply_timeout`` bounds how long a transaction waits for the peer's answer to one
+    state request, so that a lost reply cannot pin a worker thread forever.
+    """
+
+    def __init__(
+        self,
+        chaincode_id: str,
+        address: str,
+        dispatch: Dispatcher,
+        *,
+        tls: TlsFiles | None = None,
+        max_streams: int = 16,
+        tx_workers: int = 64,
+        reply_timeout: float | None = 120.0,
+    ) -> None:
+        if not chaincode_id:
+            raise ValueError("chaincode id must not be empty")
+        self.chaincode_id = chaincode_id
+        self.address = address
+        self._tls = tls
+        self._tx_executor = ThreadPoolExecutor(tx_workers, thread_name_prefix="chaincode-tx")
+        # One worker per open stream, plus a few for calls being set up or torn down.
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_streams + 4, thread_name_prefix="chaincode-grpc"),
+            options=_GRPC_OPTIONS,
+            maximum_concurrent_rpcs=max_streams,
+        )
+        chaincode_shim_grpc.add_ChaincodeServicer_to_server(
+            _ChaincodeService(chaincode_id, dispatch, self._tx_executor, reply_timeout),
+            self._server,
+        )
+        self.port = 0
+
+    def start(self) -> int:
+        """Bind and start serving; returns the bound port (useful with port 0)."""
+        try:
+            if self._tls is None:
+                port = self._server.add_insecure_port(self.address)
+            else:
+                port = self._server.add_secure_port(self.address, self._tls.credentials())
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {self.address}: {exc}") from exc
+        if not port:
+            raise OSError(f"cannot listen on {self.address}")
+        self._server.start()
+        self.port = int(port)
+        return self.port
+
+    @property
+    def listen_address(self) -> str:
+        """The configured address with the actually bound port."""
+        host = self.address.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    def stop(self, grace: float | None = 5.0) -> None:
+        """Stop accepting streams, give open ones ``grace`` seconds, then shut down."""
+        self._server.stop(grace).wait()
+        self._tx_executor.shutdown(wait=False, cancel_futures=True)
+
+    def wait(self) -> None:
+        """Block until the server has stopped."""
+        self._server.wait_for_termination()
+
+    def serve_until_signal(self, grace: float = 5.0) -> None:
+        """Serve until SIGTERM or SIGINT, then stop gracefully (main thread only)."""
+        stopping = threading.Event()
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            logger.info("received %s, stopping", signal.Signals(signum).name)
+            stopping.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not stopping.wait(1.0):
+                pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stop(grace)
+        logger.info("chaincode server stopped")

@@ -1,0 +1,381 @@
+"""Validation of the IssueBill JSON: each rule names its field; nothing else escapes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from ebill_chaincode.contract.model import Bill, parse_bill
+from ebill_chaincode.shim import ChaincodeError, InvalidArgument
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def good_bill() -> dict[str, Any]:
+    return {
+        "billCode": "46010126",
+        "billNumber": "0000000001",
+        "billName": "海南省医疗门诊收费票据",
+        "unitCode": "H460100001",
+        "unitName": "海南省人民医院",
+        "payer": {"type": "person", "id": "460100199001011234", "name": "张三"},
+        "issueDate": "2026-01-05T10:30:00+08:00",
+        "totalAmount": 12550,
+        "items": [
+            {
+                "code": "F001",
+                "name": "挂号费",
+                "quantity": 1,
+                "unit": "次",
+                "standardPrice": 550,
+                "amount": 550,
+            },
+            {
+                "code": "F002",
+                "name": "检查费",
+                "quantity": "2.5",
+                "unit": "项",
+                "standardPrice": 4800,
+                "amount": 12000,
+            },
+        ],
+        "clerk": "李四",
+        "reviewer": "王五",
+        "remark": "门诊",
+        "medical": {
+            "patientNumber": "MZ2026000123",
+            "insuranceType": "城镇职工",
+            "fundPaid": 8000,
+            "personalAccountPaid": 2000,
+            "ownPaid": 2550,
+            "admissionDate": "2026-01-01",
+            "dischargeDate": "2026-01-05",
+        },
+    }
+
+
+def parse(document: Any) -> Bill:
+    return parse_bill(json.dumps(document, ensure_ascii=False))
+
+
+def rejected(document: Any) -> str:
+    with pytest.raises(InvalidArgument) as error:
+        parse(document)
+    return error.value.message
+
+
+def with_change(path: str, value: Any) -> dict[str, Any]:
+    """good_bill() with the field at a dotted path (e.g. "items.0.amount") replaced."""
+    document = good_bill()
+    *parents, last = path.split(".")
+    target: Any = document
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return document
+
+
+def without(path: str) -> dict[str, Any]:
+    document = good_bill()
+    *parents, last = path.split(".")
+    target: Any = document
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    del target[last]
+    return document
+
+
+# --- good bills --------------------------------------------------------------------------
+
+
+def test_good_bill_parses() -> None:
+    bill = parse(good_bill())
+    assert bill.bill_code == "46010126"
+    assert bill.total_amount == 12550
+    assert [item.quantity for item in bill.items] == ["1", "2.5"]
+    assert bill.medical is not None and bill.medical.paid_total == 12550
+    assert bill.payer.name == "张三"
+    public = bill.public_json()
+    assert "payer" not in public
+    assert public["issueDate"] == "2026-01-05T10:30:00+08:00"
+    assert public["medical"]["admissionDate"] == "2026-01-01"
+
+
+def test_minimal_bill_without_optional_parts() -> None:
+    document = good_bill()
+    for key in ("reviewer", "remark", "medical"):
+        del document[key]
+    bill = parse(document)
+    assert (bill.reviewer, bill.remark, bill.medical) == (None, None, None)
+    assert set(bill.public_json()) == {
+        "billCode",
+        "billNumber",
+        "billName",
+        "unitCode",
+        "unitName",
+        "issueDate",
+        "totalAmount",
+        "items",
+        "clerk",
+    }
+
+
+def test_optional_fields_null_or_empty_count_as_absent() -> None:
+    document = good_bill()
+    document.update(reviewer="", remark=None, medical=None)
+    bill = parse(document)
+    assert (bill.reviewer, bill.remark, bill.medical) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("given_value", "stored"),
+    [("2026-01-05T10:30Z", "2026-01-05T10:30:00+00:00"), ("2026-01-05T02:30:00.5+00:00", None)],
+)
+def test_issue_date_forms(given_value: str, stored: str | None) -> None:
+    bill = parse(with_change("issueDate", given_value))
+    assert bill.issue_date == (stored or given_value.replace(".5", ".500000"))
+
+
+@pytest.mark.parametrize(
+    ("quantity", "stored"), [(3, "3"), ("1.50", "1.5"), ("100", "100"), ("0.000001", "0.000001")]
+)
+def test_quantity_is_canonical_decimal_text(quantity: Any, stored: str) -> None:
+    assert parse(with_change("items.0.quantity", quantity)).items[0].quantity == stored
+
+
+def test_company_payer_and_zero_price_item() -> None:
+    document = with_change("payer", {"type": "company", "id": "91460000MA5T000000", "name": "X"})
+    document["items"][0].update(standardPrice=0, amount=0)
+    document["items"][1]["amount"] = 12550
+    assert parse(document).payer.type == "company"
+
+
+# --- each rule names its field -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("billCode", "4601012", "billCode: must be 8 digits"),
+        ("billCode", 46010126, "billCode: must be 8 digits"),
+        ("billCode", "4601012a", "billCode: must be 8 digits"),
+        ("billCode", "４６０１０１２６", "billCode: must be 8 digits"),  # full-width digits
+        ("billNumber", "000000001", "billNumber: must be 10 digits"),
+        ("billName", "", "billName: must not be blank"),
+        ("billName", "   ", "billName: must not be blank"),
+        ("billName", "x" * 101, "billName: must be at most 100 characters"),
+        ("billName", 5, "billName: must be a string"),
+        ("billName", "a\nb", "billName: must not contain control characters"),
+        ("unitCode", "U-01", "unitCode: must be 1 to 32 letters or digits"),
+        ("unitCode", "U" * 33, "unitCode: must be 1 to 32 letters or digits"),
+        ("unitName", "n" * 201, "unitName: must be at most 200 characters"),
+        ("payer", "张三", "payer: must be a JSON object"),
+        ("payer.type", "alien", 'payer.type: must be "person" or "company"'),
+        ("payer.id", "", "payer.id: must not be blank"),
+        ("payer.name", "n" * 101, "payer.name: must be at most 100 characters"),
+        ("issueDate", "2026-01-05T10:30:00", "issueDate: must be an ISO 8601 date-time"),
+        ("issueDate", "2026-01-05", "issueDate: must be an ISO 8601 date-time"),
+        ("issueDate", "2026-02-30T10:30:00+08:00", "issueDate: must be an ISO 8601 date-time"),
+        ("issueDate", "20260105T103000Z", "issueDate: must be an ISO 8601 date-time"),
+        ("totalAmount", 0, "totalAmount: must be greater than 0"),
+        ("totalAmount", -5, "totalAmount: must be greater than 0"),
+        ("totalAmount", 125.5, "totalAmount: must be an integer number of fen, not a float"),
+        ("totalAmount", 12550.0, "totalAmount: must be an integer number of fen, not a float"),
+        ("totalAmount", True, "totalAmount: must be an integer number of fen, not a boolean"),
+        ("totalAmount", "12550", "totalAmount: must be an integer number of fen"),
+        ("totalAmount", 10**13 + 1, "totalAmount: must be at most 10000000000000 fen"),
+        ("items", [], "items: must be a list of 1 to 200 items"),
+        ("items", {"code": "F"}, "items: must be a list of 1 to 200 items"),
+        ("items.0", "F001", "items[0]: must be a JSON object"),
+        ("items.1.code", "c" * 33, "items[1].code: must be at most 32 characters"),
+        ("items.1.amount", -1, "items[1].amount: must not be negative"),
+        ("items.1.amount", 1.0, "items[1].amount: must be an integer number of fen, not a float"),
+        ("items.0.standardPrice", False, "items[0].standardPrice: must be an integer number"),
+        ("items.0.standardPrice", 10**14, "items[0].standardPrice: must be at most"),
+        ("items.0.quantity", 0, "items[0].quantity: must be a positive integer"),
+        ("items.0.quantity", 1.5, "items[0].quantity: must be a positive integer"),
+        ("items.0.quantity", "1e3", "items[0].quantity: must be a positive integer"),
+        ("items.0.quantity", "0.0", "items[0].quantity: must be greater than 0"),
+        ("items.0.quantity", "-1", "items[0].quantity: must be a positive integer"),
+        ("items.0.unit", "", "items[0].unit: must not be blank"),
+        ("clerk", None, "clerk: required"),
+        ("reviewer", "r" * 51, "reviewer: must be at most 50 characters"),
+        ("remark", "r" * 501, "remark: must be at most 500 characters"),
+        ("remark", 7, "remark: must be a string"),
+        ("medical", [], "medical: must be a JSON object"),
+        ("medical.fundPaid", -1, "medical.fundPaid: must not be negative"),
+        ("medical.ownPaid", 2550.0, "medical.ownPaid: must be an integer number of fen"),
+        ("medical.patientNumber", "", "medical.patientNumber: must not be blank"),
+        ("medical.admissionDate", "2026/01/01", "medical.admissionDate: must be a date"),
+        ("medical.dischargeDate", "2026-13-01", "medical.dischargeDate: must be a date"),
+        (
+            "medical.dischargeDate",
+            "2025-12-31",
+            "medical.dischargeDate: must not be before admissionDate",
+        ),
+    ],
+)
+def test_rule_violation_names_the_field(path: str, value: Any, message: str) -> None:
+    assert rejected(with_change(path, value)).startswith(f"InvalidArgument: {message}")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["billCode", "billName", "payer", "payer.id", "items", "items.0.amount", "medical.fundPaid"],
+)
+def test_missing_required_field(path: str) -> None:
+    shown = path.replace("items.0", "items[0]")
+    assert rejected(without(path)) == f"InvalidArgument: {shown}: required"
+
+
+def test_unknown_fields_are_named() -> None:
+    document = good_bill()
+    document["colour"] = "red"
+    document["size"] = 3
+    assert rejected(document) == "InvalidArgument: colour, size: unknown fields"
+    document = good_bill()
+    document["payer"]["age"] = 30
+    assert rejected(document) == "InvalidArgument: payer.age: unknown field"
+    document = good_bill()
+    document["items"][1]["discount"] = 5
+    assert rejected(document) == "InvalidArgument: items[1].discount: unknown field"
+    document = good_bill()
+    document["medical"]["ward"] = "3"
+    assert rejected(document) == "InvalidArgument: medical.ward: unknown field"
+
+
+def test_item_sum_must_equal_total() -> None:
+    document = with_change("items.1.amount", 11999)
+    assert rejected(document) == (
+        "InvalidArgument: items: amounts sum to 12549 fen but totalAmount is 12550"
+    )
+
+
+def test_medical_sum_must_equal_total() -> None:
+    assert rejected(with_change("medical.ownPaid", 2549)) == (
+        "InvalidArgument: medical: fundPaid + personalAccountPaid + ownPaid = 12549 fen"
+        " but totalAmount is 12550"
+    )
+
+
+def test_too_many_items() -> None:
+    document = good_bill()
+    item = document["items"][0]
+    document["items"] = [dict(item, amount=1) for _ in range(201)]
+    document["totalAmount"] = 201
+    document["medical"] = None
+    assert rejected(document) == "InvalidArgument: items: must be a list of 1 to 200 items"
+    document["items"] = document["items"][:200]
+    document["totalAmount"] = 200
+    assert len(parse(document).items) == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "billJSON: not valid JSON"),
+        ("{", "billJSON: not valid JSON"),
+        ("[1, 2]", "billJSON: must be a JSON object"),
+        ('"bill"', "billJSON: must be a JSON object"),
+        ('{"billCode": NaN}', "billJSON: NaN is not valid JSON"),
+        ('{"billCode": "1", "billCode": "2"}', "billJSON: duplicate key 'billCode'"),
+        ("[" * 100_000, "billJSON: not valid JSON"),
+        ('{"totalAmount": ' + "9" * 5000 + "}", "billJSON: not valid JSON"),
+        (" " * (512 * 1024 + 1), "billJSON: must be at most"),
+    ],
+)
+def test_malformed_json_names_the_argument(text: str, message: str) -> None:
+    with pytest.raises(InvalidArgument) as error:
+        parse_bill(text)
+    assert error.value.message.startswith(f"InvalidArgument: {message}")
+
+
+def test_lone_surrogate_is_rejected_not_crashing() -> None:
+    text = json.dumps(good_bill()).replace('"clerk": "', '"clerk": "\\ud800')
+    with pytest.raises(InvalidArgument, match="clerk: must not contain"):
+        parse_bill(text)
+
+
+# --- property: random input never raises anything but ChaincodeError --------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**15), max_value=10**15)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+FIELD_PATHS = [
+    "billCode",
+    "billNumber",
+    "billName",
+    "unitCode",
+    "unitName",
+    "payer",
+    "payer.type",
+    "payer.id",
+    "issueDate",
+    "totalAmount",
+    "items",
+    "items.0",
+    "items.0.quantity",
+    "items.1.amount",
+    "items.1.standardPrice",
+    "clerk",
+    "reviewer",
+    "remark",
+    "medical",
+    "medical.fundPaid",
+    "medical.admissionDate",
+    "medical.dischargeDate",
+]
+
+
+def only_chaincode_errors(text: str) -> None:
+    try:
+        bill = parse_bill(text)
+    except ChaincodeError as error:
+        assert isinstance(error, InvalidArgument)
+        assert error.message.startswith("InvalidArgument: ")
+    else:
+        json.dumps(bill.public_json(), ensure_ascii=False).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_random_documents_only_raise_chaincode_errors(value: Any) -> None:
+    only_chaincode_errors(json.dumps(value))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(FIELD_PATHS), json_values)
+def test_random_field_values_only_raise_chaincode_errors(path: str, value: Any) -> None:
+    only_chaincode_errors(json.dumps(with_change(path, copy.deepcopy(value))))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_random_text_only_raises_chaincode_errors(text: str) -> None:
+    only_chaincode_errors(text)
+
+
+def test_unknown_field_names_are_echoed_safely() -> None:
+    document = good_bill()
+    document["bad\nname"] = 1
+    document["x" * 100] = 2
+    message = rejected(document)
+    assert "\n" not in message
+    assert len(message) < 200
+    assert message.endswith(": unknown fields")
+    document = good_bill()
+    document.update({f"f{i:02d}": i for i in range(12)})
+    assert rejected(document).endswith("f09 and 2 more: unknown fields")

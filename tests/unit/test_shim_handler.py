@@ -1,0 +1,419 @@
+"""The handler against a fake peer: an in-memory pair of queues instead of a gRPC stream."""
+
+from __future__ import annotations
+
+import json
+import queue
+import random
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from ebill_chaincode.shim import Contract, Forbidden, Handler, StreamClosed
+from ebill_chaincode.shim.stub import Stub
+from fabric_protos.common import common_pb2
+from fabric_protos.msp import identities_pb2
+from fabric_protos.peer import (
+    chaincode_pb2,
+    chaincode_shim_pb2,
+    proposal_pb2,
+    proposal_response_pb2,
+)
+from google.protobuf.timestamp_pb2 import Timestamp
+
+Msg = chaincode_shim_pb2.ChaincodeMessage
+CHANNEL = "ebills"
+CC_ID = "ebill_1.0:0123abcd"
+_END = object()
+
+# --- a contract for the shim tests -----------------------------------------------------
+
+contract = Contract("shim-test")
+stream_closed_seen = threading.Event()
+
+
+@contract.transaction("Copy")
+def copy(stub: Stub, source: str, target: str) -> dict[str, Any]:
+    """Reads source, writes its value + '!' to target, emits an event."""
+    value = stub.get_state(source)
+    new_value = (value or b"") + b"!"
+    stub.put_state(target, new_value)
+    stub.set_event("Copied", json.dumps({"from": source, "to": target}))
+    return {"read": None if value is None else value.decode(), "tx": stub.tx_id}
+
+
+@contract.transaction("Delete")
+def delete(stub: Stub, key: str) -> str:
+    stub.delete_state(key, collection="private1")
+    return "deleted"
+
+
+@contract.transaction("Who")
+def who(stub: Stub) -> dict[str, Any]:
+    return {
+        "msp": stub.creator.msp_id,
+        "time": stub.tx_timestamp.isoformat(),
+        "salt": stub.transient["salt"].decode(),
+        "channel": stub.channel_id,
+    }
+
+
+@contract.transaction("Boom")
+def boom(stub: Stub) -> str:
+    raise RuntimeError("secret internal detail")
+
+
+@contract.transaction("Deny")
+def deny(stub: Stub) -> str:
+    raise Forbidden("not for you")
+
+
+@contract.transaction("Probe")
+def probe(stub: Stub) -> str:
+    try:
+        stub.get_state("k")
+    except StreamClosed:
+        stream_closed_seen.set()
+        raise
+    return "unexpected"
+
+
+# --- the fake peer ---------------------------------------------------------------------
+
+
+class FakePeer:
+    """The peer's side of one Connect stream, driven by the test."""
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self.handler = Handler(CC_ID, contract, executor, reply_timeout=10)
+        self._to_chaincode: queue.Queue[Any] = queue.Queue()
+        self._from_chaincode: queue.Queue[Any] = queue.Queue()
+        outgoing = self.handler.run(self._requests())
+        self._pump = threading.Thread(target=self._drain, args=(outgoing,), daemon=True)
+        self._pump.start()
+
+    def _requests(self) -> Iterator[Any]:
+        while True:
+            message = self._to_chaincode.get()
+            if message is _END:
+                return
+            yield message
+
+    def _drain(self, outgoing: Iterator[Any]) -> None:
+        for message in outgoing:
+            self._from_chaincode.put(message)
+        self._from_chaincode.put(_END)
+
+    def send(self, message: Any) -> None:
+        self._to_chaincode.put(message)
+
+    def recv(self, timeout: float = 5.0) -> Any:
+        message = self._from_chaincode.get(timeout=timeout)
+        assert message is not _END, "stream ended"
+        return message
+
+    def assert_silent(self, wait: float = 0.2) -> None:
+        with pytest.raises(queue.Empty):
+            self._from_chaincode.get(timeout=wait)
+
+    def end_stream(self) -> None:
+        self._to_chaincode.put(_END)
+
+    def wait_stream_end(self, timeout: float = 5.0) -> None:
+        while self._from_chaincode.get(timeout=timeout) is not _END:
+            pass
+
+    def register(self) -> Any:
+        register = self.recv()
+        self.send(Msg(type=Msg.REGISTERED))
+        self.send(Msg(type=Msg.READY))
+        assert self.handler.ready.wait(5)
+        return register
+
+    def answer(self, request: Any, payload: bytes = b"") -> None:
+        self.send(
+            Msg(
+                type=Msg.RESPONSE,
+                payload=payload,
+                txid=request.txid,
+                channel_id=request.channel_id,
+            )
+        )
+
+
+def transaction(txid: str, *args: str, channel: str = CHANNEL, proposal: Any = None) -> Any:
+    message = Msg(
+        type=Msg.TRANSACTION,
+        txid=txid,
+        channel_id=channel,
+        payload=chaincode_pb2.ChaincodeInput(args=[a.encode() for a in args]).SerializeToString(),
+    )
+    if proposal is not None:
+        message.proposal.CopyFrom(proposal)
+    return message
+
+
+def response_of(completed: Any) -> Any:
+    assert completed.type == Msg.COMPLETED
+    return proposal_response_pb2.Response.FromString(completed.payload)
+
+
+@pytest.fixture
+def executor() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        yield pool
+
+
+@pytest.fixture
+def peer(executor: ThreadPoolExecutor) -> Iterator[FakePeer]:
+    fake = FakePeer(executor)
+    fake.register()
+    yield fake
+    fake.end_stream()
+
+
+# --- tests -----------------------------------------------------------------------------
+
+
+def test_register_then_registered_and_ready(executor: ThreadPoolExecutor) -> None:
+    fake = FakePeer(executor)
+    register = fake.recv()
+    assert register.type == Msg.REGISTER
+    assert chaincode_pb2.ChaincodeID.FromString(register.payload).name == CC_ID
+    assert not fake.handler.ready.is_set()
+    fake.send(Msg(type=Msg.REGISTERED))
+    fake.send(Msg(type=Msg.READY))
+    assert fake.handler.ready.wait(5)
+    fake.assert_silent()
+    fake.end_stream()
+    fake.wait_stream_end()
+
+
+def test_transaction_before_ready_is_refused(executor: ThreadPoolExecutor) -> None:
+    fake = FakePeer(executor)
+    fake.recv()  # REGISTER
+    fake.send(Msg(type=Msg.REGISTERED))
+    fake.send(transaction("tx-early", "Copy", "a", "b"))
+    reply = fake.recv()
+    assert reply.type == Msg.ERROR
+    assert reply.txid == "tx-early"
+    assert b"not ready" in reply.payload
+    fake.end_stream()
+
+
+def test_registration_refused_ends_stream(executor: ThreadPoolExecutor) -> None:
+    fake = FakePeer(executor)
+    fake.recv()
+    fake.send(Msg(type=Msg.ERROR, payload=b"unknown chaincode"))
+    fake.wait_stream_end()
+    assert fake.handler.closed
+
+
+def test_get_put_transaction(peer: FakePeer) -> None:
+    peer.send(transaction("tx-1", "Copy", "src", "dst"))
+
+    get = peer.recv()
+    assert get.type == Msg.GET_STATE
+    assert (get.txid, get.channel_id) == ("tx-1", CHANNEL)
+    request = chaincode_shim_pb2.GetState.FromString(get.payload)
+    assert (request.key, request.collection) == ("src", "")
+    peer.answer(get, b"hello")
+
+    put = peer.recv()
+    assert put.type == Msg.PUT_STATE
+    assert (put.txid, put.channel_id) == ("tx-1", CHANNEL)
+    written = chaincode_shim_pb2.PutState.FromString(put.payload)
+    assert (written.key, written.value) == ("dst", b"hello!")
+    peer.answer(put)
+
+    completed = peer.recv()
+    assert (completed.txid, completed.channel_id) == ("tx-1", CHANNEL)
+    response = response_of(completed)
+    assert response.status == 200
+    assert response.message == ""
+    assert json.loads(response.payload) == {"read": "hello", "tx": "tx-1"}
+    event = completed.chaincode_event
+    assert event.event_name == "Copied"
+    assert json.loads(event.payload) == {"from": "src", "to": "dst"}
+    assert event.chaincode_id == "" and event.tx_id == ""
+
+
+def test_absent_key_and_delete_with_collection(peer: FakePeer) -> None:
+    peer.send(transaction("tx-absent", "Copy", "missing", "dst"))
+    peer.answer(peer.recv())  # empty payload = absent
+    put = peer.recv()
+    assert chaincode_shim_pb2.PutState.FromString(put.payload).value == b"!"
+    peer.answer(put)
+    assert json.loads(response_of(peer.recv()).payload)["read"] is None
+
+    peer.send(transaction("tx-del", "Delete", "k1"))
+    delete_request = peer.recv()
+    assert delete_request.type == Msg.DEL_STATE
+    deleted = chaincode_shim_pb2.DelState.FromString(delete_request.payload)
+    assert (deleted.key, deleted.collection) == ("k1", "private1")
+    peer.answer(delete_request)
+    assert response_of(peer.recv()).payload == b"deleted"
+
+
+def test_init_message_runs_like_a_transaction(peer: FakePeer) -> None:
+    message = transaction("tx-init", "Copy", "a", "b")
+    message.type = Msg.INIT
+    peer.send(message)
+    peer.answer(peer.recv(), b"x")
+    peer.answer(peer.recv())
+    assert response_of(peer.recv()).status == 200
+
+
+def test_proposal_facts_reach_the_stub(peer: FakePeer) -> None:
+    creator = identities_pb2.SerializedIdentity(mspid="UnitsMSP", id_bytes=b"pem")
+    channel_header = common_pb2.ChannelHeader(
+        type=common_pb2.ENDORSER_TRANSACTION,
+        channel_id=CHANNEL,
+        tx_id="tx-who",
+        timestamp=Timestamp(seconds=1_609_815_600, nanos=123_456_789),
+    )
+    header = common_pb2.Header(
+        channel_header=channel_header.SerializeToString(),
+        signature_header=common_pb2.SignatureHeader(
+            creator=creator.SerializeToString(), nonce=b"n"
+        ).SerializeToString(),
+    )
+    payload = proposal_pb2.ChaincodeProposalPayload(TransientMap={"salt": b"pepper"})
+    proposal = proposal_pb2.Proposal(
+        header=header.SerializeToString(), payload=payload.SerializeToString()
+    )
+    signed = proposal_pb2.SignedProposal(proposal_bytes=proposal.SerializeToString())
+    peer.send(transaction("tx-who", "Who", proposal=signed))
+    assert json.loads(response_of(peer.recv()).payload) == {
+        "msp": "UnitsMSP",
+        "time": "2021-01-05T03:00:00.123456+00:00",
+        "salt": "pepper",
+        "channel": CHANNEL,
+    }
+
+
+def test_many_interleaved_transactions_get_their_own_answers(peer: FakePeer) -> None:
+    count = 25
+    for i in range(count):
+        peer.send(transaction(f"tx-{i:02d}", "Copy", f"src-{i}", f"dst-{i}"))
+
+    # All transactions are in flight at once: every one has asked for its state.
+    gets = [peer.recv() for _ in range(count)]
+    assert all(g.type == Msg.GET_STATE for g in gets)
+    assert sorted(g.txid for g in gets) == [f"tx-{i:02d}" for i in range(count)]
+    rng = random.Random(7)
+    rng.shuffle(gets)
+    for get in gets:  # answered out of order, each with a value naming its key
+        key = chaincode_shim_pb2.GetState.FromString(get.payload).key
+        peer.answer(get, f"value-of-{key}".encode())
+
+    puts: list[Any] = []
+    completed: dict[str, Any] = {}
+    while len(completed) < count:
+        message = peer.recv()
+        if message.type == Msg.PUT_STATE:
+            puts.append(message)
+            if len(puts) == count:
+                rng.shuffle(puts)
+                for put in puts:
+                    peer.answer(put)
+        else:
+            completed[message.txid] = response_of(message)
+
+    for put in puts:
+        written = chaincode_shim_pb2.PutState.FromString(put.payload)
+        i = int(put.txid.split("-")[1])
+        assert (written.key, written.value) == (f"dst-{i}", f"value-of-src-{i}!".encode())
+    for txid, response in completed.items():
+        i = int(txid.split("-")[1])
+        assert response.status == 200
+        assert json.loads(response.payload) == {"read": f"value-of-src-{i}", "tx": txid}
+
+
+def test_peer_error_reply_fails_the_transaction(peer: FakePeer) -> None:
+    peer.send(transaction("tx-err", "Copy", "src", "dst"))
+    get = peer.recv()
+    peer.send(Msg(type=Msg.ERROR, payload=b"ledger unavailable", txid=get.txid, channel_id=CHANNEL))
+    completed = peer.recv()
+    response = response_of(completed)
+    assert response.status == 500
+    assert response.message == "Internal: GET_STATE refused by peer: ledger unavailable"
+    assert not completed.HasField("chaincode_event")
+
+
+def test_unknown_function_is_400(peer: FakePeer) -> None:
+    peer.send(transaction("tx-unknown", "NoSuchThing"))
+    response = response_of(peer.recv())
+    assert response.status == 400
+    assert response.message == "InvalidArgument: unknown function NoSuchThing"
+
+
+def test_application_error_status(peer: FakePeer) -> None:
+    peer.send(transaction("tx-deny", "Deny"))
+    response = response_of(peer.recv())
+    assert (response.status, response.message) == (403, "Forbidden: not for you")
+
+
+def test_raising_function_does_not_kill_the_handler(peer: FakePeer) -> None:
+    peer.send(transaction("tx-boom", "Boom"))
+    response = response_of(peer.recv())
+    assert response.status == 500
+    assert "secret internal detail" not in response.message
+    assert response.message.startswith("Internal: unexpected error in Boom")
+
+    # The stream still serves transactions.
+    peer.send(transaction("tx-after", "Copy", "a", "b"))
+    peer.answer(peer.recv(), b"1")
+    peer.answer(peer.recv())
+    assert response_of(peer.recv()).status == 200
+
+
+def test_malformed_input_gets_error_message(peer: FakePeer) -> None:
+    peer.send(Msg(type=Msg.TRANSACTION, txid="tx-bad", channel_id=CHANNEL, payload=b"\xff\xff"))
+    reply = peer.recv()
+    assert reply.type == Msg.ERROR
+    assert reply.txid == "tx-bad"
+
+
+def test_duplicate_txid_in_flight_is_refused(peer: FakePeer) -> None:
+    peer.send(transaction("tx-dup", "Copy", "src", "dst"))
+    get = peer.recv()  # the first one now waits on the peer
+    peer.send(transaction("tx-dup", "Copy", "src", "other"))
+    refused = peer.recv()
+    assert refused.type == Msg.ERROR
+    assert (refused.txid, refused.channel_id) == ("tx-dup", CHANNEL)
+    assert b"already in flight" in refused.payload
+
+    # The same tx id on another channel is a different transaction.
+    peer.send(transaction("tx-dup", "Copy", "x", "y", channel="otherchannel"))
+    other_get = peer.recv()
+    assert (other_get.type, other_get.channel_id) == (Msg.GET_STATE, "otherchannel")
+
+    peer.answer(get, b"v")
+    put = peer.recv()
+    assert chaincode_shim_pb2.PutState.FromString(put.payload).key == "dst"
+    peer.answer(put)
+    assert response_of(peer.recv()).status == 200
+
+    # Once completed, the tx id may be used again.
+    peer.send(transaction("tx-dup", "Deny"))
+    assert response_of(peer.recv()).status == 403
+
+
+def test_keepalive_is_ignored(peer: FakePeer) -> None:
+    peer.send(Msg(type=Msg.KEEPALIVE))
+    peer.assert_silent()
+    peer.send(transaction("tx-ka", "Deny"))
+    assert response_of(peer.recv()).status == 403
+
+
+def test_stream_end_fails_waiting_transactions(peer: FakePeer) -> None:
+    stream_closed_seen.clear()
+    peer.send(transaction("tx-probe", "Probe"))
+    assert peer.recv().type == Msg.GET_STATE
+    peer.end_stream()
+    peer.wait_stream_end()
+    assert stream_closed_seen.wait(5)
+    assert peer.handler.closed
