@@ -1,0 +1,118 @@
+"""Commit: waiting for a submitted transaction to be committed, and its validation status."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from typing import Any
+
+from ._client import GatewayClient
+from ._protos import gateway_pb2, transaction_pb2
+from .signing_identity import SigningIdentity
+
+VALID = 0
+"""``TxValidationCode`` of a successfully committed transaction."""
+
+
+def validation_code_name(code: int) -> str:
+    """Name of a ``TxValidationCode`` number, e.g. 11 -> ``MVCC_READ_CONFLICT``.
+
+    Unknown numbers give ``UNKNOWN_<n>``. Never raises.
+    """
+    try:
+        return str(transaction_pb2.TxValidationCode.Name(code))
+    except ValueError:
+        return f"UNKNOWN_{code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Commit outcome of a transaction.
+
+    ``code`` is the ``TxValidationCode`` number, ``code_name`` its name;
+    ``successful`` is true only for ``VALID``.
+    """
+
+    transaction_id: str
+    code: int
+    code_name: str
+    successful: bool
+    block_number: int
+
+
+def new_commit_status_request(*, transaction_id: str, channel_id: str, creator: bytes) -> bytes:
+    """Serialized ``gateway.CommitStatusRequest`` for a transaction, asked as ``creator``."""
+    request = gateway_pb2.CommitStatusRequest(
+        transaction_id=transaction_id, channel_id=channel_id, identity=creator
+    )
+    data: bytes = request.SerializeToString()
+    return data
+
+
+class Commit:
+    """A submitted transaction whose commit status can be requested.
+
+    Signed with the Gateway's signer when first needed, unless a signature was
+    supplied (off-line signing through ``Gateway.new_signed_commit``).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: GatewayClient,
+        signing_identity: SigningIdentity,
+        transaction_id: str,
+        signed_request: Any,
+    ) -> None:
+        self._client = client
+        self._signing_identity = signing_identity
+        self._transaction_id = transaction_id
+        self._signed_request = signed_request
+
+    @property
+    def transaction_id(self) -> str:
+        """ID of the transaction."""
+        return self._transaction_id
+
+    def bytes(self) -> builtins.bytes:
+        """Serialized ``gateway.SignedCommitStatusRequest`` (to sign off-line or store)."""
+        data: builtins.bytes = self._signed_request.SerializeToString()
+        return data
+
+    def digest(self) -> builtins.bytes:
+        """Digest of the commit status request, the input of the signature."""
+        request: builtins.bytes = self._signed_request.request
+        return self._signing_identity.digest(request)
+
+    def status(self, *, timeout: float | None = None) -> Status:
+        """Block until the transaction is committed and return its :class:`Status`.
+
+        ``timeout`` overrides the Gateway's commit status timeout (seconds).
+        Raises :class:`~fabricgw.errors.CommitStatusError` if the call fails
+        (including the deadline passing) and
+        :class:`~fabricgw.errors.GatewayError` if no signature can be made.
+        An invalid transaction is not an error here: check ``Status.successful``.
+        """
+        self._sign()
+        response = self._client.commit_status(
+            self._signed_request, transaction_id=self._transaction_id, timeout=timeout
+        )
+        code = int(response.result)
+        return Status(
+            transaction_id=self._transaction_id,
+            code=code,
+            code_name=validation_code_name(code),
+            successful=code == VALID,
+            block_number=int(response.block_number),
+        )
+
+    def _sign(self) -> None:
+        request = self._signed_request
+        if not request.signature:
+            request.signature = self._signing_identity.sign(self.digest())
+
+    def _set_signature(self, signature: builtins.bytes) -> None:
+        self._signed_request.signature = signature
+
+
+__all__ = ["VALID", "Commit", "Status", "new_commit_status_request", "validation_code_name"]
