@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric network-up network-down network-clean network-status demo test unit bench lint clean
+.PHONY: help install fabric network-ready network-up network-down network-clean network-status demo test unit bench lint clean
 
 help:
 	@echo "make demo | test | bench | lint | network-up | network-down | network-clean | network-status"
@@ -36,9 +36,12 @@ network-clean: $(STAMP)
 network-status: $(STAMP)
 	$(VENV)/bin/ebill-network status
 
-demo: install
+# Start the network unless all of it is already running.
+network-ready: install
 	@$(VENV)/bin/ebill-network status | $(PY) -c 'import json,sys; sys.exit(0 if not json.load(sys.stdin)["stopped"] else 1)' \
 		|| { $(VENV)/bin/ebill-network down >/dev/null; $(VENV)/bin/ebill-network up; }
+
+demo: network-ready
 	$(PY) -m ebill.demo
 
 test: install
@@ -47,7 +50,7 @@ test: install
 unit: $(STAMP)
 	$(PY) -m pytest -v tests/unit
 
-bench: install
+bench: network-ready
 	$(PY) -m bench.gateway_bench
 
 lint: $(STAMP)

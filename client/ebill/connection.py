@@ -13,8 +13,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import fabricgw
 import grpc
+
+import fabricgw
 
 CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 100 * 1024 * 1024),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ebill.connection import Connection, connect
 from ebill_network.layout import Layout
 from ebill_network.network import Network

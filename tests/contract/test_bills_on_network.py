@@ -7,8 +7,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import fabricgw
 import pytest
+
+import fabricgw
 from ebill.connection import Connection
 from ebill.samples import HOSPITAL, OUTPATIENT_CODE, outpatient_bill
 
