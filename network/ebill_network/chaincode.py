@@ -1,9 +1,11 @@
 """The chaincode: a deterministic ccaas package, the server process the peers
 dial, and the lifecycle (install, approve for every org, commit).
 
-The package holds ``connection.json`` (where the peers dial the server) and the
-SHA-256 of the chaincode's source, so the same code on the same network always
-gives the same package id, and changed code gives a new one.
+The package holds ``connection.json`` (where the peers dial the server, with the
+TLS client certificate they present: peer and chaincode authenticate each other)
+and the SHA-256 of the chaincode's source, so the same code on the same network
+always gives the same package id, and changed code gives a new one. The package
+holds a TLS private key: it stays in the network's data folder.
 """
 
 from __future__ import annotations
@@ -30,6 +32,23 @@ SERVER_PROCESS = "chaincode"
 ENDORSEMENT_POLICY = (
     "AND('FinanceMSP.peer', OR('UnitsMSP.peer', 'InsuranceMSP.peer', 'AuditMSP.peer'))"
 )
+
+# Payer identity and medical details live in this collection, on the peers of
+# the orgs that need them: the issuing units, the reimbursers (the chaincode
+# lets only the reimbursers a payer authorised read a bill's part) and the
+# supervisors. The finance department is not a member: it endorses issuance,
+# which only writes the collection, and never stores personal data.
+COLLECTIONS = [
+    {
+        "name": "billPrivate",
+        "policy": "OR('UnitsMSP.member', 'InsuranceMSP.member', 'AuditMSP.member')",
+        "requiredPeerCount": 0,
+        "maxPeerCount": 2,
+        "blockToLive": 0,
+        "memberOnlyRead": True,
+        "memberOnlyWrite": True,
+    }
+]
 
 
 def source_digest(src: Path = CHAINCODE_SRC) -> str:
@@ -60,6 +79,10 @@ def _tar_gz(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
 @dataclass(frozen=True)
 class Package:
     label: str
@@ -71,15 +94,19 @@ class Package:
         return f"{self.label}:{hashlib.sha256(self.data).hexdigest()}"
 
 
-def build_package(layout: Layout, src: Path = CHAINCODE_SRC) -> Package:
+def build_package(layout: Layout, src: Path = CHAINCODE_SRC, *, tag: str = "") -> Package:
+    """The package of the code in ``src``; a ``tag`` makes a distinct package of the same code."""
     digest = source_digest(src)
-    label = f"{CHAINCODE}_{digest[:12]}"
+    label = f"{CHAINCODE}_{digest[:12]}{'_' + tag if tag else ''}"
+    peer_tls = layout.user_dir(peer_org("finance"), "ccaas-peer") / "tls"
     connection = {
         "address": layout.address(layout.chaincode_port()),
         "dial_timeout": "10s",
         "tls_required": True,
-        "client_auth_required": False,
-        "root_cert": layout.tls_ca(peer_org("finance")).read_text(),
+        "client_auth_required": True,
+        "client_cert": _read(peer_tls / "cert.pem"),
+        "client_key": _read(peer_tls / "key.pem"),
+        "root_cert": _read(layout.tls_ca(peer_org("finance"))),
     }
     code = _tar_gz(
         {
@@ -89,6 +116,14 @@ def build_package(layout: Layout, src: Path = CHAINCODE_SRC) -> Package:
     )
     metadata = json.dumps({"type": "ccaas", "label": label}, sort_keys=True).encode()
     return Package(label, _tar_gz({"metadata.json": metadata, "code.tar.gz": code}))
+
+
+def definition_digest(package: Package) -> str:
+    """A digest of everything the chaincode definition commits: package, policy, collections."""
+    h = hashlib.sha256()
+    for part in (package.package_id, ENDORSEMENT_POLICY, json.dumps(COLLECTIONS, sort_keys=True)):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()
 
 
 def start_server(layout: Layout, procs: ProcessManager, package_id: str) -> None:
@@ -102,6 +137,7 @@ def start_server(layout: Layout, procs: ProcessManager, package_id: str) -> None
             "CHAINCODE_SERVER_ADDRESS": layout.address(layout.chaincode_port()),
             "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
+            "CHAINCODE_TLS_CLIENT_CA": str(layout.tls_ca(peer_org("finance"))),
             "PYTHONUNBUFFERED": "1",
         },
     )
@@ -146,15 +182,19 @@ def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
     pkg_file.parent.mkdir(parents=True, exist_ok=True)
     pkg_file.write_bytes(package.data)
 
+    collections = layout.chaincode_dir() / "collections.json"
+    collections.write_text(json.dumps(COLLECTIONS, indent=2))
+
     current = committed(layout, bin_dir)
     sequence = int(current["sequence"]) + 1 if current else 1  # type: ignore[call-overload]
-    version = package.label.rsplit("_", 1)[1]
+    version = package.label.removeprefix(f"{CHAINCODE}_")
     definition = [
         "--channelID", CHANNEL,
         "--name", CHAINCODE,
         "--version", version,
         "--sequence", str(sequence),
         "--signature-policy", ENDORSEMENT_POLICY,
+        "--collections-config", str(collections),
     ]  # fmt: skip
 
     def install_and_approve(org_key: str) -> None:

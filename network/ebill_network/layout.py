@@ -47,7 +47,19 @@ PEER_ORGS: tuple[Org, ...] = (
         "peer",
         1,
         ("peer0",),
-        (User("finance1", attrs={"role": "finance"}),),
+        (
+            User("finance1", attrs={"role": "finance"}),
+            # Payers reach their bills through the finance department's public
+            # platform, so their identities are enrolled by the finance CA.
+            User(
+                "payer1",
+                attrs={"role": "payer", "payerType": "person", "payerId": "460100199001011234"},
+            ),
+            User(
+                "payer2",
+                attrs={"role": "payer", "payerType": "person", "payerId": "460100201001015678"},
+            ),
+        ),
     ),
     Org(
         "units",

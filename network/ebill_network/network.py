@@ -8,7 +8,9 @@ their data and waits until the network is ready again.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -137,16 +139,20 @@ class Network:
         self.write_description()
         self.log(f"network: ready in {time.monotonic() - started:.1f}s")
 
-    def deploy(self, *, restart_server: bool = False) -> str:
+    def deploy(self, *, restart_server: bool = False, tag: str = "") -> str:
         """Deploy the chaincode as it is in the source tree; upgrade when it changed.
 
-        Starts (or restarts) the chaincode server under the new package id first,
-        so the peers find it when the definition commits. Returns the package id.
+        The definition (package, endorsement policy, collections) is committed at
+        the next sequence whenever any part of it differs from the deployed one;
+        ``tag`` forces a distinct package of the same code. Starts (or restarts)
+        the chaincode server under the package id first, so the peers find it
+        when the definition commits. Returns the package id.
         """
         layout = self.layout
-        package = chaincode.build_package(layout)
+        package = chaincode.build_package(layout, tag=tag)
+        definition = chaincode.definition_digest(package)
         state = self._state()
-        same = state.get("package_id") == package.package_id
+        same = state.get("definition") == definition
         if same and not restart_server and self.procs.pid(chaincode.SERVER_PROCESS):
             return package.package_id
         self.procs.stop(chaincode.SERVER_PROCESS)
@@ -155,9 +161,21 @@ class Network:
         if not same:
             self._step("deploying: install on 4 peers, approve for 4 orgs, commit")
             sequence = chaincode.deploy(layout, self.bin_dir, package)
-            self._save_state(package_id=package.package_id, sequence=sequence)
+            self._save_state(
+                package_id=package.package_id, sequence=sequence, definition=definition
+            )
             self._step(f"chaincode {CHAINCODE} committed at sequence {sequence}")
         return package.package_id
+
+    def restart_chaincode(self, *, kill: bool = False) -> None:
+        """Stop the chaincode server (SIGKILL with ``kill``) and start it again on its package."""
+        package_id = self._state()["package_id"]
+        if kill:
+            pid = self.procs.pid(chaincode.SERVER_PROCESS)
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+        self.procs.stop(chaincode.SERVER_PROCESS)
+        chaincode.start_server(self.layout, self.procs, package_id)
 
     def wait_ready(self, timeout: float = 120) -> None:
         """Wait until every org's gateway can endorse with every org and a transaction commits."""

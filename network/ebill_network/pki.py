@@ -177,8 +177,9 @@ def enroll_org(layout: Layout, org: Org, bin_dir: Path) -> None:
 
     admin = User("admin0", type="admin")
     members: tuple[User, ...] = (admin, *org.users)
-    if org.key == "finance":  # the chaincode server's TLS identity
-        members += (User("ccaas", type="client"),)
+    if org.key == "finance":
+        # TLS identities of the chaincode server and of the peers dialling it (mutual TLS).
+        members += (User("ccaas", type="client"), User("ccaas-peer", type="client"))
     for user in members:
         secret = e.register(user.name, user.type, user.attrs)
         home = layout.user_dir(org, user.name)

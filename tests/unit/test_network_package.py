@@ -47,6 +47,7 @@ def test_package_is_ccaas_with_connection_and_source_digest(layout: Layout) -> N
     code = _members(outer["code.tar.gz"])
     connection = json.loads(code["connection.json"])
     assert connection["address"] == "127.0.0.1:30060"
+    assert connection["client_auth_required"] is True
     assert connection["tls_required"] is True
     assert "BEGIN CERTIFICATE" in connection["root_cert"]
     assert code["source.sha256"].decode().strip() == chaincode.source_digest()
