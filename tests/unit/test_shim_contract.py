@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fabric_protos.peer import chaincode_shim_pb2
+
 from ebill_chaincode.shim import (
     ChaincodeStub,
     Conflict,
@@ -15,7 +17,6 @@ from ebill_chaincode.shim import (
     PeerError,
 )
 from ebill_chaincode.shim.stub import Stub
-from fabric_protos.peer import chaincode_shim_pb2
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 

@@ -11,9 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from ebill_chaincode.shim import Contract, Forbidden, Handler, StreamClosed
-from ebill_chaincode.shim.stub import Stub
 from fabric_protos.common import common_pb2
+from fabric_protos.ledger.queryresult import kv_query_result_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import (
     chaincode_pb2,
@@ -22,6 +21,9 @@ from fabric_protos.peer import (
     proposal_response_pb2,
 )
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from ebill_chaincode.shim import Contract, Forbidden, Handler, StreamClosed
+from ebill_chaincode.shim.stub import Stub
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 CHANNEL = "ebills"
@@ -78,6 +80,25 @@ def probe(stub: Stub) -> str:
         stream_closed_seen.set()
         raise
     return "unexpected"
+
+
+@contract.transaction("Scan")
+def scan(stub: Stub, start: str, end: str) -> list[str]:
+    return [kv.key for kv in stub.get_state_by_range(start, end)]
+
+
+@contract.transaction("First")
+def first(stub: Stub, start: str) -> str:
+    """Stops after the first result without closing the query itself."""
+    for kv in stub.get_state_by_range(start, ""):
+        return kv.key
+    return ""
+
+
+@contract.transaction("FirstThenDeny")
+def first_then_deny(stub: Stub, start: str) -> str:
+    next(iter(stub.get_state_by_range(start, "")))
+    raise Forbidden("seen enough")
 
 
 # --- the fake peer ---------------------------------------------------------------------
@@ -141,6 +162,17 @@ class FakePeer:
                 channel_id=request.channel_id,
             )
         )
+
+
+def query_batch(keys: list[str], *, more: bool, query_id: str) -> bytes:
+    results = [
+        chaincode_shim_pb2.QueryResultBytes(
+            resultBytes=kv_query_result_pb2.KV(key=key, value=b"v").SerializeToString()
+        )
+        for key in keys
+    ]
+    response = chaincode_shim_pb2.QueryResponse(results=results, has_more=more, id=query_id)
+    return bytes(response.SerializeToString())
 
 
 def transaction(txid: str, *args: str, channel: str = CHANNEL, proposal: Any = None) -> Any:
@@ -417,3 +449,77 @@ def test_stream_end_fails_waiting_transactions(peer: FakePeer) -> None:
     peer.wait_stream_end()
     assert stream_closed_seen.wait(5)
     assert peer.handler.closed
+
+
+# --- queries through the handler -------------------------------------------------------------
+
+
+def test_concurrent_range_queries_get_their_own_batches(peer: FakePeer) -> None:
+    count = 12
+    for i in range(count):
+        peer.send(transaction(f"tx-scan-{i:02d}", "Scan", f"k{i:02d}", f"k{i:02d}~"))
+    rng = random.Random(11)
+
+    def phase(kind: int) -> list[Any]:
+        requests = [peer.recv() for _ in range(count)]
+        assert all(r.type == kind for r in requests), [Msg.Type.Name(r.type) for r in requests]
+        assert sorted(r.txid for r in requests) == [f"tx-scan-{i:02d}" for i in range(count)]
+        rng.shuffle(requests)
+        return requests
+
+    for opening in phase(Msg.GET_STATE_BY_RANGE):  # answered out of order
+        start = chaincode_shim_pb2.GetStateByRange.FromString(opening.payload).startKey
+        keys = [f"{start}-1", f"{start}-2"]
+        peer.answer(opening, query_batch(keys, more=True, query_id=f"it-{opening.txid}"))
+    for following in phase(Msg.QUERY_STATE_NEXT):
+        query_id = chaincode_shim_pb2.QueryStateNext.FromString(following.payload).id
+        assert query_id == f"it-{following.txid}"
+        i = following.txid[-2:]
+        peer.answer(following, query_batch([f"k{i}-3"], more=False, query_id=query_id))
+    for closing in phase(Msg.QUERY_STATE_CLOSE):
+        query_id = chaincode_shim_pb2.QueryStateClose.FromString(closing.payload).id
+        assert query_id == f"it-{closing.txid}"
+        peer.answer(closing)
+    for _ in range(count):
+        completed = peer.recv()
+        i = completed.txid[-2:]
+        response = response_of(completed)
+        assert response.status == 200
+        assert json.loads(response.payload) == [f"k{i}-1", f"k{i}-2", f"k{i}-3"]
+
+
+def test_abandoned_query_is_closed_before_completed(peer: FakePeer) -> None:
+    peer.send(transaction("tx-first", "First", "a"))
+    opening = peer.recv()
+    assert opening.type == Msg.GET_STATE_BY_RANGE
+    peer.answer(opening, query_batch(["a1", "a2"], more=True, query_id="q-first"))
+    closing = peer.recv()
+    assert (closing.type, closing.txid) == (Msg.QUERY_STATE_CLOSE, "tx-first")
+    assert chaincode_shim_pb2.QueryStateClose.FromString(closing.payload).id == "q-first"
+    peer.assert_silent()  # COMPLETED waits for the close to be answered
+    peer.answer(closing)
+    response = response_of(peer.recv())
+    assert (response.status, response.payload) == (200, b"a1")
+
+
+def test_failed_transaction_still_closes_its_query(peer: FakePeer) -> None:
+    peer.send(transaction("tx-fail", "FirstThenDeny", "a"))
+    peer.answer(peer.recv(), query_batch(["a1", "a2"], more=True, query_id="q-fail"))
+    closing = peer.recv()
+    assert closing.type == Msg.QUERY_STATE_CLOSE
+    peer.answer(closing)
+    assert response_of(peer.recv()).status == 403
+
+
+def test_peer_error_while_iterating_is_500(peer: FakePeer) -> None:
+    peer.send(transaction("tx-qerr", "Scan", "a", "b"))
+    peer.answer(peer.recv(), query_batch(["a1"], more=True, query_id="q-err"))
+    following = peer.recv()
+    assert following.type == Msg.QUERY_STATE_NEXT
+    peer.send(
+        Msg(type=Msg.ERROR, payload=b"iterator gone", txid=following.txid, channel_id=CHANNEL)
+    )
+    completed = peer.recv()  # no close for a query the peer dropped
+    response = response_of(completed)
+    assert response.status == 500
+    assert response.message == "Internal: QUERY_STATE_NEXT refused by peer: iterator gone"

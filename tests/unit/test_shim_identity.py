@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID, ObjectIdentifier
+
 from ebill_chaincode.shim import ClientIdentity, Creator, Forbidden, IdentityError
 from ebill_chaincode.shim.identity import ATTRIBUTES_OID, go_dn_string
 

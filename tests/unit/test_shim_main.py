@@ -13,13 +13,14 @@ from typing import Any
 
 import grpc
 import pytest
-from ebill_chaincode.__main__ import main
 from fabric_protos.peer import (
     chaincode_pb2,
     chaincode_shim_pb2,
     chaincode_shim_pb2_grpc,
     proposal_response_pb2,
 )
+
+from ebill_chaincode.__main__ import main
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 
@@ -58,6 +59,32 @@ def test_configuration_errors(
         main(argv, env)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_client_ca_variable_turns_on_mutual_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("server.crt", "server.key", "ca.pem"):
+        (tmp_path / name).write_text("placeholder")
+    seen: dict[str, Any] = {}
+
+    class FakeServer:
+        def __init__(self, chaincode_id: str, address: str, dispatch: Any, *, tls: Any) -> None:
+            seen["tls"] = tls
+
+        def start(self) -> int:
+            raise OSError("not listening in this test")
+
+    monkeypatch.setattr("ebill_chaincode.__main__.ChaincodeServer", FakeServer)
+    env = {
+        "CHAINCODE_ID": "cc:1",
+        "CHAINCODE_SERVER_ADDRESS": "127.0.0.1:0",
+        "CHAINCODE_TLS_CERT": str(tmp_path / "server.crt"),
+        "CHAINCODE_TLS_KEY": str(tmp_path / "server.key"),
+        "CHAINCODE_TLS_CLIENT_CA": str(tmp_path / "ca.pem"),
+    }
+    assert main([], env) == 1
+    assert seen["tls"].client_ca == tmp_path / "ca.pem"
 
 
 def _requests(source: queue.Queue[Any]) -> Iterator[Any]:

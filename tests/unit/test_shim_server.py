@@ -15,14 +15,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from ebill_chaincode.shim import ChaincodeServer, Contract, TlsFiles
-from ebill_chaincode.shim.stub import Stub
 from fabric_protos.peer import (
     chaincode_pb2,
     chaincode_shim_pb2,
     chaincode_shim_pb2_grpc,
     proposal_response_pb2,
 )
+
+from ebill_chaincode.shim import ChaincodeServer, Contract, TlsFiles
+from ebill_chaincode.shim.stub import Stub
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 CC_ID = "ebill_1.0:feedbeef"
@@ -154,6 +155,10 @@ def pki(tmp_path: Path) -> dict[str, bytes | Path]:
     server_cert = _issue("localhost", server_key, "test-ca", ca_key, ca=False)
     client_key = ec.generate_private_key(ec.SECP256R1())
     client_cert = _issue("peer0", client_key, "test-ca", ca_key, ca=False)
+    # A client certificate from another CA, with the same subject as the good one.
+    rogue_ca_key = ec.generate_private_key(ec.SECP256R1())
+    rogue_key = ec.generate_private_key(ec.SECP256R1())
+    rogue_cert = _issue("peer0", rogue_key, "test-ca", rogue_ca_key, ca=False)
     files = {"ca": _pem(ca), "server.crt": _pem(server_cert), "server.key": _pem_key(server_key)}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -162,6 +167,8 @@ def pki(tmp_path: Path) -> dict[str, bytes | Path]:
         "ca": _pem(ca),
         "client_cert": _pem(client_cert),
         "client_key": _pem_key(client_key),
+        "rogue_cert": _pem(rogue_cert),
+        "rogue_key": _pem_key(rogue_key),
     }
 
 
@@ -190,5 +197,56 @@ def test_mutual_tls_requires_a_client_certificate(pki: dict[str, Any]) -> None:
                 call.recv()
             assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
             call.close()
+    finally:
+        server.stop(grace=0)
+
+
+def test_mutual_tls_verifies_the_client_certificate(pki: dict[str, Any]) -> None:
+    folder: Path = pki["dir"]
+    tls = TlsFiles(folder / "server.crt", folder / "server.key", folder / "ca")
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract, tls=tls)
+    target = f"127.0.0.1:{server.start()}"
+    options = [("grpc.ssl_target_name_override", "localhost")]
+    try:
+        rogue = grpc.ssl_channel_credentials(
+            root_certificates=pki["ca"],
+            private_key=pki["rogue_key"],
+            certificate_chain=pki["rogue_cert"],
+        )
+        with grpc.secure_channel(target, rogue, options=options) as channel:
+            call = PeerCall(channel)
+            with pytest.raises(grpc.RpcError) as refused:
+                call.recv()
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+            call.close()
+    finally:
+        server.stop(grace=0)
+
+
+def test_server_tls_without_client_ca_accepts_any_client(pki: dict[str, Any]) -> None:
+    folder: Path = pki["dir"]
+    tls = TlsFiles(folder / "server.crt", folder / "server.key")
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract, tls=tls)
+    target = f"127.0.0.1:{server.start()}"
+    options = [("grpc.ssl_target_name_override", "localhost")]
+    try:
+        without_cert = grpc.ssl_channel_credentials(root_certificates=pki["ca"])
+        with grpc.secure_channel(target, without_cert, options=options) as channel:
+            call = PeerCall(channel)
+            run_one_transaction(call)
+            call.close()
+    finally:
+        server.stop(grace=0)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a certificate\n"])
+def test_unusable_client_ca_file_is_refused(pki: dict[str, Any], content: bytes) -> None:
+    folder: Path = pki["dir"]
+    (folder / "bad-ca").write_bytes(content)
+    tls = TlsFiles(folder / "server.crt", folder / "server.key", folder / "bad-ca")
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract, tls=tls)
+    try:
+        with pytest.raises(OSError, match="no PEM certificate in the client CA file"):
+            server.start()
     finally:
         server.stop(grace=0)

@@ -6,6 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fabric_protos.common import common_pb2
+from fabric_protos.msp import identities_pb2
+from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, proposal_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from ebill_chaincode.shim import (
     ChaincodeStub,
     InvalidArgument,
@@ -14,10 +19,6 @@ from ebill_chaincode.shim import (
     create_composite_key,
     split_composite_key,
 )
-from fabric_protos.common import common_pb2
-from fabric_protos.msp import identities_pb2
-from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, proposal_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 

@@ -1,6 +1,7 @@
 """Generic Fabric chaincode-as-a-service shim: wire protocol, stub, identity, router."""
 
 from .contract import Contract, canonical_json
+from .endorsement import KeyEndorsementPolicy
 from .errors import (
     ChaincodeError,
     Conflict,
@@ -13,6 +14,7 @@ from .errors import (
 )
 from .handler import Handler
 from .identity import ClientIdentity, IdentityError
+from .query import KV, KeyModification, QueryIterator, QueryPage
 from .response import Response
 from .server import ChaincodeServer, TlsFiles
 from .stub import ChaincodeStub, Creator, Event, Stub, create_composite_key, split_composite_key
@@ -30,8 +32,13 @@ __all__ = [
     "Handler",
     "IdentityError",
     "InvalidArgument",
+    "KV",
+    "KeyEndorsementPolicy",
+    "KeyModification",
     "NotFound",
     "PeerError",
+    "QueryIterator",
+    "QueryPage",
     "Response",
     "ShimError",
     "StreamClosed",

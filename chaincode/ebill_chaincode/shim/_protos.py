@@ -17,6 +17,10 @@ proposal: Any = importlib.import_module("fabric_protos.peer.proposal_pb2")
 proposal_response: Any = importlib.import_module("fabric_protos.peer.proposal_response_pb2")
 common: Any = importlib.import_module("fabric_protos.common.common_pb2")
 identities: Any = importlib.import_module("fabric_protos.msp.identities_pb2")
+msp_principal: Any = importlib.import_module("fabric_protos.msp.msp_principal_pb2")
+policies: Any = importlib.import_module("fabric_protos.common.policies_pb2")
+transaction: Any = importlib.import_module("fabric_protos.peer.transaction_pb2")
+queryresult: Any = importlib.import_module("fabric_protos.ledger.queryresult.kv_query_result_pb2")
 
 #: Raised by ``FromString`` on bytes that are not the expected message.
 DecodeError: type[Exception] = importlib.import_module("google.protobuf.message").DecodeError

@@ -8,7 +8,9 @@ Threads and ownership:
   handshake, starts each INIT/TRANSACTION in the executor and routes each
   RESPONSE/ERROR to the transaction waiting for it, keyed by (channel id, tx id).
 * Each transaction runs in an executor worker; its stub blocks on a future per
-  request until the reader delivers the peer's reply or the stream closes.
+  request until the reader delivers the peer's reply or the stream closes. When the
+  transaction function returns, the worker closes the queries it left open
+  (QUERY_STATE_CLOSE), then sends COMPLETED.
 """
 
 from __future__ import annotations
@@ -242,6 +244,8 @@ class Handler:
         except Exception:
             logger.exception("[%s] dispatcher raised", _short(message.txid))
             response = Response(500, "Internal: unexpected error in chaincode")
+        # Queries the function abandoned are released while the peer still knows the tx.
+        stub.close_open_queries()
         completed = ChaincodeMessage(
             type=ChaincodeMessage.COMPLETED,
             payload=proposal_response_pb2.Response(

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 import grpc
+from cryptography import x509
 
 from ._protos import chaincode_shim_grpc
 from .handler import Dispatcher, Handler
@@ -39,20 +40,39 @@ _GRPC_OPTIONS: list[tuple[str, Any]] = [
 
 @dataclass(frozen=True)
 class TlsFiles:
-    """PEM files for TLS; with ``client_ca`` the server requires client certificates."""
+    """PEM files for TLS.
+
+    With ``client_ca`` (CHAINCODE_TLS_CLIENT_CA) the server requires a client
+    certificate on every connection and verifies it against these CA certificates
+    (mutual TLS): a peer without a certificate, or with one from another CA, fails the
+    handshake.
+    """
 
     cert: Path
     key: Path
     client_ca: Path | None = None
 
     def credentials(self) -> grpc.ServerCredentials:
-        """gRPC server credentials from the files."""
-        root = self.client_ca.read_bytes() if self.client_ca is not None else None
+        """gRPC server credentials from the files; ``ValueError`` for an unusable CA file."""
+        root = self._client_roots()
         return grpc.ssl_server_credentials(
             [(self.key.read_bytes(), self.cert.read_bytes())],
             root_certificates=root,
             require_client_auth=root is not None,
         )
+
+    def _client_roots(self) -> bytes | None:
+        if self.client_ca is None:
+            return None
+        pem = self.client_ca.read_bytes()
+        # An empty or garbled CA file must not quietly weaken or break client auth.
+        try:
+            certificates = x509.load_pem_x509_certificates(pem)
+        except ValueError:
+            certificates = []
+        if not certificates:
+            raise ValueError(f"no PEM certificate in the client CA file {self.client_ca}")
+        return pem
 
 
 class _ChaincodeService:
@@ -122,6 +142,8 @@ class ChaincodeServer:
                 port = self._server.add_insecure_port(self.address)
             else:
                 port = self._server.add_secure_port(self.address, self._tls.credentials())
+        except ValueError as exc:
+            raise OSError(f"invalid TLS configuration: {exc}") from exc
         except RuntimeError as exc:
             raise OSError(f"cannot listen on {self.address}: {exc}") from exc
         if not port:

@@ -3,15 +3,21 @@
 :class:`Stub` is the interface contract code programs against; :class:`ChaincodeStub`
 implements it over the peer stream (each state call is one request/reply exchange
 with the peer, tagged with the transaction's channel id and tx id).
+
+Queries (range, partial composite key, history) return a
+:class:`~.query.QueryIterator`; see :mod:`.query` for when a query is closed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import hashlib
+import logging
+import struct
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ._protos import ChaincodeMessage, DecodeError
 from ._protos import chaincode as chaincode_pb2
@@ -19,13 +25,35 @@ from ._protos import chaincode_shim as chaincode_shim_pb2
 from ._protos import common as common_pb2
 from ._protos import identities as identities_pb2
 from ._protos import proposal as proposal_pb2
+from ._protos import transaction as transaction_pb2
 from .errors import InvalidArgument, PeerError, ShimError
+from .query import (
+    KV,
+    KeyModification,
+    QueryIterator,
+    QueryPage,
+    decode_key_modification,
+    decode_kv,
+    decode_query_response,
+    decode_response_metadata,
+    to_datetime,
+)
 
 #: Sends one request to the peer and blocks until the peer's reply for the same tx.
 PeerCall = Callable[[Any], Any]
 
+T = TypeVar("T")
+
 _NAMESPACE = "\x00"
 _MAX_RUNE = "\U0010ffff"
+#: Go's shim replaces an empty range start by this key (the smallest simple key).
+_EMPTY_KEY_SUBSTITUTE = "\x01"
+_MAX_PAGE_SIZE = 2**31 - 1  # QueryMetadata.pageSize is an int32
+
+#: The state metadata key under which Fabric keeps a key-level endorsement policy.
+VALIDATION_PARAMETER = transaction_pb2.MetaDataKeys.Name(transaction_pb2.VALIDATION_PARAMETER)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +108,58 @@ class Stub(Protocol):
 
     def split_composite_key(self, key: str) -> tuple[str, list[str]]: ...
 
+    # --- queries ---
+
+    def get_state_by_range(self, start: str, end: str) -> Iterator[KV]: ...
+
+    def get_state_by_range_with_pagination(
+        self, start: str, end: str, page_size: int, bookmark: str = ""
+    ) -> tuple[list[KV], QueryPage]: ...
+
+    def get_state_by_partial_composite_key(
+        self, object_type: str, attributes: Sequence[str]
+    ) -> Iterator[KV]: ...
+
+    def get_state_by_partial_composite_key_with_pagination(
+        self, object_type: str, attributes: Sequence[str], page_size: int, bookmark: str = ""
+    ) -> tuple[list[KV], QueryPage]: ...
+
+    def get_history_for_key(self, key: str) -> Iterator[KeyModification]: ...
+
+    # --- private data ---
+
+    def get_private_data(self, collection: str, key: str) -> bytes | None: ...
+
+    def put_private_data(self, collection: str, key: str, value: bytes | str) -> None: ...
+
+    def delete_private_data(self, collection: str, key: str) -> None: ...
+
+    def get_private_data_hash(self, collection: str, key: str) -> bytes | None: ...
+
+    def get_private_data_by_range(self, collection: str, start: str, end: str) -> Iterator[KV]: ...
+
+    def get_private_data_by_partial_composite_key(
+        self, collection: str, object_type: str, attributes: Sequence[str]
+    ) -> Iterator[KV]: ...
+
+    # --- key-level endorsement ---
+
+    def set_state_validation_parameter(self, key: str, policy: bytes) -> None: ...
+
+    def get_state_validation_parameter(self, key: str) -> bytes | None: ...
+
+    def set_private_data_validation_parameter(
+        self, collection: str, key: str, policy: bytes
+    ) -> None: ...
+
+    def get_private_data_validation_parameter(self, collection: str, key: str) -> bytes | None: ...
+
+    # --- proposal ---
+
+    def get_binding(self) -> bytes: ...
+
+    def get_signed_proposal(self) -> Any: ...
+
 
 def _check_key_part(part: str, what: str) -> None:
     if _NAMESPACE in part or _MAX_RUNE in part:
@@ -106,6 +186,32 @@ def _to_bytes(value: bytes | str) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
+def _check_simple_keys(*keys: str) -> None:
+    """Range bounds must not reach into the composite key namespace (as Go's shim)."""
+    for key in keys:
+        if key.startswith(_NAMESPACE):
+            raise InvalidArgument("a range key must not start with U+0000")
+
+
+def _check_collection(collection: str) -> None:
+    if not collection:
+        raise InvalidArgument("collection must not be empty")
+
+
+def _check_key(key: str) -> None:
+    if not key:
+        raise InvalidArgument("key must not be empty")
+
+
+def _query_metadata(page_size: int, bookmark: str) -> bytes:
+    if isinstance(page_size, bool) or not isinstance(page_size, int):
+        raise InvalidArgument("page size must be an integer")
+    if not 1 <= page_size <= _MAX_PAGE_SIZE:
+        raise InvalidArgument(f"page size must be between 1 and {_MAX_PAGE_SIZE}")
+    metadata = chaincode_shim_pb2.QueryMetadata(pageSize=page_size, bookmark=bookmark)
+    return bytes(metadata.SerializeToString())
+
+
 @dataclass(frozen=True)
 class _ProposalContext:
     """What the stub extracts from the signed proposal."""
@@ -113,6 +219,7 @@ class _ProposalContext:
     timestamp: datetime | None
     creator: Creator | None
     transient: Mapping[str, bytes]
+    binding: bytes | None = None
 
 
 def _parse_proposal(signed: Any) -> _ProposalContext:
@@ -126,16 +233,20 @@ def _parse_proposal(signed: Any) -> _ProposalContext:
         payload = proposal_pb2.ChaincodeProposalPayload.FromString(proposal.payload)
     except DecodeError as exc:
         raise ShimError(f"cannot decode the signed proposal: {exc}") from exc
-    timestamp: datetime | None = None
-    if channel_header.HasField("timestamp"):
-        ts = channel_header.timestamp
-        timestamp = datetime.fromtimestamp(ts.seconds, UTC)
-        timestamp += timedelta(microseconds=ts.nanos // 1000)
+    timestamp = (
+        to_datetime(channel_header.timestamp) if channel_header.HasField("timestamp") else None
+    )
     creator = None
     if signature_header.creator:
         creator = Creator(identity.mspid, bytes(identity.id_bytes))
     transient = MappingProxyType({k: bytes(v) for k, v in payload.TransientMap.items()})
-    return _ProposalContext(timestamp, creator, transient)
+    # As Go's shim: sha256(nonce || creator || epoch as 8 bytes little-endian).
+    binding = hashlib.sha256(
+        bytes(signature_header.nonce)
+        + bytes(signature_header.creator)
+        + struct.pack("<Q", channel_header.epoch)
+    ).digest()
+    return _ProposalContext(timestamp, creator, transient, binding)
 
 
 class ChaincodeStub:
@@ -153,6 +264,8 @@ class ChaincodeStub:
         self._tx_id = tx_id
         self._args = [bytes(a) for a in args]
         self._call_peer = call_peer
+        self._signed_proposal = signed_proposal
+        self._open_queries: list[QueryIterator[Any]] = []
         self._context = (
             _parse_proposal(signed_proposal)
             if signed_proposal is not None
@@ -222,6 +335,20 @@ class ChaincodeStub:
         """The proposal's transient map (data that is not written to the ledger)."""
         return self._context.transient
 
+    def get_binding(self) -> bytes:
+        """The proposal binding: sha256 over the nonce, the creator and the epoch (as Go)."""
+        if self._context.binding is None:
+            raise ShimError("the transaction carries no signed proposal")
+        return self._context.binding
+
+    def get_signed_proposal(self) -> Any:
+        """A copy of the ``SignedProposal`` the transaction was invoked with."""
+        if self._signed_proposal is None:
+            raise ShimError("the transaction carries no signed proposal")
+        copy = proposal_pb2.SignedProposal()
+        copy.CopyFrom(self._signed_proposal)
+        return copy
+
     # --- state -------------------------------------------------------------------------
 
     def _request(self, kind: int, payload: bytes) -> bytes:
@@ -262,6 +389,179 @@ class ChaincodeStub:
         if not name:
             raise ValueError("event name must not be empty")
         self.event = Event(name, _to_bytes(payload))
+
+    # --- queries -----------------------------------------------------------------------
+
+    def _open_query(
+        self, kind: int, payload: bytes, decode: Callable[[bytes], T]
+    ) -> QueryIterator[T]:
+        name = ChaincodeMessage.Type.Name(kind)
+        first = decode_query_response(self._request(kind, payload), name)
+        iterator = QueryIterator(self._request, first, decode, self._query_finished)
+        self._open_queries.append(iterator)
+        return iterator
+
+    def _query_finished(self, iterator: QueryIterator[Any]) -> None:
+        self._open_queries = [q for q in self._open_queries if q is not iterator]
+
+    def _range(
+        self, collection: str, start: str, end: str, metadata: bytes = b""
+    ) -> QueryIterator[KV]:
+        request = chaincode_shim_pb2.GetStateByRange(
+            startKey=start, endKey=end, collection=collection, metadata=metadata
+        )
+        return self._open_query(
+            ChaincodeMessage.GET_STATE_BY_RANGE, request.SerializeToString(), decode_kv
+        )
+
+    def _simple_range(
+        self, collection: str, start: str, end: str, metadata: bytes = b""
+    ) -> QueryIterator[KV]:
+        start = start or _EMPTY_KEY_SUBSTITUTE
+        _check_simple_keys(start, end)
+        return self._range(collection, start, end, metadata)
+
+    def _page(self, iterator: QueryIterator[KV]) -> tuple[list[KV], QueryPage]:
+        with iterator:
+            results = list(iterator)
+        if iterator.metadata:
+            return results, decode_response_metadata(iterator.metadata)
+        return results, QueryPage(len(results), "")
+
+    @staticmethod
+    def _partial_range(object_type: str, attributes: Sequence[str]) -> tuple[str, str]:
+        if isinstance(attributes, str):  # a str is a Sequence[str] of its characters
+            raise InvalidArgument("composite key attributes must be a list, not a string")
+        start = create_composite_key(object_type, attributes)
+        return start, start + _MAX_RUNE
+
+    def get_state_by_range(self, start: str, end: str) -> QueryIterator[KV]:
+        """The entries with ``start <= key < end``; an empty bound is open-ended."""
+        return self._simple_range("", start, end)
+
+    def get_state_by_range_with_pagination(
+        self, start: str, end: str, page_size: int, bookmark: str = ""
+    ) -> tuple[list[KV], QueryPage]:
+        """One page of at most ``page_size`` entries; pass the bookmark back for the next."""
+        metadata = _query_metadata(page_size, bookmark)
+        return self._page(self._simple_range("", start, end, metadata))
+
+    def get_state_by_partial_composite_key(
+        self, object_type: str, attributes: Sequence[str]
+    ) -> QueryIterator[KV]:
+        """The entries whose composite key starts with ``object_type`` and ``attributes``."""
+        return self._range("", *self._partial_range(object_type, attributes))
+
+    def get_state_by_partial_composite_key_with_pagination(
+        self, object_type: str, attributes: Sequence[str], page_size: int, bookmark: str = ""
+    ) -> tuple[list[KV], QueryPage]:
+        """One page of :meth:`get_state_by_partial_composite_key`."""
+        metadata = _query_metadata(page_size, bookmark)
+        start, end = self._partial_range(object_type, attributes)
+        return self._page(self._range("", start, end, metadata))
+
+    def get_history_for_key(self, key: str) -> QueryIterator[KeyModification]:
+        """The committed changes of ``key`` (needs the peer's history database)."""
+        request = chaincode_shim_pb2.GetHistoryForKey(key=key)
+        return self._open_query(
+            ChaincodeMessage.GET_HISTORY_FOR_KEY,
+            request.SerializeToString(),
+            decode_key_modification,
+        )
+
+    def close_open_queries(self) -> None:
+        """Close every query the transaction left open; failures are logged, not raised.
+
+        The handler calls this when the transaction function returns, before it sends
+        COMPLETED, so a transaction that stopped iterating early releases its queries.
+        """
+        while self._open_queries:
+            iterator = self._open_queries[0]
+            try:
+                iterator.close()
+            except Exception as exc:
+                logger.warning(
+                    "[%s] could not close query %s: %s", self._tx_id[:8], iterator.query_id, exc
+                )
+            finally:
+                self._query_finished(iterator)
+
+    # --- private data --------------------------------------------------------------------
+
+    def get_private_data(self, collection: str, key: str) -> bytes | None:
+        """The value at ``key`` in the private data ``collection``, or None if absent."""
+        _check_collection(collection)
+        return self.get_state(key, collection)
+
+    def put_private_data(self, collection: str, key: str, value: bytes | str) -> None:
+        """Write ``value`` at ``key`` in the private data ``collection``."""
+        _check_collection(collection)
+        _check_key(key)
+        self.put_state(key, value, collection)
+
+    def delete_private_data(self, collection: str, key: str) -> None:
+        """Delete ``key`` from the private data ``collection``."""
+        _check_collection(collection)
+        self.delete_state(key, collection)
+
+    def get_private_data_hash(self, collection: str, key: str) -> bytes | None:
+        """The hash of the private value at ``key``; readable on peers without the data."""
+        _check_collection(collection)
+        request = chaincode_shim_pb2.GetState(key=key, collection=collection)
+        value = self._request(ChaincodeMessage.GET_PRIVATE_DATA_HASH, request.SerializeToString())
+        return value or None
+
+    def get_private_data_by_range(self, collection: str, start: str, end: str) -> QueryIterator[KV]:
+        """:meth:`get_state_by_range` in the private data ``collection``."""
+        _check_collection(collection)
+        return self._simple_range(collection, start, end)
+
+    def get_private_data_by_partial_composite_key(
+        self, collection: str, object_type: str, attributes: Sequence[str]
+    ) -> QueryIterator[KV]:
+        """:meth:`get_state_by_partial_composite_key` in the private data ``collection``."""
+        _check_collection(collection)
+        return self._range(collection, *self._partial_range(object_type, attributes))
+
+    # --- key-level endorsement -----------------------------------------------------------
+
+    def _put_metadata(self, collection: str, key: str, metakey: str, value: bytes) -> None:
+        _check_key(key)
+        request = chaincode_shim_pb2.PutStateMetadata(
+            key=key,
+            collection=collection,
+            metadata=chaincode_shim_pb2.StateMetadata(metakey=metakey, value=bytes(value)),
+        )
+        self._request(ChaincodeMessage.PUT_STATE_METADATA, request.SerializeToString())
+
+    def _get_metadata(self, collection: str, key: str) -> dict[str, bytes]:
+        request = chaincode_shim_pb2.GetStateMetadata(key=key, collection=collection)
+        payload = self._request(ChaincodeMessage.GET_STATE_METADATA, request.SerializeToString())
+        try:
+            result = chaincode_shim_pb2.StateMetadataResult.FromString(payload)
+        except DecodeError as exc:
+            raise ShimError(f"cannot decode the peer's reply to GET_STATE_METADATA: {exc}") from exc
+        return {entry.metakey: bytes(entry.value) for entry in result.entries}
+
+    def set_state_validation_parameter(self, key: str, policy: bytes) -> None:
+        """Set the key-level endorsement policy of ``key`` (see :mod:`.endorsement`)."""
+        self._put_metadata("", key, VALIDATION_PARAMETER, policy)
+
+    def get_state_validation_parameter(self, key: str) -> bytes | None:
+        """The key-level endorsement policy of ``key``, or None if it has none."""
+        return self._get_metadata("", key).get(VALIDATION_PARAMETER)
+
+    def set_private_data_validation_parameter(
+        self, collection: str, key: str, policy: bytes
+    ) -> None:
+        """Set the key-level endorsement policy of a private data key."""
+        _check_collection(collection)
+        self._put_metadata(collection, key, VALIDATION_PARAMETER, policy)
+
+    def get_private_data_validation_parameter(self, collection: str, key: str) -> bytes | None:
+        """The key-level endorsement policy of a private data key, or None."""
+        _check_collection(collection)
+        return self._get_metadata(collection, key).get(VALIDATION_PARAMETER)
 
     # --- composite keys ----------------------------------------------------------------
 
