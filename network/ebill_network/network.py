@@ -95,7 +95,7 @@ class Network:
         pki.start_cas(layout, self.procs, bin_dir)
         if not state.get("pki"):
             self._step("enrolling nodes, admins and users (with role/unit attributes)")
-            pki.enroll_all(layout, bin_dir)
+            pki.enroll_all(layout)
             self._save_state(pki=True)
 
         for org in PEER_ORGS:

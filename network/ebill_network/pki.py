@@ -1,37 +1,29 @@
 """Identities: one Fabric CA per org issues its nodes', admins' and users' certificates.
 
-Each CA signs both enrollment (MSP) and TLS certificates of its org. Users are
-registered with attributes (role, unit code, reimburser id) that Fabric CA puts
-into the certificate, where the chaincode reads them.
+Each CA signs both enrollment (MSP) and TLS certificates of its org. Every
+identity is registered and enrolled through our own Fabric CA client
+(``fabricca``). Users are registered with attributes (role, unit code,
+reimburser id, payer id) that Fabric CA puts into the certificate, where the
+chaincode reads them.
 """
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+import fabricca
+
 from .layout import ALL_ORGS, Layout, Org, User
-from .processes import ProcessManager, run, wait_for
+from .processes import ProcessManager, wait_for
 
 REGISTRAR = ("admin", "adminpw")
 
-NODE_OUS = """NodeOUs:
-  Enable: true
-  ClientOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: client
-  PeerOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: peer
-  AdminOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: admin
-  OrdererOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: orderer
-"""
+NODE_OUS = fabricca.node_ous_yaml()
 
 
 def ca_process(org: Org) -> str:
@@ -70,110 +62,59 @@ def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
 
 
 class Enroller:
-    """Registers and enrolls identities with one org's CA through ``fabric-ca-client``."""
+    """Registers and enrolls identities with one org's CA through our Fabric CA client."""
 
-    def __init__(self, layout: Layout, org: Org, bin_dir: Path) -> None:
+    def __init__(self, layout: Layout, org: Org) -> None:
         self.layout = layout
-        self.org = org
-        self.client = bin_dir / "fabric-ca-client"
-        self.url = f"https://{layout.address(layout.ca_port(org))}"
-        self.registrar_home = layout.org_dir(org) / "registrar"
-
-    def _ca(self, *args: str | Path, home: Path) -> str:
-        return run(
-            [
-                self.client,
-                *args,
-                "--caname", f"ca-{self.org.key}",
-                "--tls.certfiles", self.layout.ca_tls_cert(self.org),
-                "--home", home,
-            ],
-            what=f"fabric-ca-client {args[0]} ({self.org.key})",
-        )  # fmt: skip
-
-    def enroll_registrar(self) -> None:
-        user, secret = REGISTRAR
-        host = self.url.removeprefix("https://")
-        self._ca("enroll", "-u", f"https://{user}:{secret}@{host}", home=self.registrar_home)
+        self.ca = fabricca.CAClient(
+            f"https://{layout.address(layout.ca_port(org))}",
+            tls_cert=layout.ca_tls_cert(org),
+            ca_name=f"ca-{org.key}",
+        )
+        self.registrar = self.ca.enroll(*REGISTRAR)
+        chain = x509.load_pem_x509_certificates(self.registrar.ca_chain)
+        # The CA's root signs enrollment and TLS certificates alike.
+        self.root_pem = chain[-1].public_bytes(serialization.Encoding.PEM)
 
     def register(self, name: str, id_type: str, attrs: dict[str, str] | None = None) -> str:
-        """Register ``name`` with the registrar; returns its enrollment secret."""
-        secret = f"{name}pw"
-        args: list[str | Path] = [
-            "register",
-            "--id.name", name,
-            "--id.secret", secret,
-            "--id.type", id_type,
-            "-u", self.url,
-        ]  # fmt: skip
-        if attrs:
-            args += ["--id.attrs", ",".join(f"{k}={v}:ecert" for k, v in attrs.items())]
-        self._ca(*args, home=self.registrar_home)
-        return secret
+        """Register ``name``; returns its enrollment secret."""
+        return self.ca.register(
+            self.registrar, name=name, type=id_type, secret=f"{name}pw", attrs=attrs or {}
+        )
 
-    def enroll(self, name: str, secret: str, msp_dir: Path, *, tls: bool = False) -> None:
-        """Enroll into ``msp_dir`` (an MSP folder, or with ``tls`` a TLS folder of cert/key/ca)."""
-        host = self.url.removeprefix("https://")
-        work = msp_dir.parent / f".enroll-{msp_dir.name}"
-        args: list[str | Path] = ["enroll", "-u", f"https://{name}:{secret}@{host}", "-M", work]
-        if tls:
-            args += [
-                "--enrollment.profile",
-                "tls",
-                "--csr.hosts",
-                f"{self.layout.host},localhost,{name}",
-            ]
-        self._ca(*args, home=work.parent)
-        if tls:
-            msp_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy(_only(work / "signcerts"), msp_dir / "cert.pem")
-            shutil.copy(_only(work / "keystore"), msp_dir / "key.pem")
-            shutil.copy(_only(work / "tlscacerts"), msp_dir / "ca.pem")
-        else:
-            _normalise_msp(work, msp_dir)
-        shutil.rmtree(work)
-        (work.parent / "fabric-ca-client-config.yaml").unlink(missing_ok=True)
+    def enroll_msp(self, name: str, secret: str, msp_dir: Path) -> None:
+        """Enroll into an MSP folder (signcerts, keystore, cacerts, NodeOUs config)."""
+        enrollment = self.ca.enroll(name, secret)
+        fabricca.write_msp(msp_dir, enrollment, node_ous_config=NODE_OUS, overwrite=True)
+
+    def enroll_tls(self, name: str, secret: str, tls_dir: Path) -> None:
+        """Enroll a TLS certificate for 127.0.0.1/localhost into cert.pem, key.pem, ca.pem."""
+        hosts = (self.layout.host, "localhost", name)
+        enrollment = self.ca.enroll(name, secret, profile="tls", csr_hosts=hosts)
+        tls_dir.mkdir(parents=True, exist_ok=True)
+        (tls_dir / "cert.pem").write_bytes(enrollment.certificate)
+        key = tls_dir / "key.pem"
+        key.write_bytes(enrollment.key_pem())
+        key.chmod(0o600)
+        (tls_dir / "ca.pem").write_bytes(self.root_pem)
 
 
-def _only(folder: Path) -> Path:
-    files = sorted(p for p in folder.iterdir() if p.is_file())
-    if len(files) != 1:
-        raise RuntimeError(f"expected one file in {folder}, found {len(files)}")
-    return files[0]
-
-
-def _normalise_msp(work: Path, msp: Path) -> None:
-    """Lay out an enrolled MSP with fixed file names and NodeOUs enabled."""
-    if msp.exists():
-        shutil.rmtree(msp)
-    for sub in ("cacerts", "signcerts", "keystore"):
-        (msp / sub).mkdir(parents=True)
-    shutil.copy(_only(work / "cacerts"), msp / "cacerts" / "ca.pem")
-    shutil.copy(_only(work / "signcerts"), msp / "signcerts" / "cert.pem")
-    key = msp / "keystore" / "key.pem"
-    shutil.copy(_only(work / "keystore"), key)
-    key.chmod(0o600)
-    (msp / "config.yaml").write_text(NODE_OUS)
-
-
-def enroll_org(layout: Layout, org: Org, bin_dir: Path) -> None:
+def enroll_org(layout: Layout, org: Org) -> None:
     """Create an org's MSP, its nodes' MSP and TLS folders, its admin and its users."""
-    e = Enroller(layout, org, bin_dir)
-    e.enroll_registrar()
+    e = Enroller(layout, org)
 
     org_msp = layout.org_msp(org)
-    ca_cert = _only(e.registrar_home / "msp" / "cacerts")
     for sub in ("cacerts", "tlscacerts"):
         (org_msp / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copy(ca_cert, org_msp / sub / "ca.pem")
+        (org_msp / sub / "ca.pem").write_bytes(e.root_pem)
     (org_msp / "config.yaml").write_text(NODE_OUS)
 
     node_type = "orderer" if org.kind == "orderer" else "peer"
     for node in org.nodes:
         secret = e.register(node, node_type)
         home = layout.node_dir(org, node)
-        e.enroll(node, secret, home / "msp")
-        e.enroll(node, secret, home / "tls", tls=True)
+        e.enroll_msp(node, secret, home / "msp")
+        e.enroll_tls(node, secret, home / "tls")
 
     admin = User("admin0", type="admin")
     members: tuple[User, ...] = (admin, *org.users)
@@ -183,12 +124,12 @@ def enroll_org(layout: Layout, org: Org, bin_dir: Path) -> None:
     for user in members:
         secret = e.register(user.name, user.type, user.attrs)
         home = layout.user_dir(org, user.name)
-        e.enroll(user.name, secret, home / "msp")
-        e.enroll(user.name, secret, home / "tls", tls=True)
+        e.enroll_msp(user.name, secret, home / "msp")
+        e.enroll_tls(user.name, secret, home / "tls")
 
 
-def enroll_all(layout: Layout, bin_dir: Path) -> None:
+def enroll_all(layout: Layout) -> None:
     """Enroll every org's identities, the orgs in parallel."""
     with ThreadPoolExecutor(max_workers=len(ALL_ORGS)) as pool:
-        for f in [pool.submit(enroll_org, layout, org, bin_dir) for org in ALL_ORGS]:
+        for f in [pool.submit(enroll_org, layout, org) for org in ALL_ORGS]:
             f.result()
