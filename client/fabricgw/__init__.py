@@ -14,10 +14,37 @@ Typical use::
         bill = contract.evaluate_transaction("ReadBill", "B1")
     channel.close()  # the caller owns the channel
 
-See :mod:`fabricgw.errors` for what is raised where.
+Listening for chaincode events, resuming where the last run stopped::
+
+    checkpointer = fabricgw.FileCheckpointer("checkpoint.json")
+    with network.get_chaincode_events("ebill", checkpoint=checkpointer) as events:
+        for event in events:
+            handle(event)
+            checkpointer.checkpoint_chaincode_event(event)
+
+Block events come from ``network.get_block_events()`` (and the filtered and
+private data variants). :mod:`fabricgw.aio` is the asyncio API,
+:mod:`fabricgw.profile` reads connection profiles. See :mod:`fabricgw.errors`
+for what is raised where.
 """
 
-from . import hash
+from . import aio, hash, profile
+from .aio import (
+    AsyncBlockEventsIterator,
+    AsyncBlockEventsRequest,
+    AsyncChaincodeEventsIterator,
+    AsyncChaincodeEventsRequest,
+    AsyncCommit,
+    AsyncContract,
+    AsyncGateway,
+    AsyncNetwork,
+    AsyncProposal,
+    AsyncTransaction,
+)
+from .block_events import BlockEventsIterator, BlockEventsKind, BlockEventsRequest
+from .chaincode_event import ChaincodeEvent
+from .chaincode_events import ChaincodeEventsIterator, ChaincodeEventsRequest
+from .checkpointer import Checkpoint, Checkpointer, FileCheckpointer, InMemoryCheckpointer
 from .commit import Commit, Status, validation_code_name
 from .contract import Contract
 from .errors import (
@@ -27,6 +54,7 @@ from .errors import (
     EndorseError,
     ErrorDetail,
     EvaluateError,
+    EventsError,
     GatewayError,
     SubmitError,
     TransactionError,
@@ -37,6 +65,14 @@ from .gateway import Gateway, connect
 from .hash import NONE, SHA3_256, SHA3_384, SHA256, SHA384, Hash
 from .identity import Identity
 from .network import Network
+from .profile import (
+    CertificateAuthorityConfig,
+    ConnectionProfile,
+    OrganizationConfig,
+    PeerConfig,
+    ProfileError,
+    load_connection_profile,
+)
 from .proposal import Argument, Proposal, compute_transaction_id
 from .signers import (
     Signer,
@@ -55,33 +91,62 @@ __all__ = [
     "SHA256",
     "SHA384",
     "Argument",
+    "AsyncBlockEventsIterator",
+    "AsyncBlockEventsRequest",
+    "AsyncChaincodeEventsIterator",
+    "AsyncChaincodeEventsRequest",
+    "AsyncCommit",
+    "AsyncContract",
+    "AsyncGateway",
+    "AsyncNetwork",
+    "AsyncProposal",
+    "AsyncTransaction",
+    "BlockEventsIterator",
+    "BlockEventsKind",
+    "BlockEventsRequest",
+    "CertificateAuthorityConfig",
+    "ChaincodeEvent",
+    "ChaincodeEventsIterator",
+    "ChaincodeEventsRequest",
     "ChaincodeResponse",
+    "Checkpoint",
+    "Checkpointer",
     "Commit",
     "CommitError",
     "CommitStatusError",
+    "ConnectionProfile",
     "Contract",
     "EndorseError",
     "ErrorDetail",
     "EvaluateError",
+    "EventsError",
+    "FileCheckpointer",
     "Gateway",
     "GatewayError",
     "Hash",
     "Identity",
+    "InMemoryCheckpointer",
     "Network",
+    "OrganizationConfig",
+    "PeerConfig",
+    "ProfileError",
     "Proposal",
     "Signer",
     "Status",
     "SubmitError",
     "Transaction",
     "TransactionError",
+    "aio",
     "chaincode_message",
     "compute_transaction_id",
     "connect",
     "hash",
+    "load_connection_profile",
     "load_private_key",
     "load_private_key_file",
     "new_private_key_signer",
     "parse_chaincode_response",
+    "profile",
     "signer_from_msp_dir",
     "signer_from_pem_file",
     "validation_code_name",

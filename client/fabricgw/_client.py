@@ -1,13 +1,14 @@
-"""Thin wrapper over the generated Gateway stub: default timeouts and error mapping."""
+"""Thin wrapper over the generated Gateway and Deliver stubs: default timeouts and error mapping."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
-from ._protos import gateway_pb2_grpc
+from ._protos import events_pb2_grpc, gateway_pb2_grpc
 from .errors import (
     CommitStatusError,
     EndorseError,
@@ -27,14 +28,49 @@ class Timeouts:
     submit: float = 5.0
     commit_status: float = 60.0
 
+    @classmethod
+    def checked(
+        cls, *, evaluate: float, endorse: float, submit: float, commit_status: float
+    ) -> Timeouts:
+        """Build from ``connect()`` options.
 
-class GatewayClient:
-    """Calls the Gateway service on a gRPC channel it does not own."""
+        Raises ``ValueError`` naming the option (e.g. ``endorse_timeout``) for a
+        value that is not a positive finite number.
+        """
+        return cls(
+            evaluate=_positive("evaluate_timeout", evaluate),
+            endorse=_positive("endorse_timeout", endorse),
+            submit=_positive("submit_timeout", submit),
+            commit_status=_positive("commit_status_timeout", commit_status),
+        )
 
-    def __init__(self, channel: grpc.Channel, *, timeouts: Timeouts) -> None:
-        self._stub: Any = gateway_pb2_grpc.GatewayStub(channel)
+
+def _positive(name: str, value: float) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+class ClientBase:
+    """What the sync and asyncio clients share: default timeouts and the closed flag."""
+
+    def __init__(self, *, timeouts: Timeouts) -> None:
         self.timeouts = timeouts
         self.closed = False
+
+    def check_open(self) -> None:
+        """Raise :class:`GatewayError` if the Gateway was closed."""
+        if self.closed:
+            raise GatewayError("gateway is closed")
+
+
+class GatewayClient(ClientBase):
+    """Calls the Gateway and Deliver services on a gRPC channel it does not own."""
+
+    def __init__(self, channel: grpc.Channel, *, timeouts: Timeouts) -> None:
+        super().__init__(timeouts=timeouts)
+        self._stub: Any = gateway_pb2_grpc.GatewayStub(channel)
+        self._deliver: Any = events_pb2_grpc.DeliverStub(channel)
 
     def evaluate(self, request: Any, *, timeout: float | None) -> Any:
         """Call Evaluate. Raises :class:`EvaluateError`, or ``GatewayError`` if closed."""
@@ -76,6 +112,24 @@ class GatewayClient:
             transaction_id,
         )
 
+    def chaincode_events(self, request: Any, *, timeout: float | None) -> Any:
+        """Start the ChaincodeEvents stream; return the call (an iterator of responses).
+
+        ``timeout`` ``None`` means no deadline. Raises ``GatewayError`` if closed;
+        failures of the stream surface as ``grpc.RpcError`` while iterating.
+        """
+        self.check_open()
+        return self._stub.ChaincodeEvents(request, timeout=timeout)
+
+    def deliver(self, method: str, envelope: Any, *, timeout: float | None) -> Any:
+        """Start Deliver service ``method`` with one seek ``envelope``; return the call.
+
+        ``method`` is ``Deliver``, ``DeliverFiltered`` or ``DeliverWithPrivateData``.
+        Raises as :meth:`chaincode_events`.
+        """
+        self.check_open()
+        return getattr(self._deliver, method)(iter((envelope,)), timeout=timeout)
+
     def _call(
         self,
         method: Any,
@@ -84,8 +138,7 @@ class GatewayClient:
         error_type: type[TransactionError],
         transaction_id: str,
     ) -> Any:
-        if self.closed:
-            raise GatewayError("gateway is closed")
+        self.check_open()
         try:
             return method(request, timeout=timeout)
         except grpc.RpcError as err:

@@ -11,13 +11,21 @@ from fabric_protos.common import common_pb2 as _common_pb2
 from fabric_protos.gateway import gateway_pb2 as _gateway_pb2
 from fabric_protos.gateway import gateway_pb2_grpc as _gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2 as _identities_pb2
+from fabric_protos.orderer import ab_pb2 as _ab_pb2
+from fabric_protos.peer import chaincode_event_pb2 as _chaincode_event_pb2
 from fabric_protos.peer import chaincode_pb2 as _chaincode_pb2
+from fabric_protos.peer import events_pb2 as _events_pb2
+from fabric_protos.peer import events_pb2_grpc as _events_pb2_grpc
 from fabric_protos.peer import proposal_pb2 as _proposal_pb2
 from fabric_protos.peer import proposal_response_pb2 as _proposal_response_pb2
 from fabric_protos.peer import transaction_pb2 as _transaction_pb2
 from google.rpc import status_pb2 as _status_pb2
 
+ab_pb2: Any = _ab_pb2
+chaincode_event_pb2: Any = _chaincode_event_pb2
 common_pb2: Any = _common_pb2
+events_pb2: Any = _events_pb2
+events_pb2_grpc: Any = _events_pb2_grpc
 gateway_pb2: Any = _gateway_pb2
 gateway_pb2_grpc: Any = _gateway_pb2_grpc
 identities_pb2: Any = _identities_pb2
@@ -28,8 +36,12 @@ transaction_pb2: Any = _transaction_pb2
 status_pb2: Any = _status_pb2
 
 __all__ = [
+    "ab_pb2",
+    "chaincode_event_pb2",
     "chaincode_pb2",
     "common_pb2",
+    "events_pb2",
+    "events_pb2_grpc",
     "gateway_pb2",
     "gateway_pb2_grpc",
     "identities_pb2",

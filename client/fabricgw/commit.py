@@ -8,6 +8,7 @@ from typing import Any
 
 from ._client import GatewayClient
 from ._protos import gateway_pb2, transaction_pb2
+from .errors import CommitError
 from .signing_identity import SigningIdentity
 
 VALID = 0
@@ -49,22 +50,35 @@ def new_commit_status_request(*, transaction_id: str, channel_id: str, creator: 
     return data
 
 
-class Commit:
-    """A submitted transaction whose commit status can be requested.
+def status_from_response(transaction_id: str, response: Any) -> Status:
+    """Read a ``gateway.CommitStatusResponse`` into a :class:`Status`. Never raises."""
+    code = int(response.result)
+    return Status(
+        transaction_id=transaction_id,
+        code=code,
+        code_name=validation_code_name(code),
+        successful=code == VALID,
+        block_number=int(response.block_number),
+    )
 
-    Signed with the Gateway's signer when first needed, unless a signature was
-    supplied (off-line signing through ``Gateway.new_signed_commit``).
-    """
+
+def check_committed(status: Status) -> None:
+    """Raise :class:`~fabricgw.errors.CommitError` unless ``status`` is ``VALID``."""
+    if not status.successful:
+        raise CommitError(
+            transaction_id=status.transaction_id,
+            code=status.code,
+            code_name=status.code_name,
+            block_number=status.block_number,
+        )
+
+
+class CommitBase:
+    """The signable commit status request of a submitted transaction (sync and asyncio)."""
 
     def __init__(
-        self,
-        *,
-        client: GatewayClient,
-        signing_identity: SigningIdentity,
-        transaction_id: str,
-        signed_request: Any,
+        self, *, signing_identity: SigningIdentity, transaction_id: str, signed_request: Any
     ) -> None:
-        self._client = client
         self._signing_identity = signing_identity
         self._transaction_id = transaction_id
         self._signed_request = signed_request
@@ -84,6 +98,39 @@ class Commit:
         request: builtins.bytes = self._signed_request.request
         return self._signing_identity.digest(request)
 
+    def _signed(self) -> Any:
+        """The ``SignedCommitStatusRequest``, signed now if it was not. Raises ``GatewayError``."""
+        request = self._signed_request
+        if not request.signature:
+            request.signature = self._signing_identity.sign(self.digest())
+        return request
+
+    def _set_signature(self, signature: builtins.bytes) -> None:
+        self._signed_request.signature = signature
+
+
+class Commit(CommitBase):
+    """A submitted transaction whose commit status can be requested.
+
+    Signed with the Gateway's signer when first needed, unless a signature was
+    supplied (off-line signing through ``Gateway.new_signed_commit``).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: GatewayClient,
+        signing_identity: SigningIdentity,
+        transaction_id: str,
+        signed_request: Any,
+    ) -> None:
+        super().__init__(
+            signing_identity=signing_identity,
+            transaction_id=transaction_id,
+            signed_request=signed_request,
+        )
+        self._client = client
+
     def status(self, *, timeout: float | None = None) -> Status:
         """Block until the transaction is committed and return its :class:`Status`.
 
@@ -93,26 +140,19 @@ class Commit:
         :class:`~fabricgw.errors.GatewayError` if no signature can be made.
         An invalid transaction is not an error here: check ``Status.successful``.
         """
-        self._sign()
         response = self._client.commit_status(
-            self._signed_request, transaction_id=self._transaction_id, timeout=timeout
+            self._signed(), transaction_id=self._transaction_id, timeout=timeout
         )
-        code = int(response.result)
-        return Status(
-            transaction_id=self._transaction_id,
-            code=code,
-            code_name=validation_code_name(code),
-            successful=code == VALID,
-            block_number=int(response.block_number),
-        )
-
-    def _sign(self) -> None:
-        request = self._signed_request
-        if not request.signature:
-            request.signature = self._signing_identity.sign(self.digest())
-
-    def _set_signature(self, signature: builtins.bytes) -> None:
-        self._signed_request.signature = signature
+        return status_from_response(self._transaction_id, response)
 
 
-__all__ = ["VALID", "Commit", "Status", "new_commit_status_request", "validation_code_name"]
+__all__ = [
+    "VALID",
+    "Commit",
+    "CommitBase",
+    "Status",
+    "check_committed",
+    "new_commit_status_request",
+    "status_from_response",
+    "validation_code_name",
+]

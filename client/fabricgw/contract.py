@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ._client import GatewayClient
-from .commit import Commit
-from .errors import CommitError
+from .commit import Commit, check_committed
 from .proposal import Argument, Proposal, build_proposed_transaction
 from .signing_identity import SigningIdentity
 
 
-class Contract:
-    """Evaluates and submits transactions of one smart contract.
+class ContractBase:
+    """Names of a smart contract and the proposals made for it (sync and asyncio).
 
     With a ``contract_name``, transaction names are sent as
     ``"<contract_name>:<name>"``, as the official clients do.
@@ -21,13 +21,11 @@ class Contract:
     def __init__(
         self,
         *,
-        client: GatewayClient,
         signing_identity: SigningIdentity,
         channel_id: str,
         chaincode_name: str,
         contract_name: str | None = None,
     ) -> None:
-        self._client = client
         self._signing_identity = signing_identity
         self._channel_id = channel_id
         self._chaincode_name = chaincode_name
@@ -52,6 +50,49 @@ class Contract:
         """Transaction name as sent to the chaincode (``contract:name`` if a contract is set)."""
         return f"{self._contract_name}:{name}" if self._contract_name else name
 
+    def _proposed_transaction(
+        self,
+        name: str,
+        arguments: Iterable[Argument],
+        transient: Mapping[str, Argument] | None,
+        endorsing_organizations: Iterable[str] | None,
+    ) -> Any:
+        """Unsigned ``ProposedTransaction`` for transaction ``name``. Raises ``TypeError``."""
+        return build_proposed_transaction(
+            creator=self._signing_identity.creator,
+            channel_id=self._channel_id,
+            chaincode_name=self._chaincode_name,
+            transaction_name=self.qualified_name(name),
+            arguments=arguments,
+            transient=transient,
+            endorsing_organizations=endorsing_organizations,
+        )
+
+
+class Contract(ContractBase):
+    """Evaluates and submits transactions of one smart contract.
+
+    With a ``contract_name``, transaction names are sent as
+    ``"<contract_name>:<name>"``, as the official clients do.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: GatewayClient,
+        signing_identity: SigningIdentity,
+        channel_id: str,
+        chaincode_name: str,
+        contract_name: str | None = None,
+    ) -> None:
+        super().__init__(
+            signing_identity=signing_identity,
+            channel_id=channel_id,
+            chaincode_name=chaincode_name,
+            contract_name=contract_name,
+        )
+        self._client = client
+
     def new_proposal(
         self,
         name: str,
@@ -67,20 +108,13 @@ class Contract:
         organizations endorse (or, when evaluated, which one is queried).
         Raises ``TypeError`` for an argument that is neither ``str`` nor ``bytes``.
         """
-        proposed = build_proposed_transaction(
-            creator=self._signing_identity.creator,
-            channel_id=self._channel_id,
-            chaincode_name=self._chaincode_name,
-            transaction_name=self.qualified_name(name),
-            arguments=arguments,
-            transient=transient,
-            endorsing_organizations=endorsing_organizations,
-        )
         return Proposal(
             client=self._client,
             signing_identity=self._signing_identity,
             channel_id=self._channel_id,
-            proposed_transaction=proposed,
+            proposed_transaction=self._proposed_transaction(
+                name, arguments, transient, endorsing_organizations
+            ),
         )
 
     def evaluate(
@@ -169,14 +203,7 @@ class Contract:
             endorse_timeout=endorse_timeout,
             submit_timeout=submit_timeout,
         )
-        status = commit.status(timeout=commit_status_timeout)
-        if not status.successful:
-            raise CommitError(
-                transaction_id=status.transaction_id,
-                code=status.code,
-                code_name=status.code_name,
-                block_number=status.block_number,
-            )
+        check_committed(commit.status(timeout=commit_status_timeout))
         return result
 
     def submit_transaction(
@@ -200,4 +227,4 @@ class Contract:
         )
 
 
-__all__ = ["Contract"]
+__all__ = ["Contract", "ContractBase"]

@@ -10,6 +10,7 @@ Hierarchy::
     |   +-- SubmitError           Submit call failed (the orderer did not accept it)
     |   +-- CommitStatusError     CommitStatus call failed (commit outcome unknown)
     +-- CommitError               the transaction was committed but marked invalid
+    +-- EventsError               an event stream (chaincode or block events) failed
 
 The official clients raise a plain ``GatewayError`` for evaluate failures;
 here :class:`EvaluateError` is raised instead, which is a ``GatewayError``, so
@@ -197,6 +198,28 @@ class CommitError(GatewayError):
         self.block_number = block_number
 
 
+class EventsError(GatewayError):
+    """An event stream failed while being read: chaincode events or block events.
+
+    ``code`` is the gRPC status code (e.g. ``DEADLINE_EXCEEDED`` when the
+    stream's timeout passed, ``UNAVAILABLE`` when the peer went away);
+    ``details`` are the per-node errors the gateway attached, if any. A
+    ``DeliverResponse`` status ending a block stream early (e.g. ``FORBIDDEN``)
+    has no gRPC code: ``code`` is ``None`` and the status is in the message.
+    """
+
+    @classmethod
+    def from_rpc_error(cls, error: grpc.RpcError, stream: str) -> Self:
+        """Build this error from the failure of the ``stream`` (e.g. ``chaincode events``) call."""
+        code = rpc_status_code(error)
+        code_name = code.name if code is not None else "UNKNOWN"
+        return cls(
+            f"{stream} failed: {code_name}: {rpc_error_message(error)}",
+            code=code,
+            details=error_details_from_rpc_error(error),
+        )
+
+
 def rpc_status_code(error: grpc.RpcError) -> grpc.StatusCode | None:
     """gRPC status code of a failed call, or ``None`` if the error carries none. Never raises."""
     code_fn = getattr(error, "code", None)
@@ -269,6 +292,7 @@ __all__ = [
     "EndorseError",
     "ErrorDetail",
     "EvaluateError",
+    "EventsError",
     "GatewayError",
     "SubmitError",
     "TransactionError",

@@ -107,22 +107,12 @@ def build_proposed_transaction(
     )
 
 
-class Proposal:
-    """A transaction proposal, evaluated as a query or endorsed for submission.
-
-    Signed with the Gateway's signer when first needed, unless a signature was
-    supplied (off-line signing through ``Gateway.new_signed_proposal``).
-    """
+class ProposalBase:
+    """The signable proposal and the requests sending it (sync and asyncio)."""
 
     def __init__(
-        self,
-        *,
-        client: GatewayClient,
-        signing_identity: SigningIdentity,
-        channel_id: str,
-        proposed_transaction: Any,
+        self, *, signing_identity: SigningIdentity, channel_id: str, proposed_transaction: Any
     ) -> None:
-        self._client = client
         self._signing_identity = signing_identity
         self._channel_id = channel_id
         self._proposed = proposed_transaction
@@ -157,7 +147,7 @@ class Proposal:
     def bytes(self) -> builtins.bytes:
         """Serialized ``gateway.ProposedTransaction`` (to sign off-line or store).
 
-        Turn it back into a :class:`Proposal` with ``Gateway.new_proposal`` or
+        Turn it back into a proposal with ``Gateway.new_proposal`` or
         ``Gateway.new_signed_proposal``.
         """
         data: builtins.bytes = self._proposed.SerializeToString()
@@ -167,48 +157,30 @@ class Proposal:
         """Digest of :attr:`proposal_bytes`, the input of the signature."""
         return self._signing_identity.digest(self.proposal_bytes)
 
-    def evaluate(self, *, timeout: float | None = None) -> builtins.bytes:
-        """Run the transaction function on a peer without ordering; return its result.
-
-        ``timeout`` overrides the Gateway's evaluate timeout (seconds). Raises
-        :class:`~fabricgw.errors.EvaluateError` if the call fails (e.g. the
-        chaincode returned an error) and :class:`~fabricgw.errors.GatewayError`
-        if no signature can be made.
-        """
+    def _evaluate_request(self) -> Any:
+        """Sign if needed; return the ``EvaluateRequest``. Raises ``GatewayError`` if unsignable."""
         self._sign()
-        request = gateway_pb2.EvaluateRequest(
+        return gateway_pb2.EvaluateRequest(
             transaction_id=self.transaction_id,
             channel_id=self._channel_id,
             proposed_transaction=self._proposed.proposal,
             target_organizations=self._proposed.endorsing_organizations,
         )
-        response = self._client.evaluate(request, timeout=timeout)
-        return bytes(response.result.payload)
 
-    def endorse(self, *, timeout: float | None = None) -> Transaction:
-        """Collect endorsements; return the endorsed :class:`~fabricgw.transaction.Transaction`.
-
-        ``timeout`` overrides the Gateway's endorse timeout (seconds). Raises
-        :class:`~fabricgw.errors.EndorseError` if the call fails (e.g. the
-        chaincode returned an error, or not enough peers endorsed) and
-        :class:`~fabricgw.errors.GatewayError` if no signature can be made or
-        the returned transaction cannot be read.
-        """
+    def _endorse_request(self) -> Any:
+        """Sign if needed; return the ``EndorseRequest``. Raises ``GatewayError`` if unsignable."""
         self._sign()
-        request = gateway_pb2.EndorseRequest(
+        return gateway_pb2.EndorseRequest(
             transaction_id=self.transaction_id,
             channel_id=self._channel_id,
             proposed_transaction=self._proposed.proposal,
             endorsing_organizations=self._proposed.endorsing_organizations,
         )
-        response = self._client.endorse(request, timeout=timeout)
-        prepared = gateway_pb2.PreparedTransaction(
-            transaction_id=self.transaction_id, envelope=response.prepared_transaction
-        )
-        return Transaction(
-            client=self._client,
-            signing_identity=self._signing_identity,
-            prepared_transaction=prepared,
+
+    def _prepared_transaction(self, endorse_response: Any) -> Any:
+        """The ``gateway.PreparedTransaction`` made of an ``EndorseResponse``."""
+        return gateway_pb2.PreparedTransaction(
+            transaction_id=self.transaction_id, envelope=endorse_response.prepared_transaction
         )
 
     def _sign(self) -> None:
@@ -219,13 +191,70 @@ class Proposal:
         self._proposed.proposal.signature = signature
 
 
+def evaluate_result(response: Any) -> bytes:
+    """Result payload of a ``gateway.EvaluateResponse``."""
+    return bytes(response.result.payload)
+
+
+class Proposal(ProposalBase):
+    """A transaction proposal, evaluated as a query or endorsed for submission.
+
+    Signed with the Gateway's signer when first needed, unless a signature was
+    supplied (off-line signing through ``Gateway.new_signed_proposal``).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: GatewayClient,
+        signing_identity: SigningIdentity,
+        channel_id: str,
+        proposed_transaction: Any,
+    ) -> None:
+        super().__init__(
+            signing_identity=signing_identity,
+            channel_id=channel_id,
+            proposed_transaction=proposed_transaction,
+        )
+        self._client = client
+
+    def evaluate(self, *, timeout: float | None = None) -> builtins.bytes:
+        """Run the transaction function on a peer without ordering; return its result.
+
+        ``timeout`` overrides the Gateway's evaluate timeout (seconds). Raises
+        :class:`~fabricgw.errors.EvaluateError` if the call fails (e.g. the
+        chaincode returned an error) and :class:`~fabricgw.errors.GatewayError`
+        if no signature can be made.
+        """
+        response = self._client.evaluate(self._evaluate_request(), timeout=timeout)
+        return evaluate_result(response)
+
+    def endorse(self, *, timeout: float | None = None) -> Transaction:
+        """Collect endorsements; return the endorsed :class:`~fabricgw.transaction.Transaction`.
+
+        ``timeout`` overrides the Gateway's endorse timeout (seconds). Raises
+        :class:`~fabricgw.errors.EndorseError` if the call fails (e.g. the
+        chaincode returned an error, or not enough peers endorsed) and
+        :class:`~fabricgw.errors.GatewayError` if no signature can be made or
+        the returned transaction cannot be read.
+        """
+        response = self._client.endorse(self._endorse_request(), timeout=timeout)
+        return Transaction(
+            client=self._client,
+            signing_identity=self._signing_identity,
+            prepared_transaction=self._prepared_transaction(response),
+        )
+
+
 __all__ = [
     "CHAINCODE_TYPE",
     "NONCE_LENGTH",
     "Argument",
     "Proposal",
+    "ProposalBase",
     "as_bytes",
     "build_proposed_transaction",
     "compute_transaction_id",
+    "evaluate_result",
     "new_nonce",
 ]

@@ -57,23 +57,12 @@ def parse_envelope(envelope: Any) -> EnvelopeInfo:
     raise GatewayError(f"no proposal response found in prepared transaction: {problems}")
 
 
-class Transaction:
-    """An endorsed transaction.
+class TransactionBase:
+    """The signable prepared transaction and the messages submitting it (sync and asyncio)."""
 
-    Signed with the Gateway's signer when first needed, unless a signature was
-    supplied (off-line signing through ``Gateway.new_signed_transaction``).
-    """
-
-    def __init__(
-        self,
-        *,
-        client: GatewayClient,
-        signing_identity: SigningIdentity,
-        prepared_transaction: Any,
-    ) -> None:
+    def __init__(self, *, signing_identity: SigningIdentity, prepared_transaction: Any) -> None:
         """Wrap a ``gateway.PreparedTransaction``. Raises :class:`GatewayError` if unreadable."""
         info = parse_envelope(prepared_transaction.envelope)
-        self._client = client
         self._signing_identity = signing_identity
         self._prepared = prepared_transaction
         self._channel_id = info.channel_id
@@ -104,6 +93,51 @@ class Transaction:
         payload: builtins.bytes = self._prepared.envelope.payload
         return self._signing_identity.digest(payload)
 
+    def _submit_messages(self) -> tuple[Any, Any]:
+        """Sign if needed; return the ``SubmitRequest`` and an unsigned commit status request.
+
+        Both are built before anything is sent, so nothing can fail after the
+        submit. Raises :class:`GatewayError` if no signature can be made.
+        """
+        envelope = self._prepared.envelope
+        if not envelope.signature:
+            envelope.signature = self._signing_identity.sign(self.digest())
+        status_request = new_commit_status_request(
+            transaction_id=self.transaction_id,
+            channel_id=self._channel_id,
+            creator=self._signing_identity.creator,
+        )
+        request = gateway_pb2.SubmitRequest(
+            transaction_id=self.transaction_id,
+            channel_id=self._channel_id,
+            prepared_transaction=envelope,
+        )
+        return request, gateway_pb2.SignedCommitStatusRequest(request=status_request)
+
+    def _set_signature(self, signature: builtins.bytes) -> None:
+        self._prepared.envelope.signature = signature
+
+
+class Transaction(TransactionBase):
+    """An endorsed transaction.
+
+    Signed with the Gateway's signer when first needed, unless a signature was
+    supplied (off-line signing through ``Gateway.new_signed_transaction``).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: GatewayClient,
+        signing_identity: SigningIdentity,
+        prepared_transaction: Any,
+    ) -> None:
+        """Wrap a ``gateway.PreparedTransaction``. Raises :class:`GatewayError` if unreadable."""
+        super().__init__(
+            signing_identity=signing_identity, prepared_transaction=prepared_transaction
+        )
+        self._client = client
+
     def submit(self, *, timeout: float | None = None) -> Commit:
         """Send the transaction to the orderer; return a :class:`Commit` to wait on.
 
@@ -112,34 +146,15 @@ class Transaction:
         :class:`~fabricgw.errors.SubmitError` if the call fails and
         :class:`~fabricgw.errors.GatewayError` if no signature can be made.
         """
-        self._sign()
-        # Build the commit status request before submitting, so nothing can fail after it.
-        status_request = new_commit_status_request(
-            transaction_id=self.transaction_id,
-            channel_id=self._channel_id,
-            creator=self._signing_identity.creator,
-        )
+        request, status_request = self._submit_messages()
         commit = Commit(
             client=self._client,
             signing_identity=self._signing_identity,
             transaction_id=self.transaction_id,
-            signed_request=gateway_pb2.SignedCommitStatusRequest(request=status_request),
-        )
-        request = gateway_pb2.SubmitRequest(
-            transaction_id=self.transaction_id,
-            channel_id=self._channel_id,
-            prepared_transaction=self._prepared.envelope,
+            signed_request=status_request,
         )
         self._client.submit(request, timeout=timeout)
         return commit
 
-    def _sign(self) -> None:
-        envelope = self._prepared.envelope
-        if not envelope.signature:
-            envelope.signature = self._signing_identity.sign(self.digest())
 
-    def _set_signature(self, signature: builtins.bytes) -> None:
-        self._prepared.envelope.signature = signature
-
-
-__all__ = ["EnvelopeInfo", "Transaction", "parse_envelope"]
+__all__ = ["EnvelopeInfo", "Transaction", "TransactionBase", "parse_envelope"]

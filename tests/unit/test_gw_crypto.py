@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from cryptography.x509.oid import NameOID
+
 from fabricgw import hash as gwhash
 from fabricgw._protos import identities_pb2
 from fabricgw.identity import Identity

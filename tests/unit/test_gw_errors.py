@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+
 from fabricgw import errors
 from fabricgw._protos import gateway_pb2, identities_pb2, status_pb2
 from fabricgw.commit import validation_code_name

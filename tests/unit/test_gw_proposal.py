@@ -8,13 +8,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import fabricgw
 import grpc
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+import fabricgw
 from fabricgw._protos import chaincode_pb2, common_pb2, gateway_pb2, identities_pb2, proposal_pb2
 from fabricgw.proposal import build_proposed_transaction, compute_transaction_id
 

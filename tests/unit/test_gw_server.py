@@ -11,13 +11,14 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
 
-import fabricgw
 import grpc
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
+
+import fabricgw
 from fabricgw import hash as gwhash
 from fabricgw._protos import (
     common_pb2,
