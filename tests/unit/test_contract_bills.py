@@ -1,295 +1,196 @@
-"""The e-bill transaction functions against an in-memory stub."""
+"""Bills: IssueBill, VerifyBill, ReadBill, ReadBillPrivate, RedLetterBill, ArchiveBill."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from fake_stub import (
+    CLERK,
+    CODE,
+    FINANCE,
+    HOSPITAL,
+    ISSUER,
+    MEDINS,
+    OTHER_ISSUER,
+    OTHER_PAYER,
+    OTHER_SALT,
+    PAYER,
+    PAYER_ID,
+    PAYER_NAME,
+    PICC,
+    SALT,
+    SCHOOL,
+    SUPERVISOR,
+    VALID,
+    World,
+    bill_json,
+    bill_key,
+    identity,
+    key,
+    number,
+    payer_hash,
+    standard_world,
+    transient,
+)
+
 from ebill_chaincode.contract import contract
 from ebill_chaincode.contract.checkcode import ALPHABET, derive_check_code
-from ebill_chaincode.shim import Creator, Event, Response
-from ebill_chaincode.shim.identity import ATTRIBUTES_OID
-from ebill_chaincode.shim.stub import create_composite_key, split_composite_key
-
-KEY = ec.generate_private_key(ec.SECP256R1())
-ISSUED_AT = dt.datetime(2026, 1, 5, 2, 30, 1, 250000, tzinfo=dt.UTC)
+from ebill_chaincode.shim import Creator
 
 
-def certificate(cn: str, attrs: Mapping[str, str] | None) -> bytes:
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "client"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                ]
-            )
-        )
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca.units")]))
-        .public_key(KEY.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-    )
-    if attrs is not None:
-        value = json.dumps({"attrs": dict(attrs)}).encode()
-        builder = builder.add_extension(
-            x509.UnrecognizedExtension(ATTRIBUTES_OID, value), critical=False
-        )
-    return builder.sign(KEY, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+@pytest.fixture
+def world() -> World:
+    return standard_world()
 
 
-ISSUER = Creator("UnitsMSP", certificate("clerk01", {"role": "issuer", "unit": "H460100001"}))
-
-
-class FakeStub:
-    """In-memory implementation of the shim's Stub interface."""
-
-    def __init__(
-        self,
-        state: dict[str, bytes],
-        *args: str,
-        tx_id: str = "tx-0001",
-        creator: Creator = ISSUER,
-        transient: Mapping[str, bytes] | None = None,
-    ) -> None:
-        self.state = state
-        self.args = list(args)
-        self.tx_id = tx_id
-        self.channel_id = "ebills"
-        self.tx_timestamp = ISSUED_AT
-        self.creator = creator
-        self.transient = dict(transient or {})
-        self.writes: list[str] = []
-        self.event: Event | None = None
-
-    @property
-    def function(self) -> str:
-        return self.args[0] if self.args else ""
-
-    @property
-    def params(self) -> list[str]:
-        return self.args[1:]
-
-    def get_state(self, key: str, collection: str = "") -> bytes | None:
-        return self.state.get(key)
-
-    def put_state(self, key: str, value: bytes | str, collection: str = "") -> None:
-        self.writes.append(key)
-        self.state[key] = value.encode() if isinstance(value, str) else value
-
-    def delete_state(self, key: str, collection: str = "") -> None:
-        self.writes.append(key)
-        self.state.pop(key, None)
-
-    def set_event(self, name: str, payload: bytes | str) -> None:
-        self.event = Event(name, payload.encode() if isinstance(payload, str) else payload)
-
-    def create_composite_key(self, object_type: str, attributes: Sequence[str]) -> str:
-        return create_composite_key(object_type, attributes)
-
-    def split_composite_key(self, key: str) -> tuple[str, list[str]]:
-        return split_composite_key(key)
-
-
-def bill(**changes: Any) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "billCode": "46010126",
-        "billNumber": "0000000001",
-        "billName": "海南省医疗门诊收费票据",
-        "unitCode": "H460100001",
-        "unitName": "海南省人民医院",
-        "payer": {"type": "person", "id": "460100199001011234", "name": "张三"},
-        "issueDate": "2026-01-05T10:30:00+08:00",
-        "totalAmount": 1550,
-        "items": [
-            {
-                "code": "F001",
-                "name": "挂号费",
-                "quantity": 1,
-                "unit": "次",
-                "standardPrice": 1550,
-                "amount": 1550,
-            }
-        ],
-        "clerk": "李四",
-    }
-    document.update(changes)
-    return document
-
-
-def run(stub: FakeStub) -> Response:
-    return contract(stub)  # type: ignore[arg-type]
-
-
-def issue(state: dict[str, bytes], document: dict[str, Any] | None = None, **kw: Any) -> Response:
-    text = json.dumps(document or bill(), ensure_ascii=False)
-    return run(FakeStub(state, "IssueBill", text, **kw))
-
-
-BILL_KEY = "\x00bill\x0046010126\x000000000001\x00"
+def issue_args(n: int = 1, **changes: Any) -> str:
+    return json.dumps(bill_json(n, **changes), ensure_ascii=False)
 
 
 # --- Ping --------------------------------------------------------------------------------
 
 
-def test_ping() -> None:
-    stub = FakeStub({}, "Ping")
-    assert run(stub) == Response(200, "", b"pong")
-    assert stub.writes == []
+def test_ping(world: World) -> None:
+    outcome = world.run(Creator("PublicMSP", b""), "Ping", submit=False)
+    assert (outcome.status, outcome.response.payload) == (200, b"pong")
+    assert outcome.stub.writes == [] and outcome.stub.event is None
+
+
+def test_registered_functions() -> None:
+    assert contract.function_names == sorted(
+        [
+            "Ping",
+            "RegisterUnit",
+            "SuspendUnit",
+            "ResumeUnit",
+            "ReadUnit",
+            "ListUnits",
+            "ApplyStock",
+            "ApproveStock",
+            "RejectStock",
+            "ReconcileStock",
+            "ReadStock",
+            "ListStock",
+            "IssueBill",
+            "VerifyBill",
+            "ReadBill",
+            "ReadBillPrivate",
+            "AuthoriseReimburser",
+            "RevokeAuthorisation",
+            "LockBill",
+            "ClaimBill",
+            "UnlockBill",
+            "RedLetterBill",
+            "ArchiveBill",
+            "BillHistory",
+            "ListBillsByUnit",
+            "ListBillsByPayer",
+            "ListBillsByStatus",
+            "ListBillsByPeriod",
+            "TotalsByUnit",
+            "ListAnomalies",
+        ]
+    )
 
 
 # --- IssueBill ---------------------------------------------------------------------------
 
 
-def test_issue_stores_public_record_and_emits_event() -> None:
-    state: dict[str, bytes] = {}
-    stub = FakeStub(state, "IssueBill", json.dumps(bill(), ensure_ascii=False))
-    response = run(stub)
-    assert response.status == 200, response.message
-    record = json.loads(response.payload)
+def test_issue_stores_public_private_and_indexes(world: World) -> None:
+    before = set(world.ledger.state)
+    outcome = world.run(ISSUER, "IssueBill", issue_args(), transient=transient())
+    assert (outcome.status, outcome.code) == (200, VALID), outcome.message
+    record = outcome.json()
+    tx = outcome.stub.tx_id
 
-    assert list(state) == [BILL_KEY]
-    assert state[BILL_KEY] == response.payload  # returned = stored, byte for byte
-    assert response.payload == json.dumps(
-        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
-
-    assert "payer" not in record
-    assert "张三" not in response.payload.decode()
-    assert record["status"] == "issued"
-    assert record["checkCode"] == derive_check_code("tx-0001", "46010126", "0000000001")
-    assert record["issuedAt"] == "2026-01-05T02:30:01.250000Z"
-    assert record["issuerMsp"] == "UnitsMSP"
+    assert set(world.ledger.state) - before == {
+        bill_key(1),
+        key("bill~unit", "HN0101", "20260105", CODE, number(1)),
+        key("bill~payer", payer_hash(), CODE, number(1)),
+        key("bill~status", "issued", CODE, number(1)),
+        key("bill~period", "202601", CODE, number(1)),
+    }
+    assert world.ledger.state[bill_key(1)].value == outcome.response.payload
+    assert record["status"] == "issued" and record["kind"] == "normal"
+    assert record["payerHash"] == payer_hash()
+    assert record["checkCode"] == derive_check_code(tx, CODE, number(1))
+    assert record["batchId"] == world.hospital_batch
+    assert (record["issueTxId"], record["issuerMsp"]) == (tx, "UnitsMSP")
     assert base64.b64decode(record["issuerId"]).decode() == (
-        "x509::CN=clerk01,OU=client::CN=ca.units"
+        "x509::CN=hospital1,OU=client::CN=ca.unitsmsp"
     )
-    assert record["issueTxId"] == "tx-0001"
-    assert record["totalAmount"] == 1550
-    assert record["items"][0]["quantity"] == "1"
+    assert (record["authorised"], record["claims"], record["reimbursedTotal"]) == ({}, [], 0)
+    assert record["lastAction"] == {
+        "function": "IssueBill",
+        "txId": tx,
+        "org": "UnitsMSP",
+        "actorId": record["issuerId"],
+        "at": record["issuedAt"],
+    }
+    assert "payer" not in record and "medical" not in record
 
-    salt = hashlib.sha256(b"tx-0001").digest()
-    payer = '{"id":"460100199001011234","name":"张三","type":"person"}'.encode()
-    assert record["payerHash"] == hashlib.sha256(salt + payer).hexdigest()
-
-    assert stub.event is not None
-    assert stub.event.name == "BillIssued"
-    assert json.loads(stub.event.payload) == {
-        "billCode": "46010126",
-        "billNumber": "0000000001",
+    private = json.loads(world.ledger.private["billPrivate"][bill_key(1)].value)
+    assert private == {
+        "payer": {"type": "person", "id": PAYER_ID, "name": PAYER_NAME},
+        "medical": {
+            "patientNumber": "MZ2026000123",
+            "insuranceType": "城镇职工",
+            "fundPaid": 25850,
+            "personalAccountPaid": 500,
+            "ownPaid": 500,
+        },
+        "salt": SALT.hex(),
+    }
+    assert outcome.stub.event is not None and outcome.stub.event.name == "IssueBill"
+    assert json.loads(outcome.stub.event.payload) == {
+        "billCode": CODE,
+        "billNumber": number(1),
         "status": "issued",
         "org": "UnitsMSP",
+        "unitCode": "HN0101",
+        "batchId": world.hospital_batch,
     }
 
 
-def test_payer_salt_from_transient_map() -> None:
-    state: dict[str, bytes] = {}
-    response = issue(state, transient={"payerSalt": b"0123456789abcdef"})
-    payer = '{"id":"460100199001011234","name":"张三","type":"person"}'.encode()
-    expected = hashlib.sha256(b"0123456789abcdef" + payer).hexdigest()
-    assert json.loads(response.payload)["payerHash"] == expected
+def test_public_state_never_holds_the_payer(world: World) -> None:
+    world.issue(1)
+    world.issue(2, transient=transient(with_medical=None))
+    for stored_key, item in world.ledger.state.items():
+        text = stored_key + item.value.decode("utf-8")
+        assert PAYER_ID not in text and PAYER_NAME not in text and "MZ2026" not in text
 
-    empty = issue({}, transient={"payerSalt": b""})
-    assert (empty.status, empty.message) == (
-        400,
-        "InvalidArgument: payerSalt: must be 1 to 1024 bytes",
+
+def test_issue_without_medical_and_on_a_non_member_peer(world: World) -> None:
+    """Finance endorses issuance without being a collection member: writes only."""
+    outcome = world.run(
+        ISSUER,
+        "IssueBill",
+        issue_args(),
+        transient=transient(with_medical=None),
+        peer_msp="FinanceMSP",
     )
+    assert (outcome.status, outcome.code) == (200, VALID), outcome.message
+    private = json.loads(world.ledger.private["billPrivate"][bill_key(1)].value)
+    assert "medical" not in private
 
 
-def test_duplicate_is_conflict_and_leaves_state_alone() -> None:
-    state: dict[str, bytes] = {}
-    assert issue(state).status == 200
-    before = dict(state)
-    again = issue(state, bill(billName="另一张"), tx_id="tx-0002")
-    assert (again.status, again.message) == (
-        409,
-        "Conflict: bill 46010126/0000000001 already exists",
-    )
-    assert state == before
-
-
-def test_other_number_is_a_different_bill() -> None:
-    state: dict[str, bytes] = {}
-    assert issue(state).status == 200
-    assert issue(state, bill(billNumber="0000000002"), tx_id="tx-0002").status == 200
-    assert len(state) == 2
-
-
-@pytest.mark.parametrize(
-    ("creator", "message"),
-    [
-        (
-            Creator("FinanceMSP", certificate("f1", {"role": "issuer", "unit": "H460100001"})),
-            "Forbidden: IssueBill requires role issuer in UnitsMSP; caller is in FinanceMSP",
-        ),
-        (
-            Creator("UnitsMSP", certificate("c1", {"role": "clerk", "unit": "H460100001"})),
-            "Forbidden: IssueBill requires role issuer in UnitsMSP; caller has role clerk",
-        ),
-        (
-            Creator("UnitsMSP", certificate("c2", None)),
-            "Forbidden: IssueBill requires role issuer in UnitsMSP; caller has no role attribute",
-        ),
-        (
-            Creator("UnitsMSP", certificate("c3", {"role": "issuer", "unit": "H460100002"})),
-            "Forbidden: IssueBill: a unit handles only its own bills; caller's unit is"
-            " H460100002, the bill's unitCode is H460100001",
-        ),
-        (
-            Creator("UnitsMSP", certificate("c4", {"role": "issuer"})),
-            "Forbidden: IssueBill requires the caller's unit attribute; caller has none",
-        ),
-        (
-            Creator("UnitsMSP", b"not a certificate"),
-            "Forbidden: caller identity is not usable",
-        ),
-    ],
-)
-def test_forbidden_callers(creator: Creator, message: str) -> None:
-    state: dict[str, bytes] = {}
-    response = issue(state, creator=creator)
-    assert response.status == 403
-    assert response.message.startswith(message)
-    assert state == {}
-
-
-def test_role_is_checked_before_the_document() -> None:
-    clerk = Creator("UnitsMSP", certificate("c1", {"role": "clerk", "unit": "H460100001"}))
-    response = run(FakeStub({}, "IssueBill", "not json", creator=clerk))
-    assert response.status == 403
-
-
-def test_invalid_bill_is_400_and_writes_nothing() -> None:
-    state: dict[str, bytes] = {}
-    response = issue(state, bill(totalAmount=1549))
-    assert response.status == 400
-    assert response.message.startswith("InvalidArgument: items: amounts sum to 1550")
-    assert state == {}
-    bad_json = run(FakeStub(state, "IssueBill", "{oops"))
-    assert bad_json.status == 400
-    assert bad_json.message.startswith("InvalidArgument: billJSON: not valid JSON")
-
-
-def test_issue_argument_count() -> None:
-    response = run(FakeStub({}, "IssueBill"))
-    assert (response.status, response.message) == (
-        400,
-        "InvalidArgument: IssueBill expects 1 argument, got 0",
-    )
-
-
-# --- check code --------------------------------------------------------------------------
+def test_two_endorsers_store_identical_records(world: World) -> None:
+    first, second = world.copy(), world.copy()
+    options: dict[str, Any] = {
+        "tx_id": "tx-same",
+        "timestamp": dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+    }
+    one = first.run(ISSUER, "IssueBill", issue_args(), transient=transient(), **options)
+    two = second.run(ISSUER, "IssueBill", issue_args(), transient=transient(), **options)
+    assert one.response == two.response
+    assert one.stub.write_set == two.stub.write_set
+    assert one.stub.private_write_set == two.stub.private_write_set
+    other = world.run(ISSUER, "IssueBill", issue_args(), transient=transient(), tx_id="tx-other")
+    assert other.json()["checkCode"] != one.json()["checkCode"]
 
 
 def test_check_code_is_deterministic_per_transaction() -> None:
@@ -301,96 +202,696 @@ def test_check_code_is_deterministic_per_transaction() -> None:
     assert derive_check_code("tx-a", "46010126", "0000000002") != first
 
 
-def test_two_endorsers_store_identical_records() -> None:
-    endorser1: dict[str, bytes] = {}
-    endorser2: dict[str, bytes] = {}
-    assert issue(endorser1, tx_id="tx-same").payload == issue(endorser2, tx_id="tx-same").payload
-    assert endorser1 == endorser2
-    other: dict[str, bytes] = {}
-    issue(other, tx_id="tx-other")
-    code = json.loads(endorser1[BILL_KEY])["checkCode"]
-    assert json.loads(other[BILL_KEY])["checkCode"] != code
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"transient": {}}, "InvalidArgument: transient payer: required"),
+        (
+            {"transient": {"payer": transient()["payer"]}},
+            "InvalidArgument: transient payerSalt: required",
+        ),
+        (
+            {"transient": transient(salt=b"short")},
+            "InvalidArgument: transient payerSalt: must be 16 to 64 bytes",
+        ),
+        (
+            {"transient": transient(salt=b"x" * 65)},
+            "InvalidArgument: transient payerSalt: must be 16 to 64 bytes",
+        ),
+        (
+            {"transient": transient(payer=b"{oops")},
+            "InvalidArgument: transient payer: not valid JSON",
+        ),
+        (
+            {"transient": transient(payer=b"\xff\xfe")},
+            "InvalidArgument: transient payer: must be UTF-8 JSON",
+        ),
+        (
+            {"transient": transient(payer=b'{"type": "alien", "id": "1", "name": "x"}')},
+            'InvalidArgument: payer.type: must be "person" or "company"',
+        ),
+        (
+            {"transient": transient(with_medical=2000)},
+            "InvalidArgument: medical: fundPaid + personalAccountPaid + ownPaid = 2000 fen",
+        ),
+        (
+            {"transient": transient(medical=b"[]")},
+            "InvalidArgument: medical: must be a JSON object",
+        ),
+        (
+            {"transient": transient(extra=b"1")},
+            "InvalidArgument: transient 'extra': unknown transient data",
+        ),
+    ],
+)
+def test_issue_transient_rules(world: World, options: dict[str, Any], message: str) -> None:
+    world.refused(ISSUER, "IssueBill", issue_args(), status=400, message=message, **options)
 
 
-# --- VerifyBill / ReadBill ---------------------------------------------------------------
+def test_issue_refuses_personal_data_in_the_public_json(world: World) -> None:
+    document = bill_json(1)
+    document["payer"] = {"type": "person", "id": PAYER_ID, "name": PAYER_NAME}
+    world.refused(
+        ISSUER,
+        "IssueBill",
+        json.dumps(document),
+        transient=transient(),
+        status=400,
+        message="InvalidArgument: payer: personal data must not be in billJSON",
+    )
 
 
-@pytest.fixture
-def issued() -> tuple[dict[str, bytes], str]:
-    state: dict[str, bytes] = {}
-    response = issue(state)
-    return state, json.loads(response.payload)["checkCode"]
+def test_issue_validates_before_access(world: World) -> None:
+    world.refused(CLERK, "IssueBill", "not json", status=400, message="InvalidArgument: billJSON")
 
 
-def verify(state: dict[str, bytes], *args: str) -> Response:
-    return run(FakeStub(state, "VerifyBill", *args, creator=Creator("PublicMSP", b"")))
+@pytest.mark.parametrize(
+    ("creator", "message"),
+    [
+        (FINANCE, "Forbidden: IssueBill may be called by issuer (UnitsMSP); caller is finance"),
+        (CLERK, "Forbidden: IssueBill may be called by issuer (UnitsMSP); caller is clerk HN0101"),
+        (
+            identity("UnitsMSP", "c2"),
+            "Forbidden: IssueBill may be called by issuer (UnitsMSP); caller is a UnitsMSP"
+            " identity without a role attribute",
+        ),
+        (
+            identity("FinanceMSP", "f2", role="issuer", unit="HN0101"),
+            "Forbidden: IssueBill may be called by issuer (UnitsMSP); caller is role issuer in"
+            " FinanceMSP, where that role is not honoured",
+        ),
+        (
+            OTHER_ISSUER,
+            "Forbidden: IssueBill: a unit handles only its own data; caller's unit is HN0201,"
+            " this belongs to HN0101",
+        ),
+        (
+            identity("UnitsMSP", "c4", role="issuer"),
+            "Forbidden: IssueBill: caller has role issuer but no unit attribute",
+        ),
+        (Creator("UnitsMSP", b"not a certificate"), "Forbidden: caller identity is not usable"),
+    ],
+)
+def test_issue_forbidden_callers(world: World, creator: Creator, message: str) -> None:
+    world.refused(
+        creator, "IssueBill", issue_args(), transient=transient(), status=403, message=message
+    )
 
 
-def test_verify_genuine(issued: tuple[dict[str, bytes], str]) -> None:
-    state, code = issued
-    response = verify(state, "46010126", "0000000001", code)
-    assert response.status == 200
-    assert json.loads(response.payload) == {
+def test_duplicate_is_a_plain_conflict(world: World) -> None:
+    world.issue(1)
+    world.refused(
+        ISSUER,
+        "IssueBill",
+        issue_args(billName="另一张"),
+        transient=transient(),
+        status=409,
+        message="Conflict: bill 46010126/0000000001 already exists",
+    )
+
+
+def test_issue_by_unregistered_unit_and_wrong_unit_name(world: World) -> None:
+    stranger = identity("UnitsMSP", "h9", role="issuer", unit="HN0999")
+    world.refused(
+        stranger,
+        "IssueBill",
+        issue_args(unitCode="HN0999"),
+        transient=transient(),
+        status=404,
+        message="NotFound: IssueBill: unit HN0999 is not registered",
+    )
+    world.refused(
+        ISSUER,
+        "IssueBill",
+        issue_args(unitName="海南医院"),
+        transient=transient(),
+        status=409,
+        message="Conflict: IssueBill: unitName '海南医院' is not the registered name",
+    )
+
+
+def test_issue_by_a_suspended_unit_is_an_anomaly(world: World) -> None:
+    world.ok(FINANCE, "SuspendUnit", "HN0101", "overdue reconciliation")
+    record = world.anomaly(
+        ISSUER,
+        "IssueBill",
+        issue_args(),
+        transient=transient(),
+        anomaly_type="issuance-by-suspended-unit",
+        kind="Forbidden",
+        message="IssueBill: unit HN0101 is suspended (overdue reconciliation)",
+    )
+    assert (record["billCode"], record["billNumber"], record["unitCode"]) == (
+        CODE,
+        number(1),
+        "HN0101",
+    )
+
+
+def test_issue_outside_stock_is_an_anomaly(world: World) -> None:
+    world.anomaly(
+        ISSUER,
+        "IssueBill",
+        issue_args(5000),
+        transient=transient(),
+        anomaly_type="issuance-outside-stock",
+        kind="Forbidden",
+        message="IssueBill: bill 46010126/0000005000 is outside the stock of unit HN0101:"
+        " no approved batch holds this number",
+    )
+
+
+def test_issue_in_another_units_batch_is_an_anomaly(world: World) -> None:
+    world.grant_stock(OTHER_ISSUER, SCHOOL[0], CODE, 2001, 100)
+    world.anomaly(
+        ISSUER,
+        "IssueBill",
+        issue_args(2001),
+        transient=transient(),
+        anomaly_type="issuance-outside-stock",
+        kind="Forbidden",
+        message="IssueBill: bill 46010126/0000002001 is outside the stock of unit HN0101:"
+        " the number belongs to batch",
+    )
+
+
+def test_issue_in_a_reconciled_batch_is_an_anomaly(world: World) -> None:
+    world.issue(1)
+    world.ok(FINANCE, "ReconcileStock", world.hospital_batch)
+    world.anomaly(
+        ISSUER,
+        "IssueBill",
+        issue_args(2),
+        transient=transient(),
+        anomaly_type="issuance-outside-stock",
+        kind="Forbidden",
+        message=f"IssueBill: bill 46010126/0000000002 is outside the stock of unit HN0101:"
+        f" batch {world.hospital_batch} is reconciled",
+    )
+
+
+def test_issue_in_a_pending_application_is_an_anomaly() -> None:
+    world = World().register_units()
+    application = {"unitCode": "HN0101", "billCode": CODE, "startNumber": number(1), "count": 10}
+    world.ok(ISSUER, "ApplyStock", json.dumps(application))
+    world.anomaly(
+        ISSUER,
+        "IssueBill",
+        issue_args(1),
+        transient=transient(),
+        anomaly_type="issuance-outside-stock",
+        kind="Forbidden",
+    )
+
+
+def test_issue_at_the_edges_of_a_batch(world: World) -> None:
+    world.issue(1)
+    world.issue(1000)
+    world.anomaly(
+        ISSUER,
+        "IssueBill",
+        issue_args(1001),
+        transient=transient(),
+        anomaly_type="issuance-outside-stock",
+        kind="Forbidden",
+    )
+
+
+def test_issue_argument_count(world: World) -> None:
+    world.refused(
+        ISSUER,
+        "IssueBill",
+        status=400,
+        message="InvalidArgument: IssueBill expects 1 argument, got 0",
+    )
+
+
+# --- VerifyBill --------------------------------------------------------------------------
+
+ANYONE = Creator("PublicMSP", b"")
+
+
+def verify(world: World, *args: str) -> Any:
+    outcome = world.run(ANYONE, "VerifyBill", *args, submit=False)
+    assert outcome.status == 200, outcome.message
+    assert outcome.stub.writes == []
+    return outcome.json()
+
+
+def test_verify_genuine(world: World) -> None:
+    code = world.issue(1)["checkCode"]
+    answer = verify(world, CODE, number(1), code)
+    assert answer == {
         "genuine": True,
         "status": "issued",
-        "billCode": "46010126",
-        "billNumber": "0000000001",
-        "unitCode": "H460100001",
-        "unitName": "海南省人民医院",
+        "kind": "normal",
+        "billCode": CODE,
+        "billNumber": number(1),
+        "unitCode": HOSPITAL[0],
+        "unitName": HOSPITAL[1],
         "issueDate": "2026-01-05T10:30:00+08:00",
-        "totalAmount": 1550,
+        "totalAmount": 26850,
     }
-    assert json.loads(verify(state, "46010126", "0000000001", code.lower(), "1550").payload)[
-        "genuine"
-    ]
-    assert json.loads(verify(state, "46010126", "0000000001", code, "").payload)["genuine"]
+    assert verify(world, CODE, number(1), code.lower(), "26850", "2026-01-05")["genuine"]
+    assert verify(world, CODE, number(1), code, "", "20260105")["genuine"]
+    assert verify(world, CODE, number(1), code, " ", "")["genuine"]
 
 
-def test_verify_wrong_check_code_or_amount(issued: tuple[dict[str, bytes], str]) -> None:
-    state, code = issued
+def test_verify_wrong_check_code_amount_or_date(world: World) -> None:
+    code = world.issue(1)["checkCode"]
     wrong = "000000" if code != "000000" else "111111"
-    assert json.loads(verify(state, "46010126", "0000000001", wrong).payload) == {
+    assert verify(world, CODE, number(1), wrong) == {
         "genuine": False,
         "reason": "check code does not match",
     }
-    assert json.loads(verify(state, "46010126", "0000000001", code, "1551").payload) == {
+    assert verify(world, CODE, number(1), code, "26851") == {
         "genuine": False,
         "reason": "total amount does not match",
     }
+    assert verify(world, CODE, number(1), code, "26850", "2026-01-06") == {
+        "genuine": False,
+        "reason": "issue date does not match",
+    }
 
 
-def test_verify_not_found_and_bad_arguments(issued: tuple[dict[str, bytes], str]) -> None:
-    state, code = issued
-    missing = verify(state, "46010126", "0000000009", code)
-    assert (missing.status, missing.message) == (
-        404,
-        "NotFound: bill 46010126/0000000009 not found",
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (("46010126", "0000000009", "ABCDEF"), 404, "NotFound: bill 46010126/0000000009 not found"),
+        (("4601012", "0000000001", "ABCDEF"), 400, "InvalidArgument: billCode: must be 8 digits"),
+        (("46010126", "0000000001", "ABCDEI"), 400, "InvalidArgument: checkCode: must be 6"),
+        (
+            ("46010126", "0000000001", "ABCDEF", "12.5"),
+            400,
+            "InvalidArgument: totalAmount: must be an integer number of fen",
+        ),
+        (
+            ("46010126", "0000000001", "ABCDEF", "", "2026-13-01"),
+            400,
+            "InvalidArgument: issueDate: must be a date",
+        ),
+        (("46010126", "0000000001"), 400, "InvalidArgument: VerifyBill expects 3 to 5 arguments"),
+        (
+            ("46010126", "0000000001", "ABCDEF", "-" + "9" * 14),
+            400,
+            "InvalidArgument: totalAmount: must be at most 10000000000000 fen",
+        ),
+    ],
+)
+def test_verify_refusals(world: World, args: tuple[str, ...], status: int, message: str) -> None:
+    world.issue(1)
+    world.refused(ANYONE, "VerifyBill", *args, status=status, message=message, submit=False)
+
+
+# --- ReadBill ----------------------------------------------------------------------------
+
+
+def test_read_bill_returns_the_stored_record(world: World) -> None:
+    world.issue(1)
+    for creator in (FINANCE, SUPERVISOR, ISSUER, CLERK):
+        outcome = world.run(creator, "ReadBill", CODE, number(1), submit=False)
+        assert outcome.status == 200, outcome.message
+        assert outcome.response.payload == world.ledger.state[bill_key(1)].value
+        assert outcome.stub.writes == []
+
+
+def test_payer_reads_with_the_salt_as_argument_or_transient(world: World) -> None:
+    world.issue(1)
+    by_argument = world.run(PAYER, "ReadBill", CODE, number(1), SALT.hex(), submit=False)
+    assert by_argument.status == 200, by_argument.message
+    by_transient = world.run(
+        PAYER, "ReadBill", CODE, number(1), transient={"payerSalt": SALT}, submit=False
     )
-    assert verify(state, "4601012", "0000000001", code).message == (
-        "InvalidArgument: billCode: must be 8 digits"
-    )
-    assert verify(state, "46010126", "0000000001", "ABCDEI").message.startswith(
-        "InvalidArgument: checkCode: must be 6 characters"
-    )
-    assert verify(state, "46010126", "0000000001", code, "12.5").message == (
-        "InvalidArgument: totalAmount: must be an integer number of fen"
-    )
-    assert verify(state, "46010126", "0000000001").status == 400
+    assert by_transient.status == 200, by_transient.message
 
 
-def test_read_bill(issued: tuple[dict[str, bytes], str]) -> None:
-    state, _ = issued
-    stub = FakeStub(state, "ReadBill", "46010126", "0000000001")
-    response = run(stub)
-    assert (response.status, response.payload) == (200, state[BILL_KEY])
-    assert stub.writes == []
-    missing = run(FakeStub(state, "ReadBill", "46010126", "0000000002"))
-    assert (missing.status, missing.message) == (
-        404,
-        "NotFound: bill 46010126/0000000002 not found",
+@pytest.mark.parametrize(
+    ("creator", "args", "status", "message"),
+    [
+        (
+            PAYER,
+            (),
+            403,
+            "Forbidden: ReadBill: a payer proves a bill is theirs with the bill's salt",
+        ),
+        (
+            PAYER,
+            (OTHER_SALT.hex(),),
+            403,
+            "Forbidden: ReadBill: the salt with the caller's payerType and payerId does not",
+        ),
+        (
+            OTHER_PAYER,
+            (SALT.hex(),),
+            403,
+            "Forbidden: ReadBill: the salt with the caller's payerType and payerId does not",
+        ),
+        (PAYER, ("abc",), 400, "InvalidArgument: saltHex: must be hex digits, two per byte"),
+        (PAYER, ("ab" * 8 + "zz",), 400, "InvalidArgument: saltHex: must be hex digits"),
+        (PAYER, ("ab" * 15,), 400, "InvalidArgument: saltHex: must be 16 to 64 bytes"),
+        (
+            identity("FinanceMSP", "p3", role="payer", payerType="person"),
+            (SALT.hex(),),
+            403,
+            "Forbidden: ReadBill: caller has role payer but no payerId attribute",
+        ),
+        (
+            identity("FinanceMSP", "p4", role="payer", payerType="robot", payerId=PAYER_ID),
+            (SALT.hex(),),
+            403,
+            "Forbidden: ReadBill: caller has role payer but payerType is 'robot'",
+        ),
+    ],
+)
+def test_read_bill_payer_refusals(
+    world: World, creator: Creator, args: tuple[str, ...], status: int, message: str
+) -> None:
+    world.issue(1)
+    world.refused(
+        creator, "ReadBill", CODE, number(1), *args, status=status, message=message, submit=False
     )
-    assert run(FakeStub(state, "ReadBill", "46010126", "1")).status == 400
 
 
-def test_registered_functions() -> None:
-    assert contract.function_names == ["IssueBill", "Ping", "ReadBill", "VerifyBill"]
+def test_read_bill_not_found_and_bad_number(world: World) -> None:
+    world.refused(
+        FINANCE,
+        "ReadBill",
+        CODE,
+        number(2),
+        status=404,
+        message="NotFound: bill 46010126/0000000002 not found",
+        submit=False,
+    )
+    world.refused(FINANCE, "ReadBill", CODE, "1", status=400, message="InvalidArgument: billNumber")
+
+
+# --- ReadBillPrivate ---------------------------------------------------------------------
+
+
+def test_read_private_part(world: World) -> None:
+    world.issue(1)
+    world.authorise(1, "MEDINS-HN")
+    for creator in (SUPERVISOR, ISSUER, CLERK, MEDINS):
+        answer = world.ok(creator, "ReadBillPrivate", CODE, number(1), submit=False)
+        assert answer["payer"] == {"type": "person", "id": PAYER_ID, "name": PAYER_NAME}
+        assert answer["salt"] == SALT.hex() and answer["medical"]["fundPaid"] == 25850
+        assert (answer["billCode"], answer["billNumber"]) == (CODE, number(1))
+
+
+def test_read_private_part_needs_a_member_peer(world: World) -> None:
+    world.issue(1)
+    outcome = world.run(
+        SUPERVISOR, "ReadBillPrivate", CODE, number(1), submit=False, peer_msp="FinanceMSP"
+    )
+    assert outcome.status == 500
+    assert "not a member" in outcome.message
+
+
+def test_read_private_part_missing_on_this_peer(world: World) -> None:
+    world.issue(1)
+    del world.ledger.private["billPrivate"][bill_key(1)]  # not yet disseminated here
+    world.refused(
+        SUPERVISOR,
+        "ReadBillPrivate",
+        CODE,
+        number(1),
+        status=404,
+        message="NotFound: private part of bill 46010126/0000000001 not found on this peer",
+        submit=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("creator", "message"),
+    [
+        (FINANCE, "Forbidden: ReadBillPrivate may be called by issuer (UnitsMSP), clerk"),
+        (PAYER, "Forbidden: ReadBillPrivate may be called by"),
+        (OTHER_ISSUER, "Forbidden: ReadBillPrivate: a unit handles only its own data"),
+        (PICC, "Forbidden: ReadBillPrivate: reimburser PICC-HN is not authorised"),
+    ],
+)
+def test_read_private_part_refusals(world: World, creator: Creator, message: str) -> None:
+    world.issue(1)
+    world.refused(
+        creator, "ReadBillPrivate", CODE, number(1), status=403, message=message, submit=False
+    )
+
+
+def test_revoked_reimburser_no_longer_reads_the_private_part(world: World) -> None:
+    world.issue(1)
+    world.authorise(1, "MEDINS-HN")
+    world.ok(PAYER, "RevokeAuthorisation", CODE, number(1), "MEDINS-HN", SALT.hex())
+    world.refused(
+        MEDINS,
+        "ReadBillPrivate",
+        CODE,
+        number(1),
+        status=403,
+        message="Forbidden: ReadBillPrivate: reimburser MEDINS-HN is not authorised",
+        submit=False,
+    )
+
+
+# --- RedLetterBill -----------------------------------------------------------------------
+
+
+def test_red_letter(world: World) -> None:
+    world.issue(1)
+    result = world.ok(ISSUER, "RedLetterBill", CODE, number(1), number(2), "开错金额")
+    original, red = result["original"], result["red"]
+    assert original == world.bill(1) and red == world.bill(2)
+    assert original["status"] == "red_lettered"
+    assert original["redLetter"]["redBillNumber"] == number(2)
+    assert original["redLetter"]["reason"] == "开错金额"
+    assert red["kind"] == "red" and red["status"] == "issued"
+    assert red["redOf"] == {"billCode": CODE, "billNumber": number(1)}
+    assert red["totalAmount"] == -26850
+    assert sum(item["amount"] for item in red["items"]) == -26850
+    assert red["payerHash"] == original["payerHash"]
+    assert red["issueDate"].endswith("+08:00")
+    assert red["batchId"] == world.hospital_batch
+    state = world.ledger.state
+    assert key("bill~status", "issued", CODE, number(1)) not in state
+    assert key("bill~status", "red_lettered", CODE, number(1)) in state
+    assert key("bill~status", "issued", CODE, number(2)) in state
+    assert key("bill~payer", payer_hash(), CODE, number(2)) in state
+    # the red bill verifies with its negative amount, and shows its private part via the original
+    code = red["checkCode"]
+    assert verify(world, CODE, number(2), code, "-26850")["redOf"] == red["redOf"]
+    private = world.ok(SUPERVISOR, "ReadBillPrivate", CODE, number(2), submit=False)
+    assert private["payer"]["id"] == PAYER_ID and private["redOf"] == red["redOf"]
+    assert verify(world, CODE, number(1), original["checkCode"])["status"] == "red_lettered"
+
+
+@pytest.mark.parametrize(
+    ("creator", "args", "status", "message"),
+    [
+        (ISSUER, (number(1), number(1), "x"), 400, "InvalidArgument: redBillNumber: must differ"),
+        (ISSUER, (number(1), "2", "x"), 400, "InvalidArgument: redBillNumber: must be 10 digits"),
+        (ISSUER, (number(1), number(2), " "), 400, "InvalidArgument: reason: must not be blank"),
+        (ISSUER, (number(9), number(2), "x"), 404, "NotFound: bill 46010126/0000000009 not found"),
+        (CLERK, (number(1), number(2), "x"), 403, "Forbidden: RedLetterBill may be called by"),
+        (FINANCE, (number(1), number(2), "x"), 403, "Forbidden: RedLetterBill may be called by"),
+        (
+            OTHER_ISSUER,
+            (number(1), number(2), "x"),
+            403,
+            "Forbidden: RedLetterBill: a unit handles only its own data",
+        ),
+        (
+            ISSUER,
+            (number(1), number(3), "x"),
+            409,
+            "Conflict: RedLetterBill: bill 46010126/0000000003 already exists",
+        ),
+    ],
+)
+def test_red_letter_refusals(
+    world: World, creator: Creator, args: tuple[str, ...], status: int, message: str
+) -> None:
+    world.issue(1)
+    world.issue(3)
+    world.refused(creator, "RedLetterBill", CODE, *args, status=status, message=message)
+
+
+def test_red_letter_state_conflicts(world: World) -> None:
+    world.issue(1)
+    world.ok(ISSUER, "RedLetterBill", CODE, number(1), number(2), "x")
+    world.refused(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(1),
+        number(3),
+        "again",
+        status=409,
+        message="Conflict: RedLetterBill: bill 46010126/0000000001 is already red-lettered",
+    )
+    world.refused(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(2),
+        number(3),
+        "red of red",
+        status=409,
+        message="Conflict: RedLetterBill: bill 46010126/0000000002 is a red bill",
+    )
+    world.ok(FINANCE, "ArchiveBill", CODE, number(1))
+    world.refused(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(1),
+        number(3),
+        "archived",
+        status=409,
+        message="Conflict: RedLetterBill: bill 46010126/0000000001 is archived",
+    )
+
+
+def test_red_letter_while_locked_or_after_a_claim_is_an_anomaly(world: World) -> None:
+    world.issue(1)
+    world.authorise(1, "MEDINS-HN")
+    world.ok(MEDINS, "LockBill", CODE, number(1))
+    world.anomaly(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(1),
+        number(2),
+        "x",
+        anomaly_type="red-letter-while-locked",
+        message="RedLetterBill: bill 46010126/0000000001 is locked for a claim (by MEDINS-HN)",
+    )
+    world.ok(MEDINS, "ClaimBill", CODE, number(1), "1000", "V1")
+    world.anomaly(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(1),
+        number(2),
+        "x",
+        anomaly_type="red-letter-after-claim",
+        message="RedLetterBill: bill 46010126/0000000001 has been claimed",
+    )
+
+
+def test_red_letter_of_a_reimbursed_bill_is_an_anomaly(world: World) -> None:
+    world.issue(1)
+    world.authorise(1, "MEDINS-HN")
+    world.ok(MEDINS, "LockBill", CODE, number(1))
+    world.ok(MEDINS, "ClaimBill", CODE, number(1), "26850", "V1")
+    world.anomaly(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(1),
+        number(2),
+        "x",
+        anomaly_type="red-letter-after-claim",
+    )
+
+
+def test_red_bill_outside_stock_or_by_a_suspended_unit_is_an_anomaly(world: World) -> None:
+    world.issue(1)
+    world.anomaly(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(1),
+        number(5000),
+        "x",
+        anomaly_type="issuance-outside-stock",
+        kind="Forbidden",
+        message="RedLetterBill: bill 46010126/0000005000 is outside the stock",
+    )
+    world.ok(FINANCE, "SuspendUnit", "HN0101", "audit")
+    world.anomaly(
+        ISSUER,
+        "RedLetterBill",
+        CODE,
+        number(1),
+        number(2),
+        "x",
+        anomaly_type="issuance-by-suspended-unit",
+        kind="Forbidden",
+    )
+
+
+# --- ArchiveBill -------------------------------------------------------------------------
+
+
+def test_archive_a_red_lettered_bill_and_its_red_bill(world: World) -> None:
+    world.issue(1)
+    world.ok(ISSUER, "RedLetterBill", CODE, number(1), number(2), "x")
+    archived = world.ok(ISSUER, "ArchiveBill", CODE, number(1))
+    assert (archived["status"], archived["previousStatus"]) == ("archived", "red_lettered")
+    assert archived["lastAction"]["function"] == "ArchiveBill"
+    red = world.ok(FINANCE, "ArchiveBill", CODE, number(2))
+    assert (red["status"], red["previousStatus"]) == ("archived", "issued")
+    assert key("bill~status", "archived", CODE, number(1)) in world.ledger.state
+    assert key("bill~status", "red_lettered", CODE, number(1)) not in world.ledger.state
+    answer = verify(world, CODE, number(1), archived["checkCode"])
+    assert (answer["status"], answer["previousStatus"]) == ("archived", "red_lettered")
+
+
+def test_archive_a_reimbursed_bill(world: World) -> None:
+    world.issue(1)
+    world.authorise(1, "MEDINS-HN")
+    world.ok(MEDINS, "LockBill", CODE, number(1))
+    world.ok(MEDINS, "ClaimBill", CODE, number(1), "26850", "V1")
+    assert world.ok(FINANCE, "ArchiveBill", CODE, number(1))["previousStatus"] == "reimbursed"
+
+
+def test_archive_an_open_bill_only_after_three_years(world: World) -> None:
+    world.issue(1)
+    world.refused(
+        FINANCE,
+        "ArchiveBill",
+        CODE,
+        number(1),
+        status=409,
+        message="Conflict: ArchiveBill: bill 46010126/0000000001 is issued and 0 days old;"
+        " a bill not reimbursed or red-lettered is archived only after 1095 days",
+    )
+    world.ledger.clock = dt.datetime(2029, 1, 3, 16, 0, tzinfo=dt.UTC)  # 2029-01-04 in China
+    assert world.ok(FINANCE, "ArchiveBill", CODE, number(1))["previousStatus"] == "issued"
+
+
+@pytest.mark.parametrize(
+    ("creator", "status", "message"),
+    [
+        (CLERK, 403, "Forbidden: ArchiveBill may be called by finance (FinanceMSP), issuer"),
+        (SUPERVISOR, 403, "Forbidden: ArchiveBill may be called by"),
+        (OTHER_ISSUER, 403, "Forbidden: ArchiveBill: a unit handles only its own data"),
+    ],
+)
+def test_archive_refusals(world: World, creator: Creator, status: int, message: str) -> None:
+    world.issue(1)
+    world.ok(ISSUER, "RedLetterBill", CODE, number(1), number(2), "x")
+    world.refused(creator, "ArchiveBill", CODE, number(1), status=status, message=message)
+
+
+def test_archive_state_conflicts(world: World) -> None:
+    world.issue(1)
+    world.authorise(1, "MEDINS-HN")
+    world.ok(MEDINS, "LockBill", CODE, number(1))
+    world.refused(
+        FINANCE,
+        "ArchiveBill",
+        CODE,
+        number(1),
+        status=409,
+        message="Conflict: ArchiveBill: bill 46010126/0000000001 is locked for a claim",
+    )
+    world.ok(MEDINS, "ClaimBill", CODE, number(1), "26850", "V1")
+    world.ok(FINANCE, "ArchiveBill", CODE, number(1))
+    world.refused(
+        FINANCE,
+        "ArchiveBill",
+        CODE,
+        number(1),
+        status=409,
+        message="Conflict: ArchiveBill: bill 46010126/0000000001 is already archived",
+    )

@@ -1,5 +1,14 @@
-"""The fiscal e-bill contract (issuance and verification slice)."""
+"""The fiscal e-bill contract: units, stock, bills, reimbursement, supervision.
 
-from .bills import contract
+Modules: :mod:`.model` (data and validation), :mod:`.lifecycle` (the status machine),
+:mod:`.access` (who may do what), :mod:`.keys` (state keys and indexes),
+:mod:`.privacy` (payer hash, transient and private data), :mod:`.anomalies` (the
+anomaly log), :mod:`.ledger` (record and query helpers), :mod:`.router` (the one
+Contract every function registers on), and the transaction functions by area:
+:mod:`.units`, :mod:`.stock`, :mod:`.bills`, :mod:`.reimbursement`, :mod:`.supervision`.
+"""
 
-__all__ = ["contract"]
+from . import bills, reimbursement, stock, supervision, units
+from .router import contract
+
+__all__ = ["bills", "contract", "reimbursement", "stock", "supervision", "units"]

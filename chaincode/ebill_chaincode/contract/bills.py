@@ -1,145 +1,322 @@
-"""The e-bill transaction functions: Ping, IssueBill, VerifyBill, ReadBill.
+"""Bills: issuance, verification, reading, red-letter, archive.
 
-State: one public record per bill under composite key ("bill", billCode, billNumber).
-The record is the validated bill without the payer, plus ``payerHash``, ``status``,
-``checkCode``, ``issuedAt``, ``issuerMsp``, ``issuerId`` and ``issueTxId``.
+The public record of a bill (key ``bill / billCode / billNumber``) is the validated
+issuance JSON plus::
+
+    kind: "normal" | "red", payerHash, status, checkCode, issuedAt, issuerMsp, issuerId,
+    issueTxId, batchId, authorised: {reimburserId: {at, txId}}, lock?: {reimburserId,
+    txId, at, previousStatus}, claims: [{reimburserId, amount, voucherNo, txId, at}],
+    reimbursedTotal, redLetter?: {redBillNumber, reason, txId, at} (on a voided bill),
+    redOf?: {billCode, billNumber} and reason (on a red bill), previousStatus and
+    archivedAt (when archived), lastAction: {function, txId, org, actorId, at}
+
+The private part (payer, medical extension, salt) is in collection ``billPrivate``
+under the same key (see :mod:`.privacy`). Each new bill also writes its indexes
+``bill~unit``, ``bill~payer``, ``bill~status`` and ``bill~period`` (see :mod:`.keys`);
+nothing is shared by all issuances (no counter, no hot key).
+
+A red bill voids a bill: it is a new bill of the same code with its own number from
+the unit's stock, kind ``red``, ``redOf`` pointing to the original, the original's
+items and total with negative amounts (so totals net out), the original's payerHash,
+issued now; it has no private record of its own (ReadBillPrivate of a red bill
+answers the original's). The original becomes ``red_lettered``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import re
 from typing import Any
 
-from ..shim.contract import Contract, canonical_json
-from ..shim.errors import Conflict, InvalidArgument, NotFound
+from ..shim.contract import canonical_json
+from ..shim.errors import Conflict, Forbidden, InvalidArgument, NotFound
 from ..shim.stub import Stub
-from . import access
+from . import access, keys, ledger, lifecycle, privacy
+from .access import Actor
+from .anomalies import Anomaly
 from .checkcode import derive_check_code, normalize_check_code
-from .model import BILL_CODE, BILL_NUMBER, MAX_AMOUNT, Payer, parse_bill
-
-BILL_OBJECT = "bill"
-STATUS_ISSUED = "issued"
-EVENT_BILL_ISSUED = "BillIssued"
-PAYER_SALT_KEY = "payerSalt"
-MAX_SALT_BYTES = 1024
-
-contract = Contract("ebill")
+from .model import CHINA, MAX_AMOUNT, bill_ref, day_arg, parse_bill, text_arg
+from .router import transaction
+from .stock import batch_holding
+from .units import SUSPENDED
 
 
-def bill_key(stub: Stub, bill_code: str, bill_number: str) -> str:
-    """The state key of a bill."""
-    return stub.create_composite_key(BILL_OBJECT, [bill_code, bill_number])
+def load_bill(stub: Stub, bill_code: str, bill_number: str) -> ledger.Record:
+    return ledger.load(stub, keys.bill(bill_code, bill_number), f"bill {bill_code}/{bill_number}")
 
 
-def _check_identity(bill_code: str, bill_number: str) -> None:
-    if not BILL_CODE.fullmatch(bill_code):
-        raise InvalidArgument("billCode: must be 8 digits")
-    if not BILL_NUMBER.fullmatch(bill_number):
-        raise InvalidArgument("billNumber: must be 10 digits")
+def save_bill(stub: Stub, bill: ledger.Record, old_status: str) -> None:
+    """Write a changed bill and move its status index entry."""
+    code, number = bill["billCode"], bill["billNumber"]
+    ledger.put(stub, keys.bill(code, number), bill)
+    if bill["status"] != old_status:
+        stub.delete_state(keys.bill_by_status(old_status, code, number))
+        ledger.mark(stub, keys.bill_by_status(bill["status"], code, number))
 
 
-def _payer_salt(stub: Stub) -> bytes:
-    """Transient ``payerSalt`` if the client gave one, else sha256(tx id)."""
-    salt = stub.transient.get(PAYER_SALT_KEY)
-    if salt is None:
-        return hashlib.sha256(stub.tx_id.encode("utf-8")).digest()
-    if not 1 <= len(salt) <= MAX_SALT_BYTES:
-        raise InvalidArgument(f"{PAYER_SALT_KEY}: must be 1 to {MAX_SALT_BYTES} bytes")
-    return salt
+def _add_new_bill(stub: Stub, bill: ledger.Record) -> None:
+    """Write a new bill's public record and its four indexes."""
+    code, number = bill["billCode"], bill["billNumber"]
+    day = bill["issueDate"][:10].replace("-", "")
+    ledger.put(stub, keys.bill(code, number), bill)
+    ledger.mark(stub, keys.bill_by_unit(bill["unitCode"], day, code, number))
+    ledger.mark(stub, keys.bill_by_payer(bill["payerHash"], code, number))
+    ledger.mark(stub, keys.bill_by_status(bill["status"], code, number))
+    ledger.mark(stub, keys.bill_by_period(day[:6], code, number))
 
 
-def payer_hash(salt: bytes, payer: Payer) -> str:
-    """hex sha256(salt || canonical JSON of the payer)."""
-    return hashlib.sha256(salt + canonical_json(payer.to_json())).hexdigest()
+def _active_unit(
+    stub: Stub, unit_code: str, function: str, subject: dict[str, str]
+) -> ledger.Record:
+    unit = ledger.get(stub, keys.unit(unit_code))
+    if unit is None:
+        raise NotFound(f"{function}: unit {unit_code} is not registered")
+    if unit["status"] == SUSPENDED:
+        reason = unit.get("suspension", {}).get("reason", "")
+        error = Forbidden(f"{function}: unit {unit_code} is suspended ({reason})")
+        raise Anomaly(error, "issuance-by-suspended-unit", subject)
+    return unit
 
 
-def _timestamp(stub: Stub) -> str:
-    return stub.tx_timestamp.isoformat().replace("+00:00", "Z")
-
-
-def _load(stub: Stub, bill_code: str, bill_number: str) -> bytes:
-    stored = stub.get_state(bill_key(stub, bill_code, bill_number))
-    if stored is None:
-        raise NotFound(f"bill {bill_code}/{bill_number} not found")
-    return stored
-
-
-@contract.transaction("Ping")
-def ping(stub: Stub) -> str:
-    """Liveness: touches no state."""
-    return "pong"
-
-
-@contract.transaction("IssueBill")
-def issue_bill(stub: Stub, bill_json: str) -> dict[str, Any]:
-    """Issue a bill; returns the stored public record (with its check code)."""
-    identity = access.caller(stub)
-    access.require_issuer(identity)
-    bill = parse_bill(bill_json)
-    access.require_own_unit(identity, bill.unit_code)
-    salt = _payer_salt(stub)
-    key = bill_key(stub, bill.bill_code, bill.bill_number)
-    if stub.get_state(key) is not None:
-        raise Conflict(f"bill {bill.bill_code}/{bill.bill_number} already exists")
-    record = bill.public_json()
-    record.update(
-        payerHash=payer_hash(salt, bill.payer),
-        status=STATUS_ISSUED,
-        checkCode=derive_check_code(stub.tx_id, bill.bill_code, bill.bill_number),
-        issuedAt=_timestamp(stub),
-        issuerMsp=identity.msp_id,
-        issuerId=identity.get_id(),
-        issueTxId=stub.tx_id,
-    )
-    stub.put_state(key, canonical_json(record))
-    event = {
-        "billCode": bill.bill_code,
-        "billNumber": bill.bill_number,
-        "status": STATUS_ISSUED,
-        "org": identity.msp_id,
+def _issued_fields(stub: Stub, actor: Actor, function: str, batch: ledger.Record) -> ledger.Record:
+    """The fields every new bill (normal or red) gets at issuance."""
+    return {
+        "status": lifecycle.ISSUED,
+        "issuedAt": ledger.now(stub),
+        "issuerMsp": actor.msp_id,
+        "issuerId": actor.certificate_id,
+        "issueTxId": stub.tx_id,
+        "batchId": batch["batchId"],
+        "authorised": {},
+        "claims": [],
+        "reimbursedTotal": 0,
+        "lastAction": ledger.last_action(stub, function, actor),
     }
-    stub.set_event(EVENT_BILL_ISSUED, canonical_json(event))
+
+
+@transaction("IssueBill")
+def issue_bill(stub: Stub, bill_json: str) -> ledger.Record:
+    """Issue a bill from the unit's stock; the payer etc. come as transient data.
+
+    Returns the stored public record (with its check code).
+    """
+    bill = parse_bill(bill_json)
+    private = privacy.PrivatePart.from_transient(stub, bill.total_amount)
+    actor = access.allow(stub, "IssueBill")
+    access.require_own_unit(actor, bill.unit_code, "IssueBill")
+    code, number = bill.bill_code, bill.bill_number
+    key = keys.bill(code, number)
+    if stub.get_state(key) is not None:
+        raise Conflict(f"bill {code}/{number} already exists")
+    subject = {"billCode": code, "billNumber": number, "unitCode": bill.unit_code}
+    unit = _active_unit(stub, bill.unit_code, "IssueBill", subject)
+    if unit["name"] != bill.unit_name:
+        raise Conflict(
+            f"IssueBill: unitName {bill.unit_name!r} is not the registered name"
+            f" {unit['name']!r} of unit {bill.unit_code}"
+        )
+    batch = batch_holding(stub, bill.unit_code, code, number, "IssueBill")
+    record = {
+        **bill.public_json(),
+        "kind": lifecycle.KIND_NORMAL,
+        "payerHash": private.payer_hash,
+        "checkCode": derive_check_code(stub.tx_id, code, number),
+        **_issued_fields(stub, actor, "IssueBill", batch),
+    }
+    _add_new_bill(stub, record)
+    stub.put_private_data(privacy.COLLECTION, key, canonical_json(private.to_json()))
+    ledger.emit(
+        stub,
+        "IssueBill",
+        billCode=code,
+        billNumber=number,
+        status=lifecycle.ISSUED,
+        unitCode=bill.unit_code,
+        batchId=batch["batchId"],
+    )
     return record
 
 
-@contract.transaction("VerifyBill")
+def _signed_fen(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,14}", text):
+        raise InvalidArgument("totalAmount: must be an integer number of fen")
+    amount = int(text)
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidArgument(f"totalAmount: must be at most {MAX_AMOUNT} fen")
+    return amount
+
+
+@transaction("VerifyBill")
 def verify_bill(
-    stub: Stub, bill_code: str, bill_number: str, check_code: str, total_amount: str = ""
+    stub: Stub,
+    bill_code: str,
+    bill_number: str,
+    check_code: str,
+    total_amount: str = "",
+    issue_date: str = "",
 ) -> dict[str, Any]:
-    """Is the bill genuine? Needs the check code; the amount is checked when given."""
-    _check_identity(bill_code, bill_number)
+    """Is the bill genuine? Anyone with the check code; amount and date checked if given.
+
+    Answers {genuine: false, reason} or {genuine: true, status, kind, billCode,
+    billNumber, unitCode, unitName, issueDate, totalAmount[, previousStatus, redOf]}:
+    nothing personal.
+    """
+    bill_ref(bill_code, bill_number)
     code = normalize_check_code(check_code)
     if code is None:
         raise InvalidArgument("checkCode: must be 6 characters of 0-9 and A-Z without I and O")
-    amount: int | None = None
-    if total_amount.strip():
-        if not re.fullmatch(r"[0-9]{1,14}", total_amount.strip()):
-            raise InvalidArgument("totalAmount: must be an integer number of fen")
-        amount = int(total_amount)
-        if amount > MAX_AMOUNT:
-            raise InvalidArgument(f"totalAmount: must be at most {MAX_AMOUNT} fen")
-    record = json.loads(_load(stub, bill_code, bill_number))
+    amount = _signed_fen(total_amount)
+    day = day_arg(issue_date.strip(), "issueDate") if issue_date.strip() else None
+    record = load_bill(stub, bill_code, bill_number)
+    ledger.emit(stub, "VerifyBill", billCode=bill_code, billNumber=bill_number)
     if not hmac.compare_digest(code, str(record.get("checkCode", ""))):
         return {"genuine": False, "reason": "check code does not match"}
-    if amount is not None and amount != record.get("totalAmount"):
+    if amount is not None and amount != record["totalAmount"]:
         return {"genuine": False, "reason": "total amount does not match"}
+    if day is not None and day != record["issueDate"][:10].replace("-", ""):
+        return {"genuine": False, "reason": "issue date does not match"}
+    answer = {"genuine": True, "billCode": bill_code, "billNumber": bill_number}
+    shown = ("status", "kind", "unitCode", "unitName", "issueDate", "totalAmount")
+    answer.update({name: record[name] for name in shown})
+    answer.update({name: record[name] for name in ("previousStatus", "redOf") if name in record})
+    return answer
+
+
+@transaction("ReadBill")
+def read_bill(stub: Stub, bill_code: str, bill_number: str, salt_hex: str = "") -> bytes:
+    """The public record (canonical JSON) for the bill's parties; payers give the salt."""
+    bill_ref(bill_code, bill_number)
+    salt = privacy.salt_given(stub, salt_hex)
+    actor = access.allow(stub, "ReadBill")
+    raw = stub.get_state(keys.bill(bill_code, bill_number))
+    if raw is None:
+        raise NotFound(f"bill {bill_code}/{bill_number} not found")
+    bill = ledger.decode(raw, "bill")
+    access.require_bill_reader(actor, bill, salt, "ReadBill")
+    ledger.emit(stub, "ReadBill", billCode=bill_code, billNumber=bill_number, status=bill["status"])
+    return raw
+
+
+@transaction("ReadBillPrivate")
+def read_bill_private(stub: Stub, bill_code: str, bill_number: str) -> ledger.Record:
+    """The private part {billCode, billNumber, payer, medical?, salt} (evaluate only).
+
+    For the issuing unit, the reimbursers authorised on the bill now, supervisors.
+    Needs a peer of a collection member; a red bill answers its original's part.
+    """
+    bill_ref(bill_code, bill_number)
+    actor = access.allow(stub, "ReadBillPrivate")
+    bill = load_bill(stub, bill_code, bill_number)
+    access.require_private_reader(actor, bill, "ReadBillPrivate")
+    source = bill.get("redOf", {"billCode": bill_code, "billNumber": bill_number})
+    raw = stub.get_private_data(
+        privacy.COLLECTION, keys.bill(source["billCode"], source["billNumber"])
+    )
+    if raw is None:
+        raise NotFound(f"private part of bill {bill_code}/{bill_number} not found on this peer")
+    ledger.emit(stub, "ReadBillPrivate", billCode=bill_code, billNumber=bill_number)
     return {
-        "genuine": True,
-        "status": record.get("status"),
         "billCode": bill_code,
         "billNumber": bill_number,
-        "unitCode": record.get("unitCode"),
-        "unitName": record.get("unitName"),
-        "issueDate": record.get("issueDate"),
-        "totalAmount": record.get("totalAmount"),
+        **ledger.decode(raw, "private bill"),
+        **({"redOf": bill["redOf"]} if "redOf" in bill else {}),
     }
 
 
-@contract.transaction("ReadBill")
-def read_bill(stub: Stub, bill_code: str, bill_number: str) -> bytes:
-    """The stored public record (canonical JSON), NotFound if absent."""
-    _check_identity(bill_code, bill_number)
-    return _load(stub, bill_code, bill_number)
+def _red_bill(
+    stub: Stub,
+    original: ledger.Record,
+    red_number: str,
+    reason: str,
+    actor: Actor,
+    batch: ledger.Record,
+) -> ledger.Record:
+    code = original["billCode"]
+    items = [{**item, "amount": -item["amount"]} for item in original["items"]]
+    return {
+        "billCode": code,
+        "billNumber": red_number,
+        "billName": original["billName"],
+        "unitCode": original["unitCode"],
+        "unitName": original["unitName"],
+        "issueDate": stub.tx_timestamp.astimezone(CHINA).isoformat(),
+        "totalAmount": -original["totalAmount"],
+        "items": items,
+        "clerk": original["clerk"],
+        "kind": lifecycle.KIND_RED,
+        "redOf": {"billCode": code, "billNumber": original["billNumber"]},
+        "reason": reason,
+        "payerHash": original["payerHash"],
+        "checkCode": derive_check_code(stub.tx_id, code, red_number),
+        **_issued_fields(stub, actor, "RedLetterBill", batch),
+    }
+
+
+@transaction("RedLetterBill")
+def red_letter_bill(
+    stub: Stub, bill_code: str, bill_number: str, red_bill_number: str, reason: str
+) -> dict[str, ledger.Record]:
+    """Void a bill with a red bill from the unit's stock. Returns {original, red}."""
+    bill_ref(bill_code, bill_number)
+    bill_ref(bill_code, red_bill_number, "redBillNumber")
+    if red_bill_number == bill_number:
+        raise InvalidArgument("redBillNumber: must differ from billNumber")
+    reason = text_arg(reason, "reason", 200)
+    actor = access.allow(stub, "RedLetterBill")
+    original = load_bill(stub, bill_code, bill_number)
+    unit_code = original["unitCode"]
+    access.require_own_unit(actor, unit_code, "RedLetterBill")
+    lifecycle.check(lifecycle.RED_LETTER, original)
+    if stub.get_state(keys.bill(bill_code, red_bill_number)) is not None:
+        raise Conflict(f"RedLetterBill: bill {bill_code}/{red_bill_number} already exists")
+    subject = lifecycle.subject(original)
+    _active_unit(stub, unit_code, "RedLetterBill", subject)
+    batch = batch_holding(stub, unit_code, bill_code, red_bill_number, "RedLetterBill")
+    red = _red_bill(stub, original, red_bill_number, reason, actor, batch)
+    _add_new_bill(stub, red)
+    original.update(
+        status=lifecycle.RED_LETTERED,
+        redLetter={
+            "redBillNumber": red_bill_number,
+            "reason": reason,
+            "txId": stub.tx_id,
+            "at": ledger.now(stub),
+        },
+        lastAction=ledger.last_action(stub, "RedLetterBill", actor),
+    )
+    save_bill(stub, original, lifecycle.ISSUED)
+    ledger.emit(
+        stub,
+        "RedLetterBill",
+        billCode=bill_code,
+        billNumber=bill_number,
+        status=lifecycle.RED_LETTERED,
+        redBillNumber=red_bill_number,
+        unitCode=unit_code,
+    )
+    return {"original": original, "red": red}
+
+
+@transaction("ArchiveBill")
+def archive_bill(stub: Stub, bill_code: str, bill_number: str) -> ledger.Record:
+    """Archive a finished bill (finance or the issuing unit); see :mod:`.lifecycle`."""
+    bill_ref(bill_code, bill_number)
+    actor = access.allow(stub, "ArchiveBill")
+    bill = load_bill(stub, bill_code, bill_number)
+    access.require_own_unit(actor, bill["unitCode"], "ArchiveBill")
+    lifecycle.check(lifecycle.ARCHIVE, bill, stub.tx_timestamp.astimezone(CHINA).date())
+    old_status = bill["status"]
+    bill.update(
+        status=lifecycle.ARCHIVED,
+        previousStatus=old_status,
+        archivedAt=ledger.now(stub),
+        lastAction=ledger.last_action(stub, "ArchiveBill", actor),
+    )
+    save_bill(stub, bill, old_status)
+    ledger.emit(
+        stub, "ArchiveBill", billCode=bill_code, billNumber=bill_number, status=lifecycle.ARCHIVED
+    )
+    return bill

@@ -1,4 +1,4 @@
-"""The bill as issued: dataclasses and the validation of the issuance JSON.
+"""The data model and every validation rule of the contract's inputs.
 
 Every rule failure raises ``InvalidArgument("<field path>: <rule>")``, e.g.
 ``"items[2].amount: must be an integer number of fen, not a float"``.
@@ -11,10 +11,19 @@ Choices made here (ours, not from a rulebook):
   inexact. It is stored as a canonical decimal string (``2`` -> ``"2"``,
   ``"1.50"`` -> ``"1.5"``).
 * ``issueDate`` must be an ISO 8601 extended date-time with seconds optional and a
-  UTC offset or ``Z``; it is stored as ``datetime.isoformat()`` (offset kept).
+  UTC offset or ``Z``; it is stored as ``datetime.isoformat()`` (offset kept). The
+  bill's calendar date (for the by-unit and by-period indexes and VerifyBill) is the
+  date as written, in the bill's own offset: the date printed on the bill.
 * Optional strings given as ``null`` or ``""`` count as absent.
 * Text must not contain control characters; required text must not be blank.
-* Duplicate keys in a JSON object are refused.
+* Duplicate keys in a JSON object are refused; unknown fields are refused.
+* The issuance JSON holds only the public part of a bill: the payer and the medical
+  extension travel as transient data (see :mod:`.privacy`), and a ``payer`` or
+  ``medical`` field in the JSON is refused with a message saying so.
+* Dates given as arguments (``fromDate``, ``toDate``, VerifyBill's ``issueDate``) are
+  ``YYYY-MM-DD`` or ``YYYYMMDD``; periods are ``YYYYMM``; page sizes 1..200.
+* Dates the contract derives from the transaction time (anomaly day, archive age,
+  a red bill's issue date) are taken in China Standard Time (UTC+08:00).
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -45,6 +54,19 @@ _QUANTITY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 PAYER_TYPES = ("person", "company")
+SECTORS = ("medical", "education", "court", "police", "administrative", "other")
+REGION = re.compile(r"[0-9]{2}")
+#: Reimburser ids (certificate attribute ``reimburser``), e.g. MEDINS-HN, PICC-HN.
+REIMBURSER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: Stock batch ids are the ids of the ApplyStock transactions.
+BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+PAYER_HASH = re.compile(r"[0-9a-f]{64}")
+MAX_STOCK_COUNT = 1_000_000
+MAX_BILL_NUMBER = 10**10 - 1
+MAX_PAGE_SIZE = 200
+MAX_BOOKMARK = 4096
+#: The contract's calendar for dates derived from the transaction time.
+CHINA = timezone(timedelta(hours=8), "CST")
 
 
 # --- field readers ---------------------------------------------------------------------
@@ -293,44 +315,48 @@ _BILL_REQUIRED = (
     "billName",
     "unitCode",
     "unitName",
-    "payer",
     "issueDate",
     "totalAmount",
     "items",
     "clerk",
 )
-_BILL_OPTIONAL = ("reviewer", "remark", "medical")
+_BILL_OPTIONAL = ("reviewer", "remark")
+#: Personal parts that must not appear in the public JSON, and where they go instead.
+_TRANSIENT_ONLY = {"payer": "payer", "medical": "medical"}
 
 
 @dataclass(frozen=True)
 class Bill:
-    """A fiscal e-bill as submitted for issuance, validated."""
+    """The public part of a fiscal e-bill as submitted for issuance, validated."""
 
     bill_code: str
     bill_number: str
     bill_name: str
     unit_code: str
     unit_name: str
-    payer: Payer
     issue_date: str
     total_amount: int
     items: tuple[LineItem, ...]
     clerk: str
     reviewer: str | None = None
     remark: str | None = None
-    medical: MedicalInfo | None = None
 
     @classmethod
     def parse(cls, value: Any) -> Bill:
         """Validate a decoded issuance document (see :func:`parse_bill`)."""
         obj = _object(value, "billJSON")
+        for field, transient_key in _TRANSIENT_ONLY.items():
+            if field in obj:
+                raise InvalidArgument(
+                    f"{field}: personal data must not be in billJSON;"
+                    f" send it as transient data {transient_key!r}"
+                )
         _check_keys(obj, "", _BILL_REQUIRED, _BILL_OPTIONAL)
         bill_code = _pattern(obj, "", "billCode", BILL_CODE, "must be 8 digits")
         bill_number = _pattern(obj, "", "billNumber", BILL_NUMBER, "must be 10 digits")
         bill_name = _text(obj, "", "billName", 100)
         unit_code = _pattern(obj, "", "unitCode", UNIT_CODE, "must be 1 to 32 letters or digits")
         unit_name = _text(obj, "", "unitName", 200)
-        payer = Payer.parse(obj["payer"], "payer")
         issue_date = _date_time(obj, "", "issueDate")
         total_amount = _fen(obj, "", "totalAmount", positive=True)
         raw_items = obj["items"]
@@ -342,35 +368,27 @@ class Bill:
             raise InvalidArgument(
                 f"items: amounts sum to {item_sum} fen but totalAmount is {total_amount}"
             )
-        clerk = _text(obj, "", "clerk", 50)
-        reviewer = _optional_text(obj, "", "reviewer", 50)
-        remark = _optional_text(obj, "", "remark", 500)
-        medical = None
-        if obj.get("medical") is not None:
-            medical = MedicalInfo.parse(obj["medical"], "medical")
-            if medical.paid_total != total_amount:
-                raise InvalidArgument(
-                    f"medical: fundPaid + personalAccountPaid + ownPaid = {medical.paid_total}"
-                    f" fen but totalAmount is {total_amount}"
-                )
         return cls(
             bill_code=bill_code,
             bill_number=bill_number,
             bill_name=bill_name,
             unit_code=unit_code,
             unit_name=unit_name,
-            payer=payer,
             issue_date=issue_date,
             total_amount=total_amount,
             items=items,
-            clerk=clerk,
-            reviewer=reviewer,
-            remark=remark,
-            medical=medical,
+            clerk=_text(obj, "", "clerk", 50),
+            reviewer=_optional_text(obj, "", "reviewer", 50),
+            remark=_optional_text(obj, "", "remark", 500),
         )
 
+    @property
+    def issue_day(self) -> str:
+        """The calendar date of issue as YYYYMMDD, in the bill's own offset."""
+        return self.issue_date[:10].replace("-", "")
+
     def public_json(self) -> dict[str, Any]:
-        """The bill without the payer, in the camelCase shape of the input."""
+        """The bill in the camelCase shape of the input."""
         result: dict[str, Any] = {
             "billCode": self.bill_code,
             "billNumber": self.bill_number,
@@ -386,9 +404,72 @@ class Bill:
             result["reviewer"] = self.reviewer
         if self.remark is not None:
             result["remark"] = self.remark
-        if self.medical is not None:
-            result["medical"] = self.medical.to_json()
         return result
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An issuing unit as finance registers it."""
+
+    unit_code: str
+    name: str
+    sector: str
+    region: str
+
+    @classmethod
+    def parse(cls, value: Any) -> Unit:
+        obj = _object(value, "unitJSON")
+        _check_keys(obj, "", ("unitCode", "name", "sector", "region"), ())
+        unit_code = _pattern(obj, "", "unitCode", UNIT_CODE, "must be 1 to 32 letters or digits")
+        name = _text(obj, "", "name", 200)
+        if obj["sector"] not in SECTORS:
+            raise InvalidArgument(f"sector: must be one of {', '.join(SECTORS)}")
+        region = _pattern(obj, "", "region", REGION, "must be 2 digits")
+        return cls(unit_code, name, obj["sector"], region)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unitCode": self.unit_code,
+            "name": self.name,
+            "sector": self.sector,
+            "region": self.region,
+        }
+
+
+@dataclass(frozen=True)
+class StockApplication:
+    """A unit's application for a range of numbers of one bill code."""
+
+    unit_code: str
+    bill_code: str
+    start_number: str
+    count: int
+
+    @classmethod
+    def parse(cls, value: Any) -> StockApplication:
+        obj = _object(value, "applicationJSON")
+        _check_keys(obj, "", ("unitCode", "billCode", "startNumber", "count"), ())
+        unit_code = _pattern(obj, "", "unitCode", UNIT_CODE, "must be 1 to 32 letters or digits")
+        bill_code = _pattern(obj, "", "billCode", BILL_CODE, "must be 8 digits")
+        start = _pattern(obj, "", "startNumber", BILL_NUMBER, "must be 10 digits")
+        count = obj["count"]
+        rule = f"must be an integer from 1 to {MAX_STOCK_COUNT}"
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise InvalidArgument(f"count: {rule}")
+        if not 1 <= count <= MAX_STOCK_COUNT:
+            raise InvalidArgument(f"count: {rule}")
+        if int(start) + count - 1 > MAX_BILL_NUMBER:
+            raise InvalidArgument("count: the range must end at or below 9999999999")
+        return cls(unit_code, bill_code, start, count)
+
+    @property
+    def end_number(self) -> str:
+        return number_text(int(self.start_number) + self.count - 1)
+
+
+def number_text(number: int) -> str:
+    """A bill number as its 10-digit text."""
+    return f"{number:010d}"
 
 
 def decode_json(text: str, argument: str = "billJSON") -> Any:
@@ -417,3 +498,107 @@ def decode_json(text: str, argument: str = "billJSON") -> Any:
 def parse_bill(text: str) -> Bill:
     """Decode and validate the IssueBill argument."""
     return Bill.parse(decode_json(text, "billJSON"))
+
+
+def parse_unit(text: str) -> Unit:
+    """Decode and validate the RegisterUnit argument."""
+    return Unit.parse(decode_json(text, "unitJSON"))
+
+
+def parse_stock_application(text: str) -> StockApplication:
+    """Decode and validate the ApplyStock argument."""
+    return StockApplication.parse(decode_json(text, "applicationJSON"))
+
+
+# --- transaction arguments ---------------------------------------------------------------
+
+
+def _argument(text: str, name: str, pattern: re.Pattern[str], rule: str) -> str:
+    if not pattern.fullmatch(text):
+        raise InvalidArgument(f"{name}: {rule}")
+    return text
+
+
+def bill_ref(bill_code: str, bill_number: str, number_name: str = "billNumber") -> None:
+    """Validate a bill's identity arguments."""
+    _argument(bill_code, "billCode", BILL_CODE, "must be 8 digits")
+    _argument(bill_number, number_name, BILL_NUMBER, "must be 10 digits")
+
+
+def unit_code_arg(text: str) -> str:
+    return _argument(text, "unitCode", UNIT_CODE, "must be 1 to 32 letters or digits")
+
+
+def batch_id_arg(text: str, name: str = "batchId") -> str:
+    return _argument(text, name, BATCH_ID, "must be 1 to 128 letters, digits, - or _")
+
+
+def reimburser_id_arg(text: str) -> str:
+    rule = "must be 1 to 64 letters, digits, - or _, starting with a letter or digit"
+    return _argument(text, "reimburserId", REIMBURSER_ID, rule)
+
+
+def payer_hash_arg(text: str) -> str:
+    return _argument(text, "payerHash", PAYER_HASH, "must be 64 lower-case hex digits")
+
+
+def text_arg(text: str, name: str, max_len: int) -> str:
+    """Required one-line text: not blank, at most ``max_len`` characters."""
+    return _text({name: text}, "", name, max_len)
+
+
+def fen_arg(text: str, name: str) -> int:
+    """A positive amount of fen given as decimal digits."""
+    if not re.fullmatch(r"[0-9]{1,14}", text):
+        raise InvalidArgument(f"{name}: must be an integer number of fen")
+    amount = int(text)
+    if amount <= 0:
+        raise InvalidArgument(f"{name}: must be greater than 0")
+    if amount > MAX_AMOUNT:
+        raise InvalidArgument(f"{name}: must be at most {MAX_AMOUNT} fen")
+    return amount
+
+
+def page_size_arg(text: str) -> int:
+    rule = f"must be an integer from 1 to {MAX_PAGE_SIZE}"
+    if not re.fullmatch(r"[0-9]{1,3}", text) or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise InvalidArgument(f"pageSize: {rule}")
+    return int(text)
+
+
+def bookmark_arg(text: str) -> str:
+    """An opaque bookmark from a previous page ("" for the first page)."""
+    if len(text) > MAX_BOOKMARK:
+        raise InvalidArgument(f"bookmark: must be at most {MAX_BOOKMARK} characters")
+    return text
+
+
+_DAY = re.compile(r"([0-9]{4})-?([0-9]{2})-?([0-9]{2})")
+
+
+def day_arg(text: str, name: str) -> str:
+    """A date given as YYYY-MM-DD or YYYYMMDD, returned as YYYYMMDD."""
+    rule = "must be a date YYYY-MM-DD or YYYYMMDD"
+    match = _DAY.fullmatch(text)
+    if match is None or (("-" in text) and len(text) != 10):
+        raise InvalidArgument(f"{name}: {rule}")
+    try:
+        date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise InvalidArgument(f"{name}: {rule}") from None
+    return match[1] + match[2] + match[3]
+
+
+def day_span(from_text: str, to_text: str) -> tuple[str, str]:
+    """An inclusive span of days; from must not be after to."""
+    first, last = day_arg(from_text, "fromDate"), day_arg(to_text, "toDate")
+    if first > last:
+        raise InvalidArgument("fromDate: must not be after toDate")
+    return first, last
+
+
+def period_arg(text: str) -> str:
+    """A month as YYYYMM."""
+    if not re.fullmatch(r"[0-9]{4}(0[1-9]|1[0-2])", text):
+        raise InvalidArgument("period: must be a month YYYYMM")
+    return text
