@@ -2,19 +2,23 @@
 
 The network lives in a temporary folder on its own ports (EBILL_TEST_BASE_PORT,
 default 27050), so it never touches a demo network, and is removed at the end.
+Tests talk to it through the Gateway (fabricgw) as the chaincode's callers would.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chain import Connect, World, call
 
 from ebill.connection import Connection, connect
+from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SCHOOL_UNIT, TUITION_CODE
 from ebill_network.layout import Layout
 from ebill_network.network import Network
 
@@ -22,10 +26,8 @@ from ebill_network.network import Network
 @pytest.fixture(scope="session")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     data = tmp_path_factory.mktemp("fabric")
-    layout = Layout(
-        data_dir=Path(data), base_port=int(os.environ.get("EBILL_TEST_BASE_PORT", "27050"))
-    )
-    net = Network(layout)
+    base = int(os.environ.get("EBILL_TEST_BASE_PORT", "27050"))
+    net = Network(Layout(data_dir=Path(data), base_port=base))
     try:
         net.up()
         yield net
@@ -39,7 +41,7 @@ def description(network: Network) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def connect_as(description: dict[str, Any]) -> Iterator[Callable[..., Connection]]:
+def connect_as(description: dict[str, Any]) -> Iterator[Connect]:
     """``connect_as(org, user, via=None)``: a Gateway connection closed at session end."""
     opened: list[Connection] = []
 
@@ -53,10 +55,35 @@ def connect_as(description: dict[str, Any]) -> Iterator[Callable[..., Connection
         conn.close()
 
 
+@pytest.fixture(scope="session")
+def world(connect_as: Connect) -> World:
+    finance = connect_as("finance", "finance1")
+    hospital = connect_as("units", "hospital1")
+    school = connect_as("units", "school1")
+    call(finance, "RegisterUnit", json.dumps(HOSPITAL_UNIT, ensure_ascii=False))
+    call(finance, "RegisterUnit", json.dumps(SCHOOL_UNIT, ensure_ascii=False))
+    batches = []
+    for conn, unit, code in (
+        (hospital, HOSPITAL_UNIT, OUTPATIENT_CODE),
+        (school, SCHOOL_UNIT, TUITION_CODE),
+    ):
+        application = {
+            "unitCode": unit["unitCode"],
+            "billCode": code,
+            "startNumber": "0000000001",
+            "count": 100000,
+        }
+        batch = call(conn, "ApplyStock", json.dumps(application))
+        approved = call(finance, "ApproveStock", batch["batchId"])
+        assert approved["status"] == "approved"
+        batches.append(batch["batchId"])
+    return World(*batches)
+
+
 _numbers = itertools.count(1)
 
 
 @pytest.fixture
 def next_number() -> Callable[[], str]:
-    """A fresh 10-digit bill number for each call within the run."""
+    """A fresh 10-digit bill number (inside the approved stock) for each call within the run."""
     return lambda: f"{next(_numbers):010d}"

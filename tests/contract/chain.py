@@ -1,0 +1,85 @@
+"""Helpers of the contract tests: call the chaincode through the Gateway as its callers do.
+
+Import as ``from chain import ...`` (pytest puts this folder on the path).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import fabricgw
+from ebill import consistency
+from ebill.connection import Connection
+from ebill.samples import SampleBill
+
+Connect = Callable[..., Connection]
+
+
+@dataclass(frozen=True)
+class World:
+    """Units registered by finance, each with an approved stock batch."""
+
+    outpatient_batch: str
+    tuition_batch: str
+
+
+# Issuance writes the billPrivate collection, whose members exclude the finance
+# department; the gateway sends transient data to a non-member endorser only
+# when the client names the endorsing orgs itself.
+ISSUING_ORGS = ("FinanceMSP", "UnitsMSP")
+
+
+def call(
+    conn: Connection,
+    function: str,
+    *args: str,
+    transient: dict[str, bytes] | None = None,
+    endorsing_organizations: tuple[str, ...] | None = None,
+) -> Any:
+    """Submit ``function`` (see Connection.submit) and return its JSON answer.
+
+    A refusal payload (an anomaly) is returned as it is.
+    """
+    raw = consistency.submit(
+        conn, function, *args, transient=transient, endorsing_organizations=endorsing_organizations
+    )
+    return json.loads(raw) if raw else None
+
+
+def query(conn: Connection, function: str, *args: str) -> Any:
+    """Evaluate ``function`` and return its JSON answer."""
+    raw = conn.contract.evaluate(function, arguments=args)
+    return json.loads(raw) if raw else None
+
+
+def issue(conn: Connection, sample: SampleBill) -> dict[str, Any]:
+    """Issue ``sample`` (payer and medical part as transient data); returns the public record."""
+    record = call(
+        conn,
+        "IssueBill",
+        sample.argument(),
+        transient=sample.transient(),
+        endorsing_organizations=ISSUING_ORGS,
+    )
+    assert isinstance(record, dict) and "refused" not in record, record
+    return record
+
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], *, timeout: float = 15.0) -> T:
+    """``probe()`` once it stops raising: a block committed on one peer reaches the
+    others a moment later, so reads on another org's peer poll until they see it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return probe()
+        except (AssertionError, fabricgw.GatewayError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
