@@ -1,0 +1,93 @@
+"""Operating the network: events per step, a chaincode server that dies, an upgrade."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from chain import Connect, World, call, eventually, issue, query
+
+from ebill.samples import outpatient_bill
+from ebill_network.network import Network
+
+
+def test_each_step_emits_one_event_with_bill_status_and_org(
+    world: World, connect_as: Connect, next_number: Callable[[], str]
+) -> None:
+    auditor = connect_as("audit", "auditor1")
+    network = auditor.gateway.get_network(auditor.channel_name)
+    sample = outpatient_bill(next_number())
+    first = issue(connect_as("units", "hospital1"), sample)
+    payer = connect_as("finance", "payer1")
+    salt = {"payerSalt": sample.salt}
+    call(payer, "AuthoriseReimburser", sample.code, sample.number, "MEDINS-HN", transient=salt)
+    medins = connect_as("insurance", "medins1")
+    call(medins, "LockBill", sample.code, sample.number)
+    call(medins, "ClaimBill", sample.code, sample.number, "26850", "MI-2026-0100")
+
+    expected = [
+        ("IssueBill", "issued", "UnitsMSP"),
+        ("AuthoriseReimburser", None, "FinanceMSP"),
+        ("LockBill", "locked", "InsuranceMSP"),
+        ("ClaimBill", "reimbursed", "InsuranceMSP"),
+    ]
+    seen: list[tuple[str, object, object]] = []
+    # replay from the block of the issuance: exactly one event per step, in order
+    issued_block = None
+    with network.get_chaincode_events(auditor.chaincode_name, start_block=0) as events:
+        for event in events:
+            payload = json.loads(event.payload)
+            if payload.get("billNumber") != sample.number:
+                continue
+            if event.transaction_id == first["issueTxId"]:
+                issued_block = event.block_number
+            seen.append((event.event_name, payload.get("status"), payload["org"]))
+            assert payload["billCode"] == sample.code
+            if len(seen) == len(expected):
+                break
+    assert issued_block is not None
+    assert [(n, o) for n, _, o in seen] == [(n, o) for n, _, o in expected]
+    for (_, status, _), (_, want, _) in zip(seen, expected, strict=True):
+        if want is not None:
+            assert status == want
+
+
+def test_killed_chaincode_server_is_reconnected_without_losing_data(
+    network: Network, world: World, connect_as: Connect, next_number: Callable[[], str]
+) -> None:
+    hospital = connect_as("units", "hospital1")
+    before = outpatient_bill(next_number())
+    record = issue(hospital, before)
+
+    network.restart_chaincode(kill=True)  # SIGKILL, then a new server process
+
+    auditor = connect_as("audit", "auditor1")
+    stored = eventually(lambda: query(auditor, "ReadBill", before.code, before.number))
+    assert stored["checkCode"] == record["checkCode"]
+    after = outpatient_bill(next_number())
+    assert eventually(lambda: issue(hospital, after))["status"] == "issued"
+
+
+def test_upgrade_keeps_bills_stock_and_authorisations(
+    network: Network, world: World, connect_as: Connect, next_number: Callable[[], str]
+) -> None:
+    hospital, auditor = connect_as("units", "hospital1"), connect_as("audit", "auditor1")
+    sample = outpatient_bill(next_number())
+    record = issue(hospital, sample)
+    payer = connect_as("finance", "payer1")
+    salt = {"payerSalt": sample.salt}
+    call(payer, "AuthoriseReimburser", sample.code, sample.number, "PICC-HN", transient=salt)
+    sequence = network.status()["sequence"]
+
+    network.deploy(tag="upgrade-test")  # same code, a new package: the next sequence
+    network.wait_ready()
+    assert network.status()["sequence"] == sequence + 1
+
+    stored = eventually(lambda: query(auditor, "ReadBill", sample.code, sample.number))
+    assert stored["checkCode"] == record["checkCode"]
+    assert "PICC-HN" in stored["authorised"]
+    assert query(auditor, "ReadStock", world.outpatient_batch)["status"] == "approved"
+    # the authorisation still works after the upgrade, and issuing from the same stock too
+    insurer = connect_as("insurance", "insurer1")
+    assert call(insurer, "LockBill", sample.code, sample.number)["status"] == "locked"
+    assert issue(hospital, outpatient_bill(next_number()))["batchId"] == world.outpatient_batch
