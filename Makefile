@@ -50,7 +50,13 @@ test: install
 unit: $(STAMP)
 	$(PY) -m pytest -v tests/unit
 
-bench: network-ready
+# The official Node client, measured in the same run as the anchor.
+BENCH_NODE := bench/node/node_modules/.package-lock.json
+
+$(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
+	npm ci --prefix bench/node --ignore-scripts --no-audit --no-fund
+
+bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
 
 lint: $(STAMP)
@@ -59,4 +65,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 clean: network-clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) bench/node/node_modules
