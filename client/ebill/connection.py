@@ -8,7 +8,7 @@ as one of those users to its own org's peer, or to another org's peer with ``via
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 
 import fabricgw
+from fabricca.attributes import certificate_attributes
 
 CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 100 * 1024 * 1024),
@@ -50,6 +51,8 @@ class Connection:
     channel: grpc.Channel
     channel_name: str
     chaincode_name: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    """The Fabric CA attributes of the user's certificate (role, unit, reimburser, ...)."""
 
     @property
     def contract(self) -> fabricgw.Contract:
@@ -94,11 +97,12 @@ def connect(
     if user not in member["users"]:
         raise KeyError(f"unknown user {user!r} of {org}; known: {', '.join(member['users'])}")
     files = member["users"][user]
+    cert = Path(files["cert"]).read_bytes()
     target = orgs[via or org]
     channel = open_channel(target["peer"], Path(target["tls_ca"]))
     gateway = fabricgw.connect(
         channel,
-        identity=fabricgw.Identity.from_pem_file(member["msp_id"], files["cert"]),
+        identity=fabricgw.Identity.from_pem(member["msp_id"], cert),
         signer=fabricgw.signer_from_pem_file(files["key"]),
         evaluate_timeout=evaluate_timeout,
         endorse_timeout=endorse_timeout,
@@ -113,4 +117,5 @@ def connect(
         channel=channel,
         channel_name=description["channel"],
         chaincode_name=description["chaincode"],
+        attributes=certificate_attributes(cert),
     )

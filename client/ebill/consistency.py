@@ -1,5 +1,9 @@
 """Submitting so that the next call sees the effect on any peer.
 
+The one place that knows how far a peer has got (``wait_for_block``) and how to
+retry a stale endorsement (``endorse``); ``submit`` waits eagerly after each
+commit, :class:`ebill.sync.BlockSync` lazily before the next call.
+
 Peers commit a block one after another. A commit status comes from the gateway's
 own peer; a call right after it, endorsed by another org's peer, may find that
 peer one block behind: it refuses (the bill it reads is not there yet) or answers
@@ -11,12 +15,13 @@ which submitted nothing, is endorsed again.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fabric_protos.common import ledger_pb2 as _ledger_pb2
 
 import fabricgw
+from fabricgw.commit import check_committed
 
 from .connection import Connection
 
@@ -27,13 +32,30 @@ PEER_MSP_IDS = ("FinanceMSP", "UnitsMSP", "InsuranceMSP", "AuditMSP")
 STALE_ENDORSEMENT = "ProposalResponsePayloads do not match"
 
 
+def endorse(
+    new_proposal: Callable[[], fabricgw.Proposal], *, retries: int = 8
+) -> fabricgw.Transaction:
+    """Endorse a proposal from ``new_proposal()``; a stale endorsement is tried again
+    with a fresh proposal (nothing was submitted), up to ``retries`` times.
+
+    Raises fabricgw.EndorseError for any other refusal, or after the last try.
+    """
+    for attempt in range(retries):
+        try:
+            return new_proposal().endorse()
+        except fabricgw.EndorseError as err:
+            if STALE_ENDORSEMENT not in str(err):
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return new_proposal().endorse()
+
+
 def submit(
     conn: Connection,
     function: str,
     *args: str | bytes,
     transient: dict[str, bytes] | None = None,
     endorsing_organizations: Sequence[str] | None = None,
-    retries: int = 8,
     peers: Sequence[str] = PEER_MSP_IDS,
 ) -> bytes:
     """Submit ``function``, wait for its commit on every peer of ``peers``, return its answer.
@@ -42,27 +64,18 @@ def submit(
     step fails, CommitError when the transaction commits invalid, TimeoutError
     when a peer does not reach the block within 30 s.
     """
-    orgs = list(endorsing_organizations) if endorsing_organizations else None
-    for attempt in range(retries + 1):
-        try:
-            result, commit = conn.contract.submit_async(
-                function, *args, transient=transient, endorsing_organizations=orgs
-            )
-            break
-        except fabricgw.EndorseError as err:
-            if STALE_ENDORSEMENT not in str(err) or attempt == retries:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    status = commit.status()
-    if not status.successful:
-        raise fabricgw.CommitError(
-            transaction_id=status.transaction_id,
-            code=status.code,
-            code_name=status.code_name,
-            block_number=status.block_number,
+    transaction = endorse(
+        lambda: conn.contract.new_proposal(
+            function,
+            arguments=args,
+            transient=transient,
+            endorsing_organizations=endorsing_organizations,
         )
+    )
+    status = transaction.submit().status()
+    check_committed(status)
     wait_for_block(conn, status.block_number, peers=peers)
-    return result
+    return transaction.result
 
 
 def height(conn: Connection, msp_id: str) -> int:

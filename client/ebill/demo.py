@@ -1,103 +1,357 @@
-"""``python -m ebill.demo``: a bill's life on the running network, told step by step.
+"""``python -m ebill.demo``: the life of fiscal e-bills on the running network, step by step.
 
-Issues a bill as a hospital, reads it back through every org's peer, verifies it
-with its check code as an insurer would, and shows the chain refusing a
-duplicate, an identity without the issuer role and a bill that does not exist.
+Finance registers a hospital and a school and grants them stock; the hospital issues
+bills to a payer; the payer authorises the medical-insurance centre and a commercial
+insurer, who share one bill's reimbursement; a second claim on the closed bill is
+refused and logged as an anomaly; the school voids a bill with a red bill; the
+supervisor traces a bill's history, the anomaly log and the totals per unit; anyone
+verifies a bill with its check code. Every line names who acted.
+
+Re-runnable on the same network: units already registered are fine, each run
+reconciles the units' open batches and is granted a fresh range of numbers, so
+bill numbers are new every run.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sys
+import textwrap
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import fabricgw
 from ebill_network.layout import layout_from_env
 
-from .connection import connect, load_description
-from .samples import OUTPATIENT_CODE, outpatient_bill
+from .clock import issue_date_now, today_in_china
+from .connection import load_description
+from .errors import AlreadyExists, EbillError, NetworkUnavailable
+from .finance import FinanceClient
+from .models import IssuedBill, StockBatch
+from .money import yuan
+from .parties import open_client
+from .party import PartyClient
+from .payer import PayerClient
+from .reimburser import ReimburserClient
+from .samples import (
+    HOSPITAL_UNIT,
+    OUTPATIENT_CODE,
+    PAYER1,
+    PAYER2,
+    SCHOOL_UNIT,
+    TUITION_CODE,
+    SampleBill,
+    outpatient_bill,
+    tuition_bill,
+)
+from .supervisor import SupervisorClient
+from .sync import BlockSync
+from .table import render
+from .unit import UnitClient
+from .views import history_table, totals_table
+
+P = TypeVar("P", bound=PartyClient)
+BATCH_SIZE = 1000
 
 
-def yuan(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d} yuan"
+def who(party: PartyClient) -> str:
+    """``hospital1 (UnitsMSP, issuer HN0101)``: the acting user, its org and role."""
+    conn = party.connection
+    attrs = conn.attributes
+    role = attrs.get("role", "no role")
+    detail = attrs.get("unit") or attrs.get("reimburser") or ""
+    return f"{conn.user} ({conn.msp_id}, {role}{' ' + detail if detail else ''})"
 
 
-def step(text: str) -> None:
-    print(f"\n== {text}")
+class Story:
+    """The narrator: numbered steps, and one line per action naming the actor."""
+
+    def __init__(self) -> None:
+        self.number = 0
+
+    def step(self, title: str) -> None:
+        self.number += 1
+        print(f"\n== {self.number}. {title}")
+
+    def did(self, party: PartyClient, text: str) -> None:
+        print(f"   {who(party)}: {text}")
+
+    def note(self, text: str) -> None:
+        print(f"      {text}")
+
+    def block(self, text: str) -> None:
+        print(textwrap.indent(text, "      "))
+
+
+T = TypeVar("T")
+
+
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def register(story: Story, finance: FinanceClient, unit: dict[str, str]) -> None:
+    code = unit["unitCode"]
+    try:
+        record = finance.register_unit(code, unit["name"], unit["sector"], unit["region"])
+        story.did(finance, f"RegisterUnit {code} {record.name}: {record.status}")
+    except AlreadyExists:
+        record = finance.read_unit(code)
+        story.did(finance, f"RegisterUnit {code} {record.name}: already registered, fine")
+    if record.status == "suspended":
+        finance.resume_unit(code)
+        story.note(f"{code} was suspended: resumed")
+
+
+def grant_stock(
+    story: Story, finance: FinanceClient, unit: UnitClient, bill_code: str
+) -> StockBatch:
+    """Settle the unit's open batch of ``bill_code`` and grant a fresh range after all."""
+    batches = [b for b in finance.iter_stock(unit.unit_code) if b.bill_code == bill_code]
+    for batch in batches:
+        if batch.status == "pending":
+            finance.reject_stock(batch.batch_id, "superseded by a new application")
+            story.did(finance, f"RejectStock {batch.batch_id[:10]}: a stale pending application")
+        elif batch.status == "approved":
+            closed = finance.reconcile_stock(batch.batch_id)
+            rec = closed.reconciliation
+            counts = (
+                f"{rec.issued} numbers used (red bills among them: {rec.red_bills}),"
+                f" {rec.unused:,} unused"
+                if rec
+                else ""
+            )
+            story.did(
+                finance,
+                f"ReconcileStock of last run's batch {batch.start_number}-{batch.end_number}:"
+                f" {counts}",
+            )
+    last = max((int(b.end_number) for b in batches), default=0)
+    start = f"{last + 1:010d}"
+    applied = unit.apply_stock(bill_code, start, BATCH_SIZE)
+    story.did(
+        unit,
+        f"ApplyStock {bill_code} numbers {applied.start_number}-{applied.end_number}:"
+        f" {applied.status} (batch {applied.batch_id[:10]}...)",
+    )
+    approved = finance.approve_stock(applied.batch_id)
+    story.did(finance, f"ApproveStock {approved.batch_id[:10]}...: {approved.status}")
+    return approved
+
+
+def issue(story: Story, unit: UnitClient, sample: SampleBill, payer_name: str) -> IssuedBill:
+    sample.bill["issueDate"] = issue_date_now()
+    issued, seconds = timed(lambda: unit.issue_bill(sample))
+    bill = issued.bill
+    story.did(
+        unit,
+        f"IssueBill {bill.bill_code}/{bill.bill_number} to {payer_name}:"
+        f" {yuan(bill.total_amount)} yuan, {bill.status}, check code {bill.check_code}",
+    )
+    story.note(
+        f"finance endorsed, committed in {seconds:.2f}s; payer and medical details went"
+        " to the private collection, the ledger keeps payer hash"
+        f" {bill.payer_hash[:12] if bill.payer_hash else ''}..."
+    )
+    return issued
+
+
+def run(description: dict[str, Any]) -> None:
+    story = Story()
+    # The parties act in quick succession through different peers: each call waits
+    # until every peer has the blocks of the calls before it (see ebill.sync).
+    sync = BlockSync(description, "audit", "auditor1")
+
+    def client(cls: type[P], org: str, user: str) -> P:
+        return open_client(cls, description, org, user, sync=sync)
+
+    finance = client(FinanceClient, "finance", "finance1")
+    hospital = client(UnitClient, "units", "hospital1")
+    school = client(UnitClient, "units", "school1")
+    payer1 = client(PayerClient, "finance", "payer1")
+    payer2 = client(PayerClient, "finance", "payer2")
+    medins = client(ReimburserClient, "insurance", "medins1")
+    insurer = client(ReimburserClient, "insurance", "insurer1")
+    auditor = client(SupervisorClient, "audit", "auditor1")
+    parties: list[PartyClient] = [finance, hospital, school, payer1, payer2, medins, insurer]
+    parties.append(auditor)
+    try:
+        _story(story, finance, hospital, school, payer1, payer2, medins, insurer, auditor)
+    finally:
+        for party in parties:
+            party.close()
+        sync.close()
+
+
+def _story(
+    story: Story,
+    finance: FinanceClient,
+    hospital: UnitClient,
+    school: UnitClient,
+    payer1: PayerClient,
+    payer2: PayerClient,
+    medins: ReimburserClient,
+    insurer: ReimburserClient,
+    auditor: SupervisorClient,
+) -> None:
+    story.step("Finance registers the issuing units")
+    register(story, finance, HOSPITAL_UNIT)
+    register(story, finance, SCHOOL_UNIT)
+
+    story.step("Finance grants them bill stock (the unit applies, finance approves)")
+    h_batch = grant_stock(story, finance, hospital, OUTPATIENT_CODE)
+    s_batch = grant_stock(story, finance, school, TUITION_CODE)
+
+    story.step("The hospital issues two outpatient bills to 张三")
+    first = int(h_batch.start_number)
+    personal_salt = os.urandom(16)  # the platform's salt for this payer: one per person
+    hospital_unit = (HOSPITAL_UNIT["unitCode"], HOSPITAL_UNIT["name"])
+    samples = [
+        outpatient_bill(f"{first + i:010d}", unit=hospital_unit, payer=PAYER1) for i in range(2)
+    ]
+    for sample in samples:
+        sample.salt = personal_salt
+    bill_a = issue(story, hospital, samples[0], PAYER1["name"]).bill
+    bill_b = issue(story, hospital, samples[1], PAYER1["name"]).bill
+    code, number = bill_a.bill_code, bill_a.bill_number
+    story.note(f"the hospital hands 张三 the salt {personal_salt.hex()[:12]}... with the bills")
+
+    story.step("张三 sees the bills and authorises two reimbursers on the first")
+    own = list(payer1.iter_bills(personal_salt))
+    story.did(payer1, f"ListBillsByPayer with the salt: {len(own)} bill(s)")
+    rows = [[f"{b.bill_code}/{b.bill_number}", yuan(b.total_amount), b.status] for b in own]
+    story.block(render(["bill", "amount", "status"], rows, right=[1]))
+    for reimburser in (medins.reimburser_id, insurer.reimburser_id):
+        bill = payer1.authorise_reimburser(code, number, reimburser, personal_salt)
+        story.did(
+            payer1,
+            f"AuthoriseReimburser {reimburser} on {code}/{number}"
+            f" (salt as transient data): authorised {', '.join(bill.authorised)}",
+        )
+
+    story.step("Medical insurance and a commercial insurer share the bill of 268.50 yuan")
+    verified = medins.verify_bill(code, number, bill_a.check_code or "")
+    story.did(
+        medins,
+        f"VerifyBill {code}/{number} {bill_a.check_code}: genuine={verified.genuine},"
+        f" {verified.status}",
+    )
+    private = medins.read_bill_private(code, number)
+    medical = private.medical
+    fund = medical.fund_paid if medical else 16110
+    story.did(
+        medins,
+        f"ReadBillPrivate: patient {private.payer.name}, fund to pay {yuan(fund)} yuan",
+    )
+    after = medins.reimburse(code, number, fund, "YB-2026-000161")
+    story.did(
+        medins,
+        f"LockBill + ClaimBill {yuan(fund)} yuan (voucher YB-2026-000161): {after.status},"
+        f" {yuan(after.reimbursed_total)} of {yuan(after.total_amount)} reimbursed",
+    )
+    rest = after.remaining
+    after = insurer.reimburse(code, number, rest, "PICC-CLM-88120")
+    story.did(
+        insurer,
+        f"LockBill + ClaimBill {yuan(rest)} yuan (voucher PICC-CLM-88120): {after.status},"
+        f" {yuan(after.reimbursed_total)} of {yuan(after.total_amount)} reimbursed",
+    )
+
+    story.step("A second claim on the closed bill is refused and logged")
+    logged: list[str] = []  # the anomaly ids of this run's refusals
+    try:
+        medins.reimburse(code, number, 1000, "YB-2026-000999")
+        story.did(medins, "UNEXPECTED: the closed bill was reimbursed again")
+    except EbillError as error:
+        logged.append(error.anomaly_id or "")
+        story.did(medins, f"reimburse {code}/{number} again, 10.00 yuan")
+        story.note(f"-> {type(error).__name__}: {error.message}")
+        story.note(f"   the chain logged anomaly {error.anomaly_type}, id {error.anomaly_id}")
+    payer1.authorise_reimburser(bill_b.bill_code, bill_b.bill_number, "PICC-HN", personal_salt)
+    try:
+        insurer.reimburse(bill_b.bill_code, bill_b.bill_number, 30000, "PICC-CLM-88121")
+    except EbillError as error:
+        logged.append(error.anomaly_id or "")
+        story.did(insurer, f"claim 300.00 yuan on {bill_b.bill_code}/{bill_b.bill_number}")
+        story.note(f"-> {type(error).__name__}: {error.message}")
+        story.note(f"   logged as anomaly {error.anomaly_type}")
+        state = insurer.read_bill(bill_b.bill_code, bill_b.bill_number)
+        story.note(f"   the lock was released again: the bill is {state.status}")
+
+    story.step("The school issues a tuition bill to 李四 and voids it with a red bill")
+    s_first = int(s_batch.start_number)
+    school_unit = (SCHOOL_UNIT["unitCode"], SCHOOL_UNIT["name"])
+    tuition = tuition_bill(f"{s_first:010d}", unit=school_unit, payer=PAYER2)
+    school_bill = issue(story, school, tuition, PAYER2["name"]).bill
+    voided = school.red_letter_bill(
+        school_bill.bill_code, school_bill.bill_number, f"{s_first + 1:010d}", "学生退宿，全额退费"
+    )
+    story.did(
+        school,
+        f"RedLetterBill {school_bill.bill_code}/{school_bill.bill_number} with red bill"
+        f" {voided.red.bill_number} ({yuan(voided.red.total_amount)} yuan): original"
+        f" {voided.original.status}",
+    )
+    try:
+        school.red_letter_bill(
+            school_bill.bill_code, school_bill.bill_number, f"{s_first + 2:010d}", "again"
+        )
+    except EbillError as error:
+        story.did(school, "red-letter it a second time")
+        story.note(f"-> {type(error).__name__}: {error.message}")
+    mine = payer2.read_bill(school_bill.bill_code, school_bill.bill_number, tuition.salt)
+    story.did(payer2, f"ReadBill of own bill with the salt: {mine.status}")
+
+    story.step("The supervisor traces the bill, the anomalies and the totals")
+    history = auditor.bill_history(code, number)
+    story.did(auditor, f"BillHistory {code}/{number}: {len(history)} changes")
+    story.block(history_table(history))
+    today = today_in_china()
+    anomalies = list(auditor.iter_anomalies(today, today))
+    story.did(auditor, f"ListAnomalies {today}: {len(anomalies)} logged today")
+    for anomaly in anomalies:
+        if anomaly.anomaly_id in logged:
+            la = anomaly.last_action
+            actor = f"{la.actor_name} ({la.org})" if la else "?"
+            story.note(
+                f"this run: {anomaly.type}, {anomaly.function} by {actor}"
+                f" on {anomaly.bill_code}/{anomaly.bill_number}"
+            )
+    totals = [(u, auditor.unit_totals(u, today, today)) for u in ("HN0101", "HN0201")]
+    story.did(auditor, f"TotalsByUnit for {today} (all pages summed)")
+    story.block(totals_table(totals))
+
+    story.step("Anyone verifies a bill with code + number + check code")
+    for party, bill, check in (
+        (insurer, bill_a, bill_a.check_code or ""),
+        (insurer, bill_a, "ZZZZZZ" if bill_a.check_code != "ZZZZZZ" else "YYYYYY"),
+        (medins, school_bill, school_bill.check_code or ""),
+        (medins, voided.red, voided.red.check_code or ""),
+    ):
+        v = party.verify_bill(bill.bill_code, bill.bill_number, check)
+        shown = (
+            f"genuine, {v.kind} bill, {v.status}, {yuan(v.total_amount or 0)} yuan"
+            if v.genuine
+            else f"NOT genuine ({v.reason})"
+        )
+        story.did(party, f"VerifyBill {bill.bill_code}/{bill.bill_number} {check}: {shown}")
 
 
 def main() -> int:
-    description = load_description(layout_from_env().network_file())
-    number = time.strftime("%m%d%H%M%S")  # a fresh 10-digit number per run
-    bill = outpatient_bill(number)
-
-    step("海南省人民医院 (unit HN0101, UnitsMSP, role issuer) issues an outpatient bill")
-    with connect(description, "units", "hospital1") as hospital:
-        started = time.perf_counter()
-        record: dict[str, Any] = json.loads(
-            hospital.contract.submit_transaction("IssueBill", json.dumps(bill, ensure_ascii=False))
-        )
-        print(f"   bill {record['billCode']}/{record['billNumber']}  {yuan(record['totalAmount'])}")
-        status, check = record["status"], record["checkCode"]
-        print(f"   status {status}, check code {check} (derived on chain)")
-        elapsed = time.perf_counter() - started
-        print(f"   endorsed by finance + units, ordered, committed in {elapsed:.2f}s")
-
-        step("every org reads it back from its own peer")
-        readers = {
-            "finance": "finance1",
-            "units": "hospital1",
-            "insurance": "medins1",
-            "audit": "auditor1",
-        }
-        for org, user in readers.items():
-            with connect(description, org, user) as reader:
-                stored = json.loads(
-                    reader.contract.evaluate_transaction("ReadBill", OUTPATIENT_CODE, number)
-                )
-                print(
-                    f"   {reader.msp_id:<13} peer {description['orgs'][org]['peer']}: "
-                    f"{stored['status']}, {yuan(stored['totalAmount'])}, "
-                    f"payer hash {stored['payerHash'][:12]}..."
-                )
-
-        step("the medical-insurance centre verifies it with code + number + check code")
-        with connect(description, "insurance", "medins1") as insurer:
-            ok = json.loads(
-                insurer.contract.evaluate_transaction(
-                    "VerifyBill", OUTPATIENT_CODE, number, record["checkCode"]
-                )
-            )
-            print(f"   genuine={ok['genuine']} status={ok['status']} unit={ok['unitName']}")
-            bad = json.loads(
-                insurer.contract.evaluate_transaction(
-                    "VerifyBill", OUTPATIENT_CODE, number, "ZZZZZZ"
-                )
-            )
-            print(f"   with a wrong check code: genuine={bad['genuine']} ({bad.get('reason', '')})")
-
-        step("the chain refuses what breaks a rule")
-        try:
-            hospital.contract.submit_transaction("IssueBill", json.dumps(bill, ensure_ascii=False))
-            print("   UNEXPECTED: a duplicate was accepted")
-            return 1
-        except fabricgw.EndorseError as err:
-            print(f"   same bill again      -> {err.chaincode_message}")
-        with connect(description, "units", "clerk1") as clerk:
-            try:
-                clerk.contract.submit_transaction(
-                    "IssueBill", json.dumps(outpatient_bill("9" + number[1:]))
-                )
-                print("   UNEXPECTED: a clerk issued a bill")
-                return 1
-            except fabricgw.EndorseError as err:
-                print(f"   clerk without role   -> {err.chaincode_message}")
-        try:
-            hospital.contract.evaluate_transaction("ReadBill", OUTPATIENT_CODE, "0000000000")
-        except fabricgw.EvaluateError as err:
-            print(f"   unknown bill         -> {err.chaincode_message}")
-    print("\ndemo: done")
+    layout = layout_from_env()
+    path = layout.network_file()
+    print(f"e-bill demo on the network described in {path}")
+    started = time.perf_counter()
+    try:
+        if not path.exists():
+            raise NetworkUnavailable(f"no network description at {path}")
+        run(load_description(path))
+    except EbillError as error:
+        print(f"\ndemo: stopped: {type(error).__name__}: {error.one_line()}", file=sys.stderr)
+        return 7 if isinstance(error, NetworkUnavailable) else 1
+    print(f"\ndemo: done in {time.perf_counter() - started:.1f}s")
     return 0
 
 

@@ -1,0 +1,461 @@
+"""The e-bill domain errors, and the one function that maps chain answers to them.
+
+Hierarchy (``kind`` is the chaincode's error kind when the chaincode answered)::
+
+    EbillError                       message, kind, transaction_id, function, anomaly_id
+    +-- InvalidInput                 InvalidArgument: a field or argument breaks a rule
+    +-- NotAuthorised                Forbidden: the caller may not do this
+    +-- NotFound                     NotFound: no such unit, batch, bill, authorisation
+    +-- Conflict                     Conflict: the request conflicts with the ledger's state
+    |   +-- AlreadyExists            unit already registered, bill number taken, already authorised
+    |   +-- StockConflict            open batch, overlapping range, batch not pending/approved,
+    |   |                            bill code of another region
+    |   +-- AuthorisationInUse       revoking a reimburser that holds the lock or has claimed
+    |   +-- TooManyAuthorised        the bill has the maximum of authorised reimbursers
+    |   +-- TransactionConflict      committed invalid (MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT):
+    |   |                            someone changed the same bill at the same instant; or
+    |   |                            endorsers disagreed because one peer was a block behind
+    |   +-- Refused                  a life-cycle or stock rule refuses it (anomalies among them)
+    |       +-- OutOfStock           issuance outside the unit's approved, unreconciled stock
+    |       +-- UnitSuspended        the unit is suspended
+    |       +-- BillLocked           another reimburser holds the lock
+    |       +-- BillNotLocked        claim or unlock without a lock
+    |       +-- AlreadyReimbursed    the bill is fully reimbursed (closed)
+    |       +-- OverClaim            the claim exceeds what remains of the bill's amount
+    |       +-- RepeatedClaim        this reimburser has already claimed the bill
+    |       +-- BillClaimed          red-letter of a bill that has been claimed
+    |       +-- BillRedLettered      the bill is red-lettered (void)
+    |       +-- BillArchived         the bill is archived
+    |       +-- RedBill              the action is not allowed on a red bill
+    |       +-- TooEarlyToArchive    an open bill is archived only after 1095 days
+    +-- TransactionFailed            committed invalid for another reason (e.g. endorsement policy)
+    +-- NetworkUnavailable           no connection, a deadline passed, or network.json missing
+    +-- InternalError                the chaincode failed (Internal) or answered nonsense
+
+A refusal that the chaincode logs as an anomaly arrives as a status-200 payload
+``{"refused": {"kind", "message"}, "anomaly": id}``; it maps to the same classes with
+``anomaly_id`` (the transaction id) and ``anomaly_type`` set. Every class has a
+``hint``: one sentence saying what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+import grpc
+
+import fabricgw
+
+
+class EbillError(Exception):
+    """Base of the e-bill errors: what was refused and why, and where.
+
+    ``message`` is the chaincode's text without its kind prefix; ``kind`` the
+    chaincode kind (``InvalidArgument``, ``Forbidden``, ``NotFound``, ``Conflict``,
+    ``Internal``) or ``None``; ``transaction_id`` when known; ``function`` the
+    contract function called; ``anomaly_id`` when the chaincode logged an anomaly.
+    """
+
+    hint = "see the message"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str | None = None,
+        transaction_id: str | None = None,
+        function: str | None = None,
+        anomaly_id: str | None = None,
+        anomaly_type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.transaction_id = transaction_id
+        self.function = function
+        self.anomaly_id = anomaly_id
+        self.anomaly_type = anomaly_type
+
+    def __str__(self) -> str:
+        return self.message
+
+    def one_line(self) -> str:
+        """The message and the hint on one line, for a console."""
+        text = " ".join(self.message.split())
+        logged = f" (logged as anomaly {self.anomaly_type})" if self.anomaly_id else ""
+        return f"{text}{logged}; {self.hint}"
+
+
+class InvalidInput(EbillError):
+    """An argument or a field breaks a validation rule (chaincode InvalidArgument)."""
+
+    hint = "fix the named field or argument and try again"
+
+
+class NotAuthorised(EbillError):
+    """The caller's role or relation to the object does not allow this (Forbidden)."""
+
+    hint = "act as a party allowed to do this (--as ORG/USER)"
+
+
+class NotFound(EbillError):
+    """The unit, batch, bill or authorisation does not exist (NotFound)."""
+
+    hint = "check the code and number"
+
+
+class Conflict(EbillError):
+    """The request conflicts with the current state of the ledger (Conflict)."""
+
+    hint = "read the current state and try what it allows"
+
+
+class AlreadyExists(Conflict):
+    """The unit is registered, the bill number is taken, or the reimburser authorised."""
+
+    hint = "nothing to do if it is yours; otherwise use another code or number"
+
+
+class StockConflict(Conflict):
+    """A stock rule: an open batch, an overlapping range, a batch in the wrong status."""
+
+    hint = "list the unit's stock (ebill stock list UNIT) and settle the open batch first"
+
+
+class AuthorisationInUse(Conflict):
+    """The reimburser holds the bill's lock or has claimed it: it cannot be revoked."""
+
+    hint = "an authorisation that was used stays"
+
+
+class TooManyAuthorised(Conflict):
+    """The bill has the maximum number of authorised reimbursers."""
+
+    hint = "revoke an unused authorisation first"
+
+
+class TransactionConflict(Conflict):
+    """Committed invalid by Fabric's MVCC check: another transaction changed the same
+    keys at the same instant, so this one changed nothing."""
+
+    hint = "read the bill again and retry if it still applies"
+
+
+class Refused(Conflict):
+    """A life-cycle or stock rule refuses the action; ``anomaly_id`` if it was logged."""
+
+    hint = "read the bill (ebill bill show) to see its status"
+
+
+class OutOfStock(Refused):
+    """The bill number is outside the unit's approved, unreconciled stock."""
+
+    hint = "use a number of an approved batch (ebill stock list UNIT) or apply for stock"
+
+
+class UnitSuspended(Refused):
+    """The unit is suspended: it issues nothing and gets no stock."""
+
+    hint = "finance must resume the unit first (ebill units resume CODE)"
+
+
+class BillLocked(Refused):
+    """A reimburser holds the bill's lock."""
+
+    hint = "wait for the lock holder to claim or unlock (finance can unlock a stale lock)"
+
+
+class BillNotLocked(Refused):
+    """Claim or unlock of a bill that is not locked."""
+
+    hint = "lock the bill first (ebill reimburse lock)"
+
+
+class AlreadyReimbursed(Refused):
+    """The bill is fully reimbursed (closed): no lock, claim or authorisation."""
+
+    hint = "the bill is closed; it cannot be reimbursed again"
+
+
+class OverClaim(Refused):
+    """The claim would take the reimbursed total above the bill's amount."""
+
+    hint = "claim at most what remains, or unlock the bill"
+
+
+class RepeatedClaim(Refused):
+    """This reimburser has already claimed the bill; each claims a bill once."""
+
+    hint = "a reimburser claims a bill once"
+
+
+class BillClaimed(Refused):
+    """The bill has been (partly) reimbursed, so it can no longer be red-lettered."""
+
+    hint = "a claimed bill cannot be voided"
+
+
+class BillRedLettered(Refused):
+    """The bill is red-lettered (void)."""
+
+    hint = "the bill is void; use its red bill's history"
+
+
+class BillArchived(Refused):
+    """The bill is archived."""
+
+    hint = "an archived bill is read only"
+
+
+class RedBill(Refused):
+    """A red bill (the bill voiding another) is only archived."""
+
+    hint = "act on the original bill instead"
+
+
+class TooEarlyToArchive(Refused):
+    """An issued or partially reimbursed bill is archived only after 1095 days."""
+
+    hint = "archive it when it is reimbursed, red-lettered or old enough"
+
+
+class TransactionFailed(EbillError):
+    """The transaction committed invalid for a reason other than a conflict."""
+
+    hint = "check the network's endorsement policy and peers, then retry"
+
+
+class NetworkUnavailable(EbillError):
+    """No connection to the peer, a deadline passed, or no network description."""
+
+    hint = "start the network (make network-up) or check --network"
+
+
+class InternalError(EbillError):
+    """The chaincode failed or answered something this client does not understand."""
+
+    hint = "look at the chaincode log (.data/logs) and report it"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A chaincode message pattern, the class it maps to, and its anomaly type if logged."""
+
+    pattern: re.Pattern[str]
+    error: type[EbillError]
+    anomaly: str | None = None
+    functions: tuple[str, ...] = ()
+
+
+def _rule(
+    pattern: str, error: type[EbillError], anomaly: str | None = None, *functions: str
+) -> _Rule:
+    return _Rule(re.compile(pattern), error, anomaly, functions)
+
+
+# First match wins; checked against "<Function>: <text>" messages of kind Conflict or
+# Forbidden. Anomaly types as in the chaincode's anomalies.TYPES.
+_RULES: tuple[_Rule, ...] = (
+    _rule(r"is outside the stock of unit", OutOfStock, "issuance-outside-stock"),
+    _rule(
+        r"unit \S+ is suspended",
+        UnitSuspended,
+        "issuance-by-suspended-unit",
+        "IssueBill",
+        "RedLetterBill",
+    ),
+    _rule(r"unit \S+ is suspended", UnitSuspended),
+    _rule(r"is a red bill", RedBill),
+    _rule(r"has already claimed", RepeatedClaim, "repeated-claim"),
+    _rule(r"would take the reimbursed total", OverClaim, "over-claim"),
+    _rule(r"is already locked", BillLocked, "lock-while-locked"),
+    _rule(r"is locked for a claim", BillLocked, "red-letter-while-locked", "RedLetterBill"),
+    _rule(r"is locked for a claim", BillLocked),
+    _rule(r"is fully reimbursed", AlreadyReimbursed, "lock-on-reimbursed-bill", "LockBill"),
+    _rule(r"is fully reimbursed", AlreadyReimbursed, "claim-on-reimbursed-bill", "ClaimBill"),
+    _rule(r"is fully reimbursed", AlreadyReimbursed),
+    _rule(r"is red-lettered", BillRedLettered, "lock-on-red-lettered-bill", "LockBill"),
+    _rule(r"is red-lettered", BillRedLettered, "claim-on-red-lettered-bill", "ClaimBill"),
+    _rule(r"is (?:already )?red-lettered", BillRedLettered),
+    _rule(r"is archived only after", TooEarlyToArchive),
+    _rule(r"is archived", BillArchived, "lock-on-archived-bill", "LockBill"),
+    _rule(r"is archived", BillArchived, "claim-on-archived-bill", "ClaimBill"),
+    _rule(r"is (?:already )?archived", BillArchived),
+    _rule(r"has been claimed", BillClaimed, "red-letter-after-claim"),
+    _rule(r"is not locked", BillNotLocked),
+    _rule(r"a used authorisation cannot be revoked", AuthorisationInUse),
+    _rule(r"authorised reimbursers; revoke", TooManyAuthorised),
+    _rule(r"already registered|already exists|is already authorised", AlreadyExists),
+    _rule(
+        r"still pending|not reconciled|overlap batch|, not pending|only an approved batch"
+        r"|is of region",
+        StockConflict,
+    ),
+)
+
+_KIND_ERRORS: dict[str, type[EbillError]] = {
+    "InvalidArgument": InvalidInput,
+    "Forbidden": NotAuthorised,
+    "NotFound": NotFound,
+    "Conflict": Conflict,
+    "Internal": InternalError,
+}
+_KIND_PREFIX = re.compile(r"(InvalidArgument|Forbidden|NotFound|Conflict|Internal): (.*)", re.S)
+_FUNCTION_PREFIX = re.compile(r"([A-Z][A-Za-z]+): ")
+_CONFLICT_CODES = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
+_STALE_ENDORSEMENT = "ProposalResponsePayloads do not match"
+_UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+def _classify(
+    kind: str, text: str, function: str | None, logged: bool
+) -> tuple[type[EbillError], str | None]:
+    """The class for a chaincode error of ``kind`` with ``text``, and its anomaly type."""
+    named = _FUNCTION_PREFIX.match(text)
+    called = named.group(1) if named else function
+    if kind in ("Conflict", "Forbidden"):
+        for rule in _RULES:
+            if rule.functions and called not in rule.functions:
+                continue
+            if rule.pattern.search(text):
+                return rule.error, (rule.anomaly if logged else None)
+    return _KIND_ERRORS.get(kind, InternalError), None
+
+
+def _from_chaincode(
+    kind: str,
+    text: str,
+    *,
+    function: str | None,
+    transaction_id: str | None,
+    anomaly_id: str | None = None,
+) -> EbillError:
+    error, anomaly_type = _classify(kind, text, function, anomaly_id is not None)
+    return error(
+        text,
+        kind=kind,
+        transaction_id=transaction_id,
+        function=function,
+        anomaly_id=anomaly_id,
+        anomaly_type=anomaly_type,
+    )
+
+
+def _from_refusal(
+    payload: Mapping[str, Any], function: str | None, transaction_id: str | None
+) -> EbillError:
+    refused = payload.get("refused")
+    if not isinstance(refused, Mapping):
+        return InternalError(
+            f"answer without a refusal: {payload!r}",
+            function=function,
+            transaction_id=transaction_id,
+        )
+    anomaly = payload.get("anomaly")
+    anomaly_id = str(anomaly) if anomaly else None
+    return _from_chaincode(
+        str(refused.get("kind", "Conflict")),
+        str(refused.get("message", "refused")),
+        function=function,
+        transaction_id=transaction_id or anomaly_id,
+        anomaly_id=anomaly_id,
+    )
+
+
+def _from_gateway(
+    error: fabricgw.GatewayError, function: str | None, transaction_id: str | None
+) -> EbillError:
+    tx_id = getattr(error, "transaction_id", None) or transaction_id
+    if isinstance(error, fabricgw.CommitError):
+        cls = TransactionConflict if error.code_name in _CONFLICT_CODES else TransactionFailed
+        what = (
+            "another transaction changed the same bill at the same instant"
+            if cls is TransactionConflict
+            else "the transaction was committed as invalid"
+        )
+        return cls(
+            f"{function or 'transaction'} {tx_id} changed nothing: {what} ({error.code_name})",
+            transaction_id=tx_id,
+            function=function,
+        )
+    if _STALE_ENDORSEMENT in str(error):
+        return TransactionConflict(
+            f"{function or 'transaction'} {tx_id} was not submitted: the endorsing peers"
+            " answered differently (one of them had not yet committed the latest block)",
+            transaction_id=tx_id,
+            function=function,
+        )
+    message = error.chaincode_message
+    if message is not None:
+        match = _KIND_PREFIX.match(message)
+        if match is not None:
+            return _from_chaincode(
+                match.group(1), match.group(2), function=function, transaction_id=tx_id
+            )
+        return InternalError(message, transaction_id=tx_id, function=function)
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if error.code in _UNREACHABLE:
+        unknown = isinstance(error, fabricgw.CommitStatusError)
+        note = "; the transaction may still commit" if unknown else ""
+        return NetworkUnavailable(
+            f"the network did not answer: {first_line}{note}",
+            transaction_id=tx_id,
+            function=function,
+        )
+    return EbillError(first_line, transaction_id=tx_id, function=function)
+
+
+def domain_error(
+    source: fabricgw.GatewayError | Mapping[str, Any],
+    *,
+    function: str | None = None,
+    transaction_id: str | None = None,
+) -> EbillError:
+    """The domain error for a fabricgw error or a refused payload (``{"refused": ...}``).
+
+    Never raises: something unrecognised becomes :class:`InternalError` or a plain
+    :class:`EbillError` carrying the original text.
+    """
+    if isinstance(source, fabricgw.GatewayError):
+        return _from_gateway(source, function, transaction_id)
+    return _from_refusal(source, function, transaction_id)
+
+
+def is_refusal(answer: Any) -> TypeGuard[Mapping[str, Any]]:
+    """Is a chaincode answer the status-200 refusal payload of a logged anomaly?"""
+    return isinstance(answer, Mapping) and isinstance(answer.get("refused"), Mapping)
+
+
+__all__ = [
+    "AlreadyExists",
+    "AlreadyReimbursed",
+    "AuthorisationInUse",
+    "BillArchived",
+    "BillClaimed",
+    "BillLocked",
+    "BillNotLocked",
+    "BillRedLettered",
+    "Conflict",
+    "EbillError",
+    "InternalError",
+    "InvalidInput",
+    "NetworkUnavailable",
+    "NotAuthorised",
+    "NotFound",
+    "OutOfStock",
+    "OverClaim",
+    "RedBill",
+    "Refused",
+    "RepeatedClaim",
+    "StockConflict",
+    "TooEarlyToArchive",
+    "TooManyAuthorised",
+    "TransactionConflict",
+    "TransactionFailed",
+    "UnitSuspended",
+    "domain_error",
+    "is_refusal",
+]

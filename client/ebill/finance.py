@@ -1,0 +1,52 @@
+"""The finance department: registers units, grants and reconciles stock, supervises."""
+
+from __future__ import annotations
+
+import json
+
+from .capabilities import BillArchiver, BillReader, SupervisionReads, UnitReads
+from .models import Bill, StockBatch, Unit
+
+SECTORS = ("medical", "education", "court", "police", "administrative", "other")
+
+
+class FinanceClient(BillArchiver, BillReader, SupervisionReads, UnitReads):
+    """Finance (role finance, FinanceMSP): every write it owns, and every read."""
+
+    def register_unit(self, unit_code: str, name: str, sector: str, region: str) -> Unit:
+        """RegisterUnit; the active unit record.
+
+        Raises AlreadyExists (registered before), InvalidInput, NotAuthorised.
+        """
+        unit = {"unitCode": unit_code, "name": name, "sector": sector, "region": region}
+        return Unit.from_json(self._submit("RegisterUnit", json.dumps(unit, ensure_ascii=False)))
+
+    def suspend_unit(self, unit_code: str, reason: str) -> Unit:
+        """SuspendUnit: no issuing, no stock. Raises NotFound, Conflict (already suspended)."""
+        return Unit.from_json(self._submit("SuspendUnit", unit_code, reason))
+
+    def resume_unit(self, unit_code: str) -> Unit:
+        """ResumeUnit. Raises NotFound, Conflict (not suspended)."""
+        return Unit.from_json(self._submit("ResumeUnit", unit_code))
+
+    def approve_stock(self, batch_id: str) -> StockBatch:
+        """ApproveStock of a pending application.
+
+        Raises NotFound, StockConflict (not pending, overlapping range), UnitSuspended.
+        """
+        return StockBatch.from_json(self._submit("ApproveStock", batch_id))
+
+    def reject_stock(self, batch_id: str, reason: str) -> StockBatch:
+        """RejectStock of a pending application. Raises NotFound, StockConflict."""
+        return StockBatch.from_json(self._submit("RejectStock", batch_id, reason))
+
+    def reconcile_stock(self, batch_id: str) -> StockBatch:
+        """ReconcileStock: close an approved batch with the counts of its used numbers.
+
+        Raises NotFound, StockConflict (not approved).
+        """
+        return StockBatch.from_json(self._submit("ReconcileStock", batch_id))
+
+    def unlock_bill(self, bill_code: str, bill_number: str) -> Bill:
+        """UnlockBill: release a stale lock. Raises NotFound, BillNotLocked."""
+        return Bill.from_json(self._submit("UnlockBill", bill_code, bill_number))

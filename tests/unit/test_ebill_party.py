@@ -1,0 +1,185 @@
+"""PartyClient's calls on a fake contract: answers, refusals after commit, pages, sync."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import pytest
+
+import fabricgw
+from ebill import errors
+from ebill.finance import FinanceClient
+from ebill.reimburser import ReimburserClient
+from ebill.unit import UnitClient
+
+TX = "cd" * 32
+
+
+@dataclass
+class FakeContract:
+    """Answers by function name; records every call."""
+
+    answers: dict[str, list[Any]] = field(default_factory=dict)
+    calls: list[tuple[str, tuple[Any, ...], Any, Any]] = field(default_factory=list)
+    commit_code: str = "VALID"
+
+    def new_proposal(
+        self,
+        name: str,
+        *,
+        arguments: Any = (),
+        transient: Any = None,
+        endorsing_organizations: Any = None,
+    ) -> FakeProposal:
+        self.calls.append((name, tuple(arguments), transient, endorsing_organizations))
+        return FakeProposal(self, name)
+
+
+@dataclass
+class FakeProposal:
+    contract: FakeContract
+    name: str
+    transaction_id: str = TX
+
+    def _answer(self) -> bytes:
+        answer = self.contract.answers[self.name].pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return json.dumps(answer).encode()
+
+    def evaluate(self) -> bytes:
+        return self._answer()
+
+    def endorse(self) -> FakeProposal:
+        self.result = self._answer()
+        return self
+
+    def submit(self) -> FakeProposal:
+        return self
+
+    def status(self) -> fabricgw.Status:
+        code = self.contract.commit_code
+        return fabricgw.Status(TX, 0 if code == "VALID" else 11, code, code == "VALID", 42)
+
+
+@dataclass
+class FakeConnection:
+    contract: FakeContract
+    attributes: dict[str, str]
+    user: str = "medins1"
+    msp_id: str = "InsuranceMSP"
+
+    def close(self) -> None:
+        pass
+
+
+def client(cls: type, answers: dict[str, list[Any]], **attrs: str) -> Any:
+    return cls(FakeConnection(FakeContract(answers), dict(attrs)))
+
+
+BILL = {
+    "billCode": "46010126",
+    "billNumber": "0000000001",
+    "unitCode": "HN0101",
+    "issueDate": "2026-11-28T09:30:00+08:00",
+    "totalAmount": 26850,
+    "status": "locked",
+}
+
+
+def test_submit_answers_a_model() -> None:
+    medins = client(ReimburserClient, {"LockBill": [BILL]}, reimburser="MEDINS-HN")
+    bill = medins.lock_bill("46010126", "0000000001")
+    assert bill.status == "locked" and medins.reimburser_id == "MEDINS-HN"
+    assert medins.connection.contract.calls == [
+        ("LockBill", ("46010126", "0000000001"), None, None)
+    ]
+
+
+def test_a_refused_answer_is_raised_after_its_commit() -> None:
+    refused = {"refused": {"kind": "Conflict", "message": "LockBill: bill 46010126/0000000001"
+               " is fully reimbursed (closed)"}, "anomaly": TX}  # fmt: skip
+    medins = client(ReimburserClient, {"LockBill": [refused]})
+    with pytest.raises(errors.AlreadyReimbursed) as info:
+        medins.lock_bill("46010126", "0000000001")
+    assert info.value.anomaly_id == TX and info.value.function == "LockBill"
+    assert info.value.anomaly_type == "lock-on-reimbursed-bill"
+
+
+def test_an_mvcc_conflict_is_a_transaction_conflict() -> None:
+    medins = client(ReimburserClient, {"LockBill": [BILL]})
+    medins.connection.contract.commit_code = "MVCC_READ_CONFLICT"
+    with pytest.raises(errors.TransactionConflict) as info:
+        medins.lock_bill("46010126", "0000000001")
+    assert info.value.transaction_id == TX
+
+
+def test_an_evaluate_error_is_mapped() -> None:
+    failure = fabricgw.EvaluateError(
+        "evaluate failed: chaincode response 404, NotFound: bill 46010126/0000000009 not found",
+        transaction_id=TX,
+        code=grpc.StatusCode.UNKNOWN,
+    )
+    medins = client(ReimburserClient, {"ReadBill": [failure]})
+    with pytest.raises(errors.NotFound):
+        medins.read_bill("46010126", "0000000009")
+
+
+def test_reimburse_unlocks_when_the_claim_fails() -> None:
+    over = {"refused": {"kind": "Conflict", "message": "ClaimBill: a claim of 1 fen would take"
+            " the reimbursed total of bill 1/2 to 30000 fen"}, "anomaly": TX}  # fmt: skip
+    answers = {
+        "LockBill": [BILL],
+        "ClaimBill": [over],
+        "UnlockBill": [{**BILL, "status": "issued"}],
+    }
+    medins = client(ReimburserClient, answers)
+    with pytest.raises(errors.OverClaim):
+        medins.reimburse("46010126", "0000000001", 30000, "V1")
+    assert [c[0] for c in medins.connection.contract.calls] == [
+        "LockBill",
+        "ClaimBill",
+        "UnlockBill",
+    ]
+    assert medins.connection.contract.calls[1][1] == ("46010126", "0000000001", "30000", "V1")
+
+
+def test_iterators_follow_bookmarks() -> None:
+    unit = {"unitCode": "HN0101", "name": "n", "sector": "medical", "region": "46",
+            "status": "active"}  # fmt: skip
+    pages = [
+        {"records": [unit, {**unit, "unitCode": "HN0102"}], "count": 2, "bookmark": "b1"},
+        {"records": [{**unit, "unitCode": "HN0103"}], "count": 1, "bookmark": ""},
+    ]
+    finance = client(FinanceClient, {"ListUnits": pages})
+    assert [u.unit_code for u in finance.iter_units(page_size=2)] == ["HN0101", "HN0102", "HN0103"]
+    assert [c[1] for c in finance.connection.contract.calls] == [("2", ""), ("2", "b1")]
+
+
+def test_totals_sum_every_page() -> None:
+    pages = [
+        {"count": 200, "totalAmount": 100, "reimbursed": 10, "redLettered": 1, "bookmark": "b"},
+        {"count": 3, "totalAmount": -5, "reimbursed": 0, "redLettered": 0, "bookmark": ""},
+    ]
+    finance = client(FinanceClient, {"TotalsByUnit": pages})
+    totals = finance.unit_totals("HN0101", "2026-11-01", "2026-11-30")
+    assert (totals.count, totals.total_amount, totals.reimbursed, totals.red_lettered) == (
+        203, 95, 10, 1,
+    )  # fmt: skip
+
+
+def test_issue_sends_the_personal_part_as_transient_data() -> None:
+    record = {**BILL, "status": "issued", "checkCode": "ABCDEF"}
+    hospital = client(UnitClient, {"IssueBill": [record]}, unit="HN0101")
+    hospital.connection.msp_id = "UnitsMSP"
+    payer = {"type": "person", "id": "1", "name": "张三"}
+    issued = hospital.issue_bill({"billCode": "46010126"}, payer, None, salt=b"s" * 16)
+    name, args, transient, endorsers = hospital.connection.contract.calls[0]
+    assert name == "IssueBill" and json.loads(args[0]) == {"billCode": "46010126"}
+    assert json.loads(transient["payer"]) == payer and transient["payerSalt"] == b"s" * 16
+    assert "medical" not in transient
+    assert endorsers == ["UnitsMSP", "FinanceMSP"]
+    assert issued.salt == b"s" * 16 and issued.bill.check_code == "ABCDEF"
