@@ -14,9 +14,12 @@ from typing import Any, TypeVar
 import fabricgw
 from ebill import consistency
 from ebill.connection import Connection
+from ebill.party import PartyClient
 from ebill.samples import SampleBill
 
 Connect = Callable[..., Connection]
+P = TypeVar("P", bound=PartyClient)
+Open = Callable[[type[P], str, str], P]
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain import Connect, World, call
+from chain import Connect, Open, P, World, call
 
 from ebill.connection import Connection, connect
+from ebill.finance import FinanceClient
+from ebill.parties import open_client
+from ebill.party import PartyClient
+from ebill.payer import PayerClient
+from ebill.reimburser import ReimburserClient
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SCHOOL_UNIT, TUITION_CODE
+from ebill.supervisor import SupervisorClient
+from ebill.sync import BlockSync
+from ebill.unit import UnitClient
 from ebill_network.layout import Layout
 from ebill_network.network import Network
 
@@ -87,3 +95,55 @@ _numbers = itertools.count(1)
 def next_number() -> Callable[[], str]:
     """A fresh 10-digit bill number (inside the approved stock) for each call within the run."""
     return lambda: f"{next(_numbers):010d}"
+
+
+@pytest.fixture(scope="module")
+def party(description: dict[str, Any]) -> Iterator[Open[Any]]:
+    """``party(Class, org, user)``: a party client sharing the module's BlockSync."""
+    sync = BlockSync(description, "audit", "auditor1")
+    opened: list[PartyClient] = []
+
+    def factory(cls: type[P], org: str, user: str) -> P:
+        client = open_client(cls, description, org, user, sync=sync)
+        opened.append(client)
+        return client
+
+    yield factory
+    for client in opened:
+        client.close()
+    sync.close()
+
+
+@pytest.fixture(scope="module")
+def finance(party: Open[FinanceClient], world: World) -> FinanceClient:
+    return party(FinanceClient, "finance", "finance1")
+
+
+@pytest.fixture(scope="module")
+def hospital(party: Open[UnitClient], world: World) -> UnitClient:
+    return party(UnitClient, "units", "hospital1")
+
+
+@pytest.fixture(scope="module")
+def school(party: Open[UnitClient], world: World) -> UnitClient:
+    return party(UnitClient, "units", "school1")
+
+
+@pytest.fixture(scope="module")
+def payer(party: Open[PayerClient], world: World) -> PayerClient:
+    return party(PayerClient, "finance", "payer1")
+
+
+@pytest.fixture(scope="module")
+def medins(party: Open[ReimburserClient], world: World) -> ReimburserClient:
+    return party(ReimburserClient, "insurance", "medins1")
+
+
+@pytest.fixture(scope="module")
+def insurer(party: Open[ReimburserClient], world: World) -> ReimburserClient:
+    return party(ReimburserClient, "insurance", "insurer1")
+
+
+@pytest.fixture(scope="module")
+def auditor(party: Open[SupervisorClient], world: World) -> SupervisorClient:
+    return party(SupervisorClient, "audit", "auditor1")

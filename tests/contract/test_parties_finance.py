@@ -7,56 +7,21 @@ never runs on a peer that has not yet got the previous call's block.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-from chain import World
 
 from ebill import errors
 from ebill.finance import FinanceClient
-from ebill.parties import open_client
 from ebill.party import PartyClient
 from ebill.payer import PayerClient
 from ebill.reimburser import ReimburserClient
 from ebill.samples import OUTPATIENT_CODE, outpatient_bill, tuition_bill
-from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 
 P = TypeVar("P", bound=PartyClient)
 Open = Callable[[type[P], str, str], P]
-
-
-@pytest.fixture(scope="module")
-def party(description: dict[str, Any]) -> Iterator[Open[Any]]:
-    """``party(Class, org, user)``: a client sharing the module's BlockSync."""
-    sync = BlockSync(description, "audit", "auditor1")
-    opened: list[PartyClient] = []
-
-    def factory(cls: type[P], org: str, user: str) -> P:
-        client = open_client(cls, description, org, user, sync=sync)
-        opened.append(client)
-        return client
-
-    yield factory
-    for client in opened:
-        client.close()
-    sync.close()
-
-
-@pytest.fixture(scope="module")
-def finance(party: Open[FinanceClient], world: World) -> FinanceClient:
-    return party(FinanceClient, "finance", "finance1")
-
-
-@pytest.fixture(scope="module")
-def hospital(party: Open[UnitClient], world: World) -> UnitClient:
-    return party(UnitClient, "units", "hospital1")
-
-
-@pytest.fixture(scope="module")
-def school(party: Open[UnitClient], world: World) -> UnitClient:
-    return party(UnitClient, "units", "school1")
 
 
 def test_register_read_list_units(finance: FinanceClient) -> None:

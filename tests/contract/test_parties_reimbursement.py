@@ -2,62 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
-from chain import World
 
 from ebill import errors
 from ebill.models import IssuedBill
-from ebill.parties import open_client
 from ebill.party import PartyClient
 from ebill.payer import PayerClient, payer_hash
 from ebill.reimburser import ReimburserClient
 from ebill.samples import PAYER1, outpatient_bill
-from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 
 P = TypeVar("P", bound=PartyClient)
 Open = Callable[[type[P], str, str], P]
-
-
-@pytest.fixture(scope="module")
-def party(description: dict[str, Any]) -> Iterator[Open[Any]]:
-    """``party(Class, org, user)``: a client sharing the module's BlockSync."""
-    sync = BlockSync(description, "audit", "auditor1")
-    opened: list[PartyClient] = []
-
-    def factory(cls: type[P], org: str, user: str) -> P:
-        client = open_client(cls, description, org, user, sync=sync)
-        opened.append(client)
-        return client
-
-    yield factory
-    for client in opened:
-        client.close()
-    sync.close()
-
-
-@pytest.fixture(scope="module")
-def hospital(party: Open[UnitClient], world: World) -> UnitClient:
-    return party(UnitClient, "units", "hospital1")
-
-
-@pytest.fixture(scope="module")
-def payer(party: Open[PayerClient]) -> PayerClient:
-    return party(PayerClient, "finance", "payer1")
-
-
-@pytest.fixture(scope="module")
-def medins(party: Open[ReimburserClient]) -> ReimburserClient:
-    return party(ReimburserClient, "insurance", "medins1")
-
-
-@pytest.fixture(scope="module")
-def insurer(party: Open[ReimburserClient]) -> ReimburserClient:
-    return party(ReimburserClient, "insurance", "insurer1")
 
 
 @pytest.fixture

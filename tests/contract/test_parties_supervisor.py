@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -11,39 +11,15 @@ from chain import World
 from ebill import errors
 from ebill.clock import today_in_china
 from ebill.finance import FinanceClient
-from ebill.parties import open_client
 from ebill.party import PartyClient
 from ebill.payer import PayerClient
 from ebill.reimburser import ReimburserClient
 from ebill.samples import OUTPATIENT_CODE, outpatient_bill
 from ebill.supervisor import SupervisorClient
-from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 
 P = TypeVar("P", bound=PartyClient)
 Open = Callable[[type[P], str, str], P]
-
-
-@pytest.fixture(scope="module")
-def party(description: dict[str, Any]) -> Iterator[Open[Any]]:
-    """``party(Class, org, user)``: a client sharing the module's BlockSync."""
-    sync = BlockSync(description, "audit", "auditor1")
-    opened: list[PartyClient] = []
-
-    def factory(cls: type[P], org: str, user: str) -> P:
-        client = open_client(cls, description, org, user, sync=sync)
-        opened.append(client)
-        return client
-
-    yield factory
-    for client in opened:
-        client.close()
-    sync.close()
-
-
-@pytest.fixture(scope="module")
-def auditor(party: Open[SupervisorClient], world: World) -> SupervisorClient:
-    return party(SupervisorClient, "audit", "auditor1")
 
 
 _story: dict[str, Any] = {}

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 from chain import World
 
 from ebill import errors
-from ebill.parties import open_client, open_party
+from ebill.parties import open_party
 from ebill.party import PartyClient
 from ebill.payer import PayerClient
 from ebill.reimburser import ReimburserClient
@@ -21,38 +21,10 @@ from ebill.samples import (
     tuition_bill,
 )
 from ebill.supervisor import SupervisorClient
-from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 
 P = TypeVar("P", bound=PartyClient)
 Open = Callable[[type[P], str, str], P]
-
-
-@pytest.fixture(scope="module")
-def party(description: dict[str, Any]) -> Iterator[Open[Any]]:
-    """``party(Class, org, user)``: a client sharing the module's BlockSync."""
-    sync = BlockSync(description, "audit", "auditor1")
-    opened: list[PartyClient] = []
-
-    def factory(cls: type[P], org: str, user: str) -> P:
-        client = open_client(cls, description, org, user, sync=sync)
-        opened.append(client)
-        return client
-
-    yield factory
-    for client in opened:
-        client.close()
-    sync.close()
-
-
-@pytest.fixture(scope="module")
-def hospital(party: Open[UnitClient], world: World) -> UnitClient:
-    return party(UnitClient, "units", "hospital1")
-
-
-@pytest.fixture(scope="module")
-def school(party: Open[UnitClient], world: World) -> UnitClient:
-    return party(UnitClient, "units", "school1")
 
 
 def test_open_party_picks_the_client_of_the_role(description: dict[str, Any]) -> None:
