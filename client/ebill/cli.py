@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     net = groups.add_parser("network", help="the local network")
     net_cmds = net.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _command(net_cmds, "status", c.network_status, FINANCE, "processes and chaincode")
+    _command(net_cmds, "up", c.network_up, FINANCE, "start the network, showing each step")
+    _command(net_cmds, "down", c.network_down, FINANCE, "stop the network, keep its data")
+    _command(net_cmds, "clean", c.network_clean, FINANCE, "stop the network, delete its data")
     return parser
 
 

@@ -11,6 +11,7 @@ import argparse
 import itertools
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -20,7 +21,14 @@ from typing import Any, TextIO, TypeVar
 from . import views
 from .capabilities import BillReader, PrivateReader, SupervisionReads, UnitReads
 from .clock import issue_date_now
-from .errors import AlreadyExists, EbillError, InvalidInput, NotAuthorised, OutOfStock
+from .errors import (
+    AlreadyExists,
+    EbillError,
+    InvalidInput,
+    NetworkUnavailable,
+    NotAuthorised,
+    OutOfStock,
+)
 from .exitcodes import EXIT_OK, EXIT_UNAVAILABLE, UsageError, exit_code
 from .finance import FinanceClient
 from .models import Totals
@@ -443,13 +451,53 @@ def supervise_anomalies(ctx: Context) -> Output:
     return Output(found, views.anomaly_table(found))
 
 
-def network_status(ctx: Context) -> Output:
+def _local_network(ctx: Context, log: Callable[[str], None] | None = None) -> Any:
+    """The local network whose network.json ``--network`` names (ports from EBILL_BASE_PORT)."""
     from ebill_network.layout import Layout, layout_from_env
     from ebill_network.network import Network
 
     env = layout_from_env()
     layout = Layout(data_dir=Path(ctx.args.network).resolve().parent, base_port=env.base_port)
-    status = Network(layout).status()
+    return Network(layout, log=log or (lambda line: None))
+
+
+def _network_step(ctx: Context) -> Callable[[str], None]:
+    """A progress line per bring-up step, with the seconds since the command started."""
+    started = time.monotonic()
+
+    def log(line: str) -> None:
+        ctx.err.write(f"[{time.monotonic() - started:5.1f}s] {line.strip()}\n")
+        ctx.err.flush()
+
+    return log
+
+
+def network_up(ctx: Context) -> Output:
+    from ebill_network.processes import NetworkError
+
+    network = _local_network(ctx, _network_step(ctx))
+    try:
+        network.up()
+    except NetworkError as error:
+        raise NetworkUnavailable(f"network up: {error}") from error
+    status = network.status()
+    return Output(status, f"network ready: {len(status['running'])} processes running")
+
+
+def network_down(ctx: Context) -> Output:
+    network = _local_network(ctx, _network_step(ctx))
+    network.down()
+    return Output({"stopped": True}, "network stopped; its data is kept")
+
+
+def network_clean(ctx: Context) -> Output:
+    network = _local_network(ctx, _network_step(ctx))
+    network.clean()
+    return Output({"removed": True}, "network stopped and its data removed")
+
+
+def network_status(ctx: Context) -> Output:
+    status = _local_network(ctx).status()
     rows = [[name, str(p["pid"]), f"{p['rss_mib']} MiB"] for name, p in status["running"].items()]
     text = render(["process", "pid", "memory"], rows, right=[1, 2])
     if status["stopped"]:

@@ -136,3 +136,16 @@ def test_errors_have_their_exit_codes(
         timeout=60,
     )
     assert down.returncode == 7 and "NetworkUnavailable" in down.stderr
+
+
+def test_network_status_reports_every_process(
+    ebill: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    shown = ebill("--json", "network", "status")
+    assert shown.returncode == 0, shown.stderr
+    status = json.loads(shown.stdout)
+    assert status["stopped"] == []
+    running = set(status["running"])
+    assert {"orderer0", "orderer1", "orderer2", "chaincode"} <= running
+    assert {f"peer0-{org}" for org in ("finance", "units", "insurance", "audit")} <= running
+    assert all(p["rss_mib"] > 0 for p in status["running"].values())
