@@ -94,13 +94,16 @@ class Package:
         return f"{self.label}:{hashlib.sha256(self.data).hexdigest()}"
 
 
-def build_package(layout: Layout, src: Path = CHAINCODE_SRC, *, tag: str = "") -> Package:
-    """The package of the code in ``src``; a ``tag`` makes a distinct package of the same code."""
+def build_package(
+    layout: Layout, src: Path = CHAINCODE_SRC, *, tag: str = "", slot: int = 0
+) -> Package:
+    """The package of the code in ``src`` for a server on ``slot``'s port; a ``tag`` makes
+    a distinct package of the same code."""
     digest = source_digest(src)
     label = f"{CHAINCODE}_{digest[:12]}{'_' + tag if tag else ''}"
     peer_tls = layout.user_dir(peer_org("finance"), "ccaas-peer") / "tls"
     connection = {
-        "address": layout.address(layout.chaincode_port()),
+        "address": layout.address(layout.chaincode_port(slot)),
         "dial_timeout": "10s",
         "tls_required": True,
         "client_auth_required": True,
@@ -126,22 +129,29 @@ def definition_digest(package: Package) -> str:
     return h.hexdigest()
 
 
-def start_server(layout: Layout, procs: ProcessManager, package_id: str) -> None:
-    """Start the Python chaincode server the peers dial, and wait until it listens."""
+def start_server(
+    layout: Layout,
+    procs: ProcessManager,
+    package_id: str,
+    *,
+    slot: int = 0,
+    name: str = SERVER_PROCESS,
+) -> None:
+    """Start the chaincode server the peers dial on ``slot``'s port; wait until it listens."""
     tls = layout.user_dir(peer_org("finance"), "ccaas") / "tls"
     procs.start(
-        SERVER_PROCESS,
+        name,
         [sys.executable, "-m", "ebill_chaincode"],
         env={
             "CHAINCODE_ID": package_id,
-            "CHAINCODE_SERVER_ADDRESS": layout.address(layout.chaincode_port()),
+            "CHAINCODE_SERVER_ADDRESS": layout.address(layout.chaincode_port(slot)),
             "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
             "CHAINCODE_TLS_CLIENT_CA": str(layout.tls_ca(peer_org("finance"))),
             "PYTHONUNBUFFERED": "1",
         },
     )
-    procs.wait_listening(SERVER_PROCESS, layout.host, layout.chaincode_port(), timeout=30)
+    procs.wait_listening(name, layout.host, layout.chaincode_port(slot), timeout=30)
 
 
 def committed(layout: Layout, bin_dir: Path) -> dict[str, object] | None:

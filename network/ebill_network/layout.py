@@ -133,12 +133,13 @@ class Layout:
     def peer_operations_port(self, org: Org) -> int:
         return self.base_port + 50 + org.index
 
-    def chaincode_port(self) -> int:
-        return self.base_port + 60
+    def chaincode_port(self, slot: int = 0) -> int:
+        """Slot 0 or 1: an upgrade starts the new server on the other slot's port."""
+        return self.base_port + 60 + slot
 
     def all_ports(self) -> list[int]:
         """Every port the network listens on."""
-        ports = [self.chaincode_port()]
+        ports = [self.chaincode_port(0), self.chaincode_port(1)]
         for org in ALL_ORGS:
             ports += [self.ca_port(org), self.ca_operations_port(org)]
         for i in range(len(ORDERER_ORG.nodes)):

@@ -144,38 +144,55 @@ class Network:
 
         The definition (package, endorsement policy, collections) is committed at
         the next sequence whenever any part of it differs from the deployed one;
-        ``tag`` forces a distinct package of the same code. Starts (or restarts)
-        the chaincode server under the package id first, so the peers find it
-        when the definition commits. Returns the package id.
+        ``tag`` forces a distinct package of the same code.
+
+        No downtime: the new package's server starts on the other slot's port
+        beside the running one, which keeps serving the current definition until
+        the new one commits; then the old server stops. Returns the package id.
         """
-        layout = self.layout
-        package = chaincode.build_package(layout, tag=tag)
-        definition = chaincode.definition_digest(package)
+        layout, procs, server = self.layout, self.procs, chaincode.SERVER_PROCESS
         state = self._state()
-        same = state.get("definition") == definition
-        if same and not restart_server and self.procs.pid(chaincode.SERVER_PROCESS):
-            return package.package_id
-        self.procs.stop(chaincode.SERVER_PROCESS)
+        slot = int(state.get("slot", 0))
+        current = chaincode.build_package(layout, tag=tag, slot=slot)
+        if state.get("definition") == chaincode.definition_digest(current):
+            if restart_server or procs.pid(server) is None:
+                procs.stop(server)
+                self._step(f"starting the Python chaincode server ({current.package_id[:24]}...)")
+                chaincode.start_server(layout, procs, current.package_id, slot=slot)
+            return current.package_id
+
+        if "definition" in state:  # an upgrade: the other slot, beside the running server
+            slot = 1 - slot
+        package = chaincode.build_package(layout, tag=tag, slot=slot)
+        upgrading = procs.pid(server) is not None
+        name = f"{server}-next" if upgrading else server
         self._step(f"starting the Python chaincode server ({package.package_id[:24]}...)")
-        chaincode.start_server(layout, self.procs, package.package_id)
-        if not same:
-            self._step("deploying: install on 4 peers, approve for 4 orgs, commit")
-            sequence = chaincode.deploy(layout, self.bin_dir, package)
-            self._save_state(
-                package_id=package.package_id, sequence=sequence, definition=definition
-            )
-            self._step(f"chaincode {CHAINCODE} committed at sequence {sequence}")
+        chaincode.start_server(layout, procs, package.package_id, slot=slot, name=name)
+        self._step("deploying: install on 4 peers, approve for 4 orgs, commit")
+        sequence = chaincode.deploy(layout, self.bin_dir, package)
+        self._save_state(
+            package_id=package.package_id,
+            sequence=sequence,
+            definition=chaincode.definition_digest(package),
+            slot=slot,
+        )
+        self._step(f"chaincode {CHAINCODE} committed at sequence {sequence}")
+        if upgrading:
+            procs.stop(server)
+            procs.rename(name, server)
         return package.package_id
 
     def restart_chaincode(self, *, kill: bool = False) -> None:
         """Stop the chaincode server (SIGKILL with ``kill``) and start it again on its package."""
-        package_id = self._state()["package_id"]
+        state = self._state()
         if kill:
             pid = self.procs.pid(chaincode.SERVER_PROCESS)
             if pid is not None:
                 os.kill(pid, signal.SIGKILL)
         self.procs.stop(chaincode.SERVER_PROCESS)
-        chaincode.start_server(self.layout, self.procs, package_id)
+        chaincode.start_server(
+            self.layout, self.procs, state["package_id"], slot=int(state.get("slot", 0))
+        )
 
     def wait_ready(self, timeout: float = 120) -> None:
         """Wait until every org's gateway can endorse with every org and a transaction commits."""

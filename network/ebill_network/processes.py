@@ -89,6 +89,10 @@ class ProcessManager:
         self.pid_file(name).write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
         return proc.pid
 
+    def rename(self, old: str, new: str) -> None:
+        """Record the running process ``old`` under the name ``new`` (its log keeps its name)."""
+        self.pid_file(old).rename(self.pid_file(new))
+
     def pid(self, name: str) -> int | None:
         """The pid of a running process of that name, or None."""
         path = self.pid_file(name)

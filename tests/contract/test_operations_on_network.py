@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 
 from chain import Connect, World, call, eventually, issue, query
 
+import fabricgw
 from ebill.samples import outpatient_bill
 from ebill_network.network import Network
 
@@ -79,9 +82,31 @@ def test_upgrade_keeps_bills_stock_and_authorisations(
     call(payer, "AuthoriseReimburser", sample.code, sample.number, "PICC-HN", transient=salt)
     sequence = network.status()["sequence"]
 
-    network.deploy(tag="upgrade-test")  # same code, a new package: the next sequence
-    network.wait_ready()
+    # the chain keeps answering during the upgrade: a reader polls all along
+    failures: list[str] = []
+    reads = 0
+    stop = threading.Event()
+
+    def keep_reading() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                query(auditor, "ReadBill", sample.code, sample.number)
+                reads += 1
+            except fabricgw.GatewayError as err:
+                failures.append(str(err).splitlines()[0])
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=keep_reading)
+    reader.start()
+    try:
+        network.deploy(tag="upgrade-test")  # same code, a new package: the next sequence
+        network.wait_ready()
+    finally:
+        stop.set()
+        reader.join()
     assert network.status()["sequence"] == sequence + 1
+    assert failures == [] and reads > 10, (reads, failures[:3])
 
     stored = eventually(lambda: query(auditor, "ReadBill", sample.code, sample.number))
     assert stored["checkCode"] == record["checkCode"]
