@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,10 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from gw_keys import IDENTITY, KEY, verify_p256
 
 import fabricgw
 from fabricgw import aio
@@ -31,31 +27,6 @@ from fabricgw._protos import (
     status_pb2,
     transaction_pb2,
 )
-
-KEY = ec.generate_private_key(ec.SECP256R1())
-
-
-def self_signed_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "async-user")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-IDENTITY = fabricgw.Identity("Org1MSP", self_signed_pem(KEY))
-
-
-def verify_p256(signature: bytes, message: bytes) -> None:
-    KEY.public_key().verify(signature, message, ec.ECDSA(hashes.SHA256()))
 
 
 def prepared_envelope(signed_proposal: Any, result: bytes) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import time
 from collections.abc import Iterator
@@ -10,35 +9,13 @@ from typing import Any
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from gw_keys import IDENTITY, KEY
 
 import fabricgw
 from fabricgw._protos import chaincode_pb2, common_pb2, gateway_pb2, identities_pb2, proposal_pb2
 from fabricgw.proposal import build_proposed_transaction, compute_transaction_id
-
-KEY = ec.generate_private_key(ec.SECP256R1())
-
-
-def self_signed_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-IDENTITY = fabricgw.Identity("Org1MSP", self_signed_pem(KEY))
 
 
 @pytest.fixture

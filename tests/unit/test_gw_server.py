@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import threading
 import time
@@ -13,10 +12,8 @@ from typing import Any
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from gw_keys import IDENTITY, KEY, self_signed_pem, verify_p256
 
 import fabricgw
 from fabricgw import hash as gwhash
@@ -29,28 +26,6 @@ from fabricgw._protos import (
     status_pb2,
     transaction_pb2,
 )
-
-KEY = ec.generate_private_key(ec.SECP256R1())
-
-
-def self_signed_pem(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "user1")])
-    now = datetime.datetime.now(datetime.UTC)
-    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, algorithm)
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-IDENTITY = fabricgw.Identity("Org1MSP", self_signed_pem(KEY))
 
 Failure = tuple[grpc.StatusCode, str, list[tuple[str, str, str]]]
 
@@ -170,10 +145,6 @@ def harness() -> Iterator[Harness]:
     finally:
         channel.close()
         server.stop(grace=None)
-
-
-def verify_p256(signature: bytes, message: bytes) -> None:
-    KEY.public_key().verify(signature, message, ec.ECDSA(hashes.SHA256()))
 
 
 ENDORSE_DETAILS = [
