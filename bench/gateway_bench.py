@@ -41,6 +41,7 @@ import grpc
 import grpc.aio
 
 import fabricgw
+from ebill import consistency
 from ebill.connection import CHANNEL_OPTIONS, Connection, connect, load_description
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SampleBill, outpatient_bill
 from ebill_network.layout import layout_from_env
@@ -169,27 +170,12 @@ class Setup:
         self.finance = finance
         self.hospital = hospital
 
-    def wait_everywhere(self, block_number: int) -> None:
-        """Return once every org's peer has committed block ``block_number``.
-
-        A commit status comes from the submitting gateway's own peer, while the next
-        step is endorsed by other peers, which must have the block too.
-        """
-        for key, org in self.description["orgs"].items():
-            user = next(name for name in org["users"] if name != "admin0")
-            with connect(self.description, key, user) as conn:
-                network = conn.gateway.get_network(self.description["channel"])
-                with network.get_filtered_block_events(start_block=block_number, timeout=30) as b:
-                    next(iter(b))
-
     def submit(self, conn: Connection, function: str, *args: str) -> Any:
-        result, commit = conn.contract.submit_async(function, *args)
-        status = commit.status()
-        fabricgw.commit.check_committed(status)
+        """Submit and wait until every org's peer has the block (see ebill.consistency)."""
+        result = consistency.submit(conn, function, *args)
         answer = json.loads(result) if result else None
         if isinstance(answer, dict) and "refused" in answer:
             raise RuntimeError(f"{function} refused: {answer}")
-        self.wait_everywhere(status.block_number)
         return answer
 
     def evaluate(self, conn: Connection, function: str, *args: str) -> Any:

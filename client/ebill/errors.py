@@ -49,6 +49,8 @@ import grpc
 
 import fabricgw
 
+from .consistency import STALE_ENDORSEMENT
+
 
 class EbillError(Exception):
     """Base of the e-bill errors: what was refused and why, and where.
@@ -306,7 +308,6 @@ _KIND_ERRORS: dict[str, type[EbillError]] = {
 _KIND_PREFIX = re.compile(r"(InvalidArgument|Forbidden|NotFound|Conflict|Internal): (.*)", re.S)
 _FUNCTION_PREFIX = re.compile(r"([A-Z][A-Za-z]+): ")
 _CONFLICT_CODES = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
-_STALE_ENDORSEMENT = "ProposalResponsePayloads do not match"
 _UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
@@ -381,7 +382,7 @@ def _from_gateway(
             transaction_id=tx_id,
             function=function,
         )
-    if _STALE_ENDORSEMENT in str(error):
+    if STALE_ENDORSEMENT in str(error):
         return TransactionConflict(
             f"{function or 'transaction'} {tx_id} was not submitted: the endorsing peers"
             " answered differently (one of them had not yet committed the latest block)",

@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from .layout import CHANNEL, ORDERER_ORG, Layout, Org
-from .processes import NetworkError, run, wait_for
+from .processes import run, wait_for
 
 
 def peer_admin_env(layout: Layout, org: Org) -> dict[str, str]:
@@ -120,22 +120,3 @@ def join_peer(layout: Layout, org: Org, bin_dir: Path, block: Path) -> None:
         env=peer_admin_env(layout, org),
         what=f"peer channel join ({org.key})",
     )
-
-
-def peer_height(layout: Layout, org: Org, bin_dir: Path) -> int:
-    """The peer's block height on the channel (raises if it has not joined)."""
-    out = run(
-        [bin_dir / "peer", "channel", "getinfo", "-c", CHANNEL],
-        env=peer_admin_env(layout, org),
-        what=f"peer channel getinfo ({org.key})",
-    )
-    info = json.loads(out[out.index("{") :])
-    return int(info["height"])
-
-
-def check_joined(layout: Layout, bin_dir: Path) -> None:
-    """Raise NetworkError when an orderer does not serve the channel."""
-    for i in range(len(ORDERER_ORG.nodes)):
-        status = orderer_channel_info(layout, bin_dir, i).get("status")
-        if status != "active":
-            raise NetworkError(f"orderer{i} channel status is {status}")

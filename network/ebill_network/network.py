@@ -65,9 +65,8 @@ class Network:
         self.layout.data_dir.mkdir(parents=True, exist_ok=True)
         self.layout.state_file().write_text(json.dumps(state, indent=2, sort_keys=True))
 
-    def _step(self, what: str) -> float:
+    def _step(self, what: str) -> None:
         self.log(f"  {what}")
-        return time.monotonic()
 
     # -- life cycle ---------------------------------------------------------
     def up(self) -> None:

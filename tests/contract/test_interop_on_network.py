@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 import fabricgw
+from ebill import consistency
 from ebill.connection import CHANNEL_OPTIONS, Connection, open_channel
 from ebill.samples import HOSPITAL, OUTPATIENT_CODE, SampleBill, outpatient_bill
 from ebill_network.channel import orderer_flags, peer_admin_env
@@ -86,17 +87,6 @@ def issue_committed(conn: Connection, sample: SampleBill) -> tuple[dict[str, Any
     return json.loads(result), status
 
 
-def wait_for_block(conn: Connection, block_number: int) -> None:
-    """Return once the peer ``conn`` is connected to has committed ``block_number``.
-
-    A commit status says the submitting gateway's own peer has the block; another
-    org's peer may commit it a moment later.
-    """
-    network = conn.gateway.get_network(CHANNEL)
-    with network.get_filtered_block_events(start_block=block_number, timeout=EVENT_TIMEOUT) as b:
-        assert int(next(iter(b)).number) == block_number
-
-
 def ctor(function: str, *args: str) -> str:
     """The ``-c`` argument of the peer CLI."""
     return json.dumps({"Args": [function, *args]})
@@ -118,7 +108,7 @@ def test_peer_cli_reads_a_bill_issued_through_the_sdk(
     sample = outpatient_bill(next_number())
     record, status = issue_committed(connect_as("units", "hospital1"), sample)
     reader = connect_as(org, user)  # at the peer of its own org, as the CLI
-    wait_for_block(reader, status.block_number)
+    consistency.wait_for_block(reader, status.block_number, peers=[reader.msp_id])
 
     # ReadBill is for the bill's parties: the issuing unit's staff, finance,
     # supervisors (the org admin has no role attribute and would be refused).
@@ -300,7 +290,7 @@ def test_offline_signed_transaction_is_accepted_by_the_peers(
     stored = query(connect_as("units", "hospital1"), "ReadBill", OUTPATIENT_CODE, sample.number)
     assert stored == result
     auditor = connect_as("audit", "auditor1")
-    wait_for_block(auditor, status.block_number)
+    consistency.wait_for_block(auditor, status.block_number, peers=[auditor.msp_id])
     auditor_view = query(auditor, "ReadBill", OUTPATIENT_CODE, sample.number)
     assert auditor_view["issueTxId"] == status.transaction_id
 
