@@ -81,10 +81,10 @@ def connect(
     user: str,
     *,
     via: str | None = None,
-    evaluate_timeout: float = 5.0,
-    endorse_timeout: float = 15.0,
-    submit_timeout: float = 5.0,
-    commit_status_timeout: float = 60.0,
+    evaluate_timeout: float = fabricgw.DEFAULT_TIMEOUTS.evaluate,
+    endorse_timeout: float = fabricgw.DEFAULT_TIMEOUTS.endorse,
+    submit_timeout: float = fabricgw.DEFAULT_TIMEOUTS.submit,
+    commit_status_timeout: float = fabricgw.DEFAULT_TIMEOUTS.commit_status,
 ) -> Connection:
     """Connect as ``user`` of ``org`` to the Gateway of ``via``'s peer (default: own org's).
 

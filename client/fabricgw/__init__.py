@@ -29,6 +29,7 @@ for what is raised where.
 """
 
 from . import aio, hash, profile
+from ._client import DEFAULT_TIMEOUTS, Timeouts
 from .aio import (
     AsyncBlockEventsIterator,
     AsyncBlockEventsRequest,
@@ -85,6 +86,8 @@ from .signers import (
 from .transaction import Transaction
 
 __all__ = [
+    "DEFAULT_TIMEOUTS",
+    "Timeouts",
     "NONE",
     "SHA3_256",
     "SHA3_384",

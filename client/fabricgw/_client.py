@@ -45,6 +45,10 @@ class Timeouts:
         )
 
 
+#: The one place the default deadlines are written; every ``connect()`` takes them from here.
+DEFAULT_TIMEOUTS = Timeouts()
+
+
 def _positive(name: str, value: float) -> float:
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import grpc
 
-from ._client import ClientBase, GatewayClient, Timeouts
+from ._client import DEFAULT_TIMEOUTS, ClientBase, GatewayClient, Timeouts
 from ._protos import common_pb2, gateway_pb2, proposal_pb2
 from .block_events import BlockEventsKind, BlockEventsRequest
 from .chaincode_events import ChaincodeEventsRequest
@@ -241,10 +241,10 @@ def connect(
     identity: Identity,
     signer: Signer | None = None,
     hash: Hash = SHA256,
-    evaluate_timeout: float = 5.0,
-    endorse_timeout: float = 15.0,
-    submit_timeout: float = 5.0,
-    commit_status_timeout: float = 60.0,
+    evaluate_timeout: float = DEFAULT_TIMEOUTS.evaluate,
+    endorse_timeout: float = DEFAULT_TIMEOUTS.endorse,
+    submit_timeout: float = DEFAULT_TIMEOUTS.submit,
+    commit_status_timeout: float = DEFAULT_TIMEOUTS.commit_status,
 ) -> Gateway:
     """Create a :class:`Gateway` for ``identity`` over an existing gRPC ``channel``.
 

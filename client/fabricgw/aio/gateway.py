@@ -6,7 +6,7 @@ from types import TracebackType
 
 import grpc
 
-from .._client import Timeouts
+from .._client import DEFAULT_TIMEOUTS, Timeouts
 from ..block_events import BlockEventsKind
 from ..gateway import (
     GatewayBase,
@@ -159,10 +159,10 @@ def connect(
     identity: Identity,
     signer: Signer | None = None,
     hash: Hash = SHA256,
-    evaluate_timeout: float = 5.0,
-    endorse_timeout: float = 15.0,
-    submit_timeout: float = 5.0,
-    commit_status_timeout: float = 60.0,
+    evaluate_timeout: float = DEFAULT_TIMEOUTS.evaluate,
+    endorse_timeout: float = DEFAULT_TIMEOUTS.endorse,
+    submit_timeout: float = DEFAULT_TIMEOUTS.submit,
+    commit_status_timeout: float = DEFAULT_TIMEOUTS.commit_status,
 ) -> AsyncGateway:
     """Create an :class:`AsyncGateway` for ``identity`` over an existing ``grpc.aio`` channel.
 
