@@ -3,7 +3,10 @@
 Each ``protos.Chaincode/Connect`` call is one peer stream served by a
 :class:`~.handler.Handler`. A stream holds one gRPC worker thread for its whole life
 (it drains the handler's outgoing generator) plus its own reader thread; the
-transactions of all streams share one executor.
+transactions of all streams share one executor of ``max_streams * max_in_flight``
+workers, of which one stream uses at most ``max_in_flight``: a stream whose
+transactions hang (a peer that never answers) cannot take another stream's workers,
+and each of its state requests gives up after ``reply_timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -83,17 +86,23 @@ class _ChaincodeService:
         chaincode_id: str,
         dispatch: Dispatcher,
         executor: ThreadPoolExecutor,
-        reply_timeout: float | None,
+        reply_timeout: float,
+        max_in_flight: int,
     ) -> None:
         self._chaincode_id = chaincode_id
         self._dispatch = dispatch
         self._executor = executor
         self._reply_timeout = reply_timeout
+        self._max_in_flight = max_in_flight
 
     def Connect(self, request_iterator: Iterator[Any], context: Any) -> Iterator[Any]:  # noqa: N802
         logger.info("peer connected from %s", context.peer())
         handler = Handler(
-            self._chaincode_id, self._dispatch, self._executor, reply_timeout=self._reply_timeout
+            self._chaincode_id,
+            self._dispatch,
+            self._executor,
+            reply_timeout=self._reply_timeout,
+            max_in_flight=self._max_in_flight,
         )
         context.add_callback(handler.close)
         return handler.run(request_iterator)
@@ -103,7 +112,10 @@ class ChaincodeServer:
     """Serves the chaincode on ``address`` (host:port) until stopped.
 
     ``reply_timeout`` bounds how long a transaction waits for the peer's answer to one
-    state request, so that a lost reply cannot pin a worker thread forever.
+    state request, so that a lost reply cannot pin a worker thread forever (the
+    transaction then fails with a message naming the request). ``max_in_flight``
+    bounds the transactions one stream runs at once. Raises ``ValueError`` for an
+    empty chaincode id or a bound that is not positive.
     """
 
     def __init__(
@@ -114,11 +126,19 @@ class ChaincodeServer:
         *,
         tls: TlsFiles | None = None,
         max_streams: int = 16,
-        tx_workers: int = 64,
-        reply_timeout: float | None = 120.0,
+        max_in_flight: int = 16,
+        reply_timeout: float = 20.0,
     ) -> None:
         if not chaincode_id:
             raise ValueError("chaincode id must not be empty")
+        if max_streams < 1 or max_in_flight < 1:
+            raise ValueError("max_streams and max_in_flight must be at least 1")
+        if not reply_timeout > 0:
+            raise ValueError(
+                f"reply_timeout must be a positive number of seconds, got {reply_timeout}"
+            )
+        # Every stream its own share of workers (threads are made as they are needed).
+        tx_workers = max_streams * max_in_flight
         self.chaincode_id = chaincode_id
         self.address = address
         self._tls = tls
@@ -130,7 +150,9 @@ class ChaincodeServer:
             maximum_concurrent_rpcs=max_streams,
         )
         chaincode_shim_grpc.add_ChaincodeServicer_to_server(
-            _ChaincodeService(chaincode_id, dispatch, self._tx_executor, reply_timeout),
+            _ChaincodeService(
+                chaincode_id, dispatch, self._tx_executor, reply_timeout, max_in_flight
+            ),
             self._server,
         )
         self.port = 0
