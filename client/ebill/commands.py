@@ -496,6 +496,20 @@ def network_clean(ctx: Context) -> Output:
     return Output({"removed": True}, "network stopped and its data removed")
 
 
+def network_revoke(ctx: Context) -> Output:
+    """Revoke ORG's USER at the org's CA and put the CRL into the org's channel MSP."""
+    from ebill_network.processes import NetworkError
+
+    network = _local_network(ctx, _network_step(ctx))
+    org, user = ctx.args.org, ctx.args.user
+    try:
+        block = network.revoke(org, user, reason=ctx.args.reason)
+    except NetworkError as error:
+        raise NetworkUnavailable(f"network revoke: {error}") from error
+    data = {"org": org, "user": user, "revoked": True, "configBlock": block}
+    return Output(data, f"{user} of {org} revoked; the peers refuse it from block {block}")
+
+
 def network_status(ctx: Context) -> Output:
     status = _local_network(ctx).status()
     rows = [[name, str(p["pid"]), f"{p['rss_mib']} MiB"] for name, p in status["running"].items()]

@@ -284,5 +284,24 @@ class CAClient:
         except ValueError as err:
             raise RevocationError("revoke", f"malformed answer: {err}") from err
 
+    def gen_crl(self, registrar: SigningIdentity) -> bytes:
+        """The CA's current certificate revocation list (PEM), signed by the CA.
+
+        Put it into the org's MSP (``revocation_list`` in the channel configuration)
+        for the channel's peers and orderers to refuse the revoked certificates.
+
+        Raises :class:`AuthenticationError` if the caller's certificate is not
+        accepted; :class:`RevocationError` for refusals (403 when the caller lacks
+        ``hf.GenCRL``) or an answer without a CRL; :class:`CAError` on transport failure.
+        """
+        result = self._post("gencrl", "gencrl", {}, error=RevocationError, identity=registrar)
+        try:
+            crl = decode_b64_field(result, "CRL")
+        except ValueError as err:
+            raise RevocationError("gencrl", f"malformed answer: {err}") from err
+        if not crl:
+            raise RevocationError("gencrl", "the answer holds no CRL")
+        return crl
+
 
 __all__ = ["CAClient"]
