@@ -162,8 +162,10 @@ def _configure_ca(layout: Layout, org: Org, bin_dir: Path) -> None:
             "enabled": True,
             "cert": {"file": str(ops / "cert.pem")},
             "key": {"file": str(ops / "key.pem")},
-            "clientAuthRequired": True,
-            "clientRootCAs": {"files": [str(operations_ca(layout).cert_file)]},
+            # fabric-ca-server reads these two by its struct's field names (the
+            # "clientAuthRequired"/"clientRootCAs" of its sample config are ignored).
+            "clientCertRequired": True,
+            "clientCACertFiles": [str(operations_ca(layout).cert_file)],
         },
     }
     config["metrics"] = {"provider": "disabled"}
