@@ -153,6 +153,7 @@ def _configure_ca(layout: Layout, org: Org, bin_dir: Path) -> None:
             env={"FABRIC_CA_SERVER_BOOT": boot},
             what=f"fabric-ca-server init ({org.key})",
         )
+        secure_tree(home)  # its Idemix issuer keys are written 0644
     config: dict[str, Any] = yaml.safe_load(config_file.read_text())
     ops = operations_tls(layout, ca_process(org))
     config["registry"]["maxenrollments"] = 1
