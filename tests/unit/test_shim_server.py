@@ -290,5 +290,33 @@ def test_a_stream_that_never_answers_does_not_stop_another_streams_transactions(
 def test_server_bounds_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_in_flight"):
         ChaincodeServer(CC_ID, "127.0.0.1:0", contract, max_in_flight=0)
+    with pytest.raises(ValueError, match="max_streams_per_client"):
+        ChaincodeServer(CC_ID, "127.0.0.1:0", contract, max_streams_per_client=0)
     with pytest.raises(ValueError, match="reply_timeout"):
         ChaincodeServer(CC_ID, "127.0.0.1:0", contract, reply_timeout=-1)
+
+
+def test_one_client_certificate_holds_at_most_its_share_of_streams(pki: dict[str, Any]) -> None:
+    folder: Path = pki["dir"]
+    tls = TlsFiles(folder / "server.crt", folder / "server.key", folder / "ca")
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract, tls=tls, max_streams_per_client=1)
+    target = f"127.0.0.1:{server.start()}"
+    options = [("grpc.ssl_target_name_override", "localhost")]
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=pki["ca"],
+        private_key=pki["client_key"],
+        certificate_chain=pki["client_cert"],
+    )
+    try:
+        with grpc.secure_channel(target, creds, options=options) as channel:
+            first = PeerCall(channel)
+            run_one_transaction(first)
+            second = PeerCall(channel)
+            with pytest.raises(grpc.RpcError) as refused:
+                second.recv()
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "already holds 1 streams" in str(refused.value.details())
+            second.close()
+            first.close()
+    finally:
+        server.stop(grace=0)
