@@ -23,6 +23,7 @@ from .capabilities import BillReader, PrivateReader, SupervisionReads, UnitReads
 from .clock import issue_date_now
 from .errors import (
     AlreadyExists,
+    Conflict,
     EbillError,
     InvalidInput,
     NetworkUnavailable,
@@ -498,12 +499,14 @@ def network_clean(ctx: Context) -> Output:
 
 def network_revoke(ctx: Context) -> Output:
     """Revoke ORG's USER at the org's CA and put the CRL into the org's channel MSP."""
-    from ebill_network.processes import NetworkError
+    from ebill_network.processes import IdentityRefused, NetworkError
 
     network = _local_network(ctx, _network_step(ctx))
     org, user = ctx.args.org, ctx.args.user
     try:
         block = network.revoke(org, user, reason=ctx.args.reason)
+    except IdentityRefused as error:
+        raise Conflict(f"network revoke: {error}") from error
     except NetworkError as error:
         raise NetworkUnavailable(f"network revoke: {error}") from error
     data = {"org": org, "user": user, "revoked": True, "configBlock": block}

@@ -31,7 +31,7 @@ from .layout import (
     User,
     peer_org,
 )
-from .processes import NetworkError, ProcessManager, port_open
+from .processes import IdentityRefused, NetworkError, ProcessManager, port_open
 
 INSTALL_SCRIPT = Path(__file__).resolve().parents[1] / "install-fabric.sh"
 
@@ -217,13 +217,13 @@ class Network:
         """Register and enroll a new client ``name`` of a peer org (with CA attributes)
         into ``orgs/<org>/users/<name>``; it appears in ``describe`` and network.json.
 
-        Raises NetworkError for an unknown org or a name already registered.
+        Raises NetworkError for an unknown org, IdentityRefused for a name already registered.
         """
         org = self._peer_org(org_key)
         try:
             pki.enroll_user(pki.Enroller(self.layout, org), User(name, attrs=attrs or {}))
         except fabricca.CAError as exc:
-            raise NetworkError(f"cannot add {name} to {org_key}: {exc}") from exc
+            raise IdentityRefused(f"cannot add {name} to {org_key}: {exc}") from exc
         self.write_description()
 
     def revoke(self, org_key: str, name: str, *, reason: str = "") -> int:
@@ -233,7 +233,8 @@ class Network:
         peer has the new config block: from then on the peers refuse the identity.
         Returns the config block's number.
 
-        Raises NetworkError for an unknown org or identity, or if a step fails.
+        Raises IdentityRefused if the CA refuses (an unknown or already revoked identity),
+        NetworkError for an unknown org or if a later step fails.
         """
         org = self._peer_org(org_key)
         layout = self.layout
@@ -243,7 +244,7 @@ class Network:
             ca.revoke(registrar, name=name, reason=reason)
             crl = ca.gen_crl(registrar)
         except (fabricca.CAError, ValueError) as exc:
-            raise NetworkError(f"cannot revoke {name} of {org_key}: {exc}") from exc
+            raise IdentityRefused(f"cannot revoke {name} of {org_key}: {exc}") from exc
         crls = layout.org_msp(org) / "crls"
         crls.mkdir(parents=True, exist_ok=True)
         (crls / "crl.pem").write_bytes(crl)

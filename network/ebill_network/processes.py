@@ -23,6 +23,10 @@ class NetworkError(RuntimeError):
     """A step of bringing the network up or down failed; the message says which and why."""
 
 
+class IdentityRefused(NetworkError):
+    """An org's CA refused to register or revoke an identity (taken, unknown, revoked)."""
+
+
 def run(
     argv: Sequence[str | Path],
     *,

@@ -8,8 +8,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import ssl
 import stat
+import subprocess
+import sys
 import tarfile
 import urllib.error
 import urllib.request
@@ -221,6 +224,32 @@ def test_revoked_identity_is_refused_by_the_peers(network: Network) -> None:
         _ca(network.layout, "audit").enroll(
             name, pki.secret_file(network.layout, peer_org("audit"), name).read_text().strip()
         )
+
+
+def test_ebill_command_revokes_an_identity(network: Network) -> None:
+    name = "revoke-probe2"  # used by this test only
+    network.add_user("insurance", name, attrs={"role": "reimburser", "reimburser": "PROBE"})
+    description = network.describe()
+    with connect(description, "insurance", name) as conn:
+        conn.contract.evaluate_transaction("Ping")
+    ebill = Path(sys.executable).parent / "ebill"
+    env = {**os.environ, "EBILL_BASE_PORT": str(network.layout.base_port)}
+    network_file = str(network.layout.network_file())
+    argv = [str(ebill), "--network", network_file, "--json", "network", "revoke", "insurance", name]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["org"], answer["user"], answer["revoked"]) == ("insurance", name, True)
+    with (
+        connect(description, "insurance", name) as conn,
+        pytest.raises(fabricgw.GatewayError) as refused,
+    ):
+        conn.contract.evaluate_transaction("Ping")
+    assert all("access denied" in d.message for d in refused.value.details)
+
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert again.returncode == 5  # already revoked: the CA refuses (a conflict), nothing changes
+    assert "cannot revoke" in again.stderr
 
 
 # --- up after down resumes on the stored enrollments --------------------------------------
