@@ -28,6 +28,7 @@ from .errors import (
     InvalidInput,
     NetworkUnavailable,
     NotAuthorised,
+    NotFound,
     OutOfStock,
 )
 from .exitcodes import EXIT_OK, EXIT_UNAVAILABLE, UsageError, exit_code
@@ -506,6 +507,8 @@ def network_revoke(ctx: Context) -> Output:
     try:
         block = network.revoke(org, user, reason=ctx.args.reason)
     except IdentityRefused as error:
+        if error.status == 404:
+            raise NotFound(f"network revoke: {error}") from error
         raise Conflict(f"network revoke: {error}") from error
     except NetworkError as error:
         raise NetworkUnavailable(f"network revoke: {error}") from error

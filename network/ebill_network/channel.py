@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from . import operations
 from .layout import CHANNEL, ORDERER_ORG, Layout, Org
 from .processes import run, wait_for
@@ -269,14 +271,34 @@ def update_config(
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _revoked_serials(crls: Sequence[bytes]) -> set[tuple[bytes, int]]:
+    """(issuer, serial) of every certificate the CRLs (PEM) list."""
+    out: set[tuple[bytes, int]] = set()
+    for pem in crls:
+        crl = x509.load_pem_x509_crl(pem)
+        issuer = crl.issuer.public_bytes()
+        out |= {(issuer, entry.serial_number) for entry in crl}
+    return out
+
+
 def set_revocation_list(org: Org, crls: Sequence[bytes]) -> ConfigChange:
-    """A change that makes ``crls`` (PEM) the revocation list of ``org``'s channel MSP."""
+    """A change that makes ``crls`` (PEM) the revocation list of ``org``'s channel MSP.
+
+    When the MSP's current CRLs already revoke the same certificates, nothing
+    changes (a fresh CRL of the same content is not worth a config block).
+    """
     group = "Orderer" if org.kind == "orderer" else "Application"
 
     def change(config: dict[str, Any]) -> None:
         msp = config["channel_group"]["groups"][group]["groups"][org.msp_id]["values"]["MSP"]
-        msp["value"]["config"]["revocation_list"] = [
-            base64.b64encode(crl).decode("ascii") for crl in crls
-        ]
+        current = [base64.b64decode(c) for c in msp["value"]["config"].get("revocation_list", [])]
+        try:
+            same = bool(current) and _revoked_serials(current) == _revoked_serials(crls)
+        except ValueError:  # a CRL that does not parse is replaced
+            same = False
+        if not same:
+            msp["value"]["config"]["revocation_list"] = [
+                base64.b64encode(crl).decode("ascii") for crl in crls
+            ]
 
     return change

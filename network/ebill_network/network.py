@@ -223,7 +223,8 @@ class Network:
         try:
             pki.enroll_user(pki.Enroller(self.layout, org), User(name, attrs=attrs or {}))
         except fabricca.CAError as exc:
-            raise IdentityRefused(f"cannot add {name} to {org_key}: {exc}") from exc
+            msg = f"cannot add {name} to {org_key}: {exc}"
+            raise IdentityRefused(msg, status=exc.status) from exc
         self.write_description()
 
     def revoke(self, org_key: str, name: str, *, reason: str = "") -> int:
@@ -233,8 +234,9 @@ class Network:
         peer has the new config block: from then on the peers refuse the identity.
         Returns the config block's number.
 
-        Raises IdentityRefused if the CA refuses (an unknown or already revoked identity),
-        NetworkError for an unknown org or if a later step fails.
+        Revoking an identity again changes nothing and returns the current config
+        block. Raises IdentityRefused if the CA refuses (an unknown identity, a bad
+        reason), NetworkError for an unknown org or if a later step fails.
         """
         org = self._peer_org(org_key)
         layout = self.layout
@@ -244,7 +246,9 @@ class Network:
             ca.revoke(registrar, name=name, reason=reason)
             crl = ca.gen_crl(registrar)
         except (fabricca.CAError, ValueError) as exc:
-            raise IdentityRefused(f"cannot revoke {name} of {org_key}: {exc}") from exc
+            status = exc.status if isinstance(exc, fabricca.CAError) else None
+            msg = f"cannot revoke {name} of {org_key}: {exc}"
+            raise IdentityRefused(msg, status=status) from exc
         crls = layout.org_msp(org) / "crls"
         crls.mkdir(parents=True, exist_ok=True)
         (crls / "crl.pem").write_bytes(crl)

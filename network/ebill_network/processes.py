@@ -24,7 +24,12 @@ class NetworkError(RuntimeError):
 
 
 class IdentityRefused(NetworkError):
-    """An org's CA refused to register or revoke an identity (taken, unknown, revoked)."""
+    """An org's CA refused to register or revoke an identity; ``status`` is its HTTP
+    status (404: unknown identity, 409 or 400: name taken) when it answered."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def run(

@@ -247,9 +247,15 @@ def test_ebill_command_revokes_an_identity(network: Network) -> None:
         conn.contract.evaluate_transaction("Ping")
     assert all("access denied" in d.message for d in refused.value.details)
 
+    # Revoking again changes nothing: the CRL is the same, no config update is sent.
     again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert again.returncode == 5  # already revoked: the CA refuses (a conflict), nothing changes
-    assert "cannot revoke" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["configBlock"] == answer["configBlock"]
+
+    unknown = [*argv[:-1], "nobody-registered-here"]
+    missing = subprocess.run(unknown, capture_output=True, text=True, env=env, timeout=300)
+    assert missing.returncode == 3, missing.stderr  # not found
+    assert "cannot revoke nobody-registered-here of insurance" in missing.stderr
 
 
 # --- up after down resumes on the stored enrollments --------------------------------------

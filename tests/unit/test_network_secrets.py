@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import stat
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ebill_network import channel, files
 from ebill_network.layout import ORDERER_ORG, peer_org
@@ -110,3 +113,40 @@ def test_revocation_list_of_the_orderer_org_is_in_the_orderer_group() -> None:
     channel.set_revocation_list(ORDERER_ORG, [b"A", b"B"])(config)
     msp = config["channel_group"]["groups"]["Orderer"]["groups"]["OrdererMSP"]  # type: ignore[index]
     assert len(msp["values"]["MSP"]["value"]["config"]["revocation_list"]) == 2
+
+
+def _crl(serials: list[int], *, when: int = 0) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca.audit.ebill")])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=when)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(name)
+        .last_update(now)
+        .next_update(now + dt.timedelta(days=1))
+    )
+    for serial in serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+        )
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def _audit_crls(config: dict[str, object]) -> list[str]:
+    groups = config["channel_group"]["groups"]["Application"]["groups"]  # type: ignore[index]
+    crls: list[str] = groups["AuditMSP"]["values"]["MSP"]["value"]["config"]["revocation_list"]
+    return crls
+
+
+def test_a_fresh_crl_revoking_the_same_certificates_changes_nothing() -> None:
+    config = _config(("Application", "AuditMSP"))
+    first = _crl([7])
+    channel.set_revocation_list(peer_org("audit"), [first])(config)
+    assert _audit_crls(config) == [base64.b64encode(first).decode()]
+
+    channel.set_revocation_list(peer_org("audit"), [_crl([7], when=5)])(config)
+    assert _audit_crls(config) == [base64.b64encode(first).decode()]  # same serials: kept
+
+    wider = _crl([7, 8], when=10)
+    channel.set_revocation_list(peer_org("audit"), [wider])(config)
+    assert _audit_crls(config) == [base64.b64encode(wider).decode()]
