@@ -1,4 +1,4 @@
-"""CAClient: enroll, reenroll, register and revoke identities at a Fabric CA (v1.4/1.5).
+"""CAClient: enroll, reenroll, register and revoke identities, get the CRL, at a Fabric CA.
 
 Typical use::
 
@@ -6,9 +6,11 @@ Typical use::
     from fabricca import CAClient
 
     ca = CAClient("https://localhost:7054", tls_cert=Path("tls-cert.pem"), ca_name="ca-org1")
-    admin = ca.enroll("admin", "adminpw")
-    secret = ca.register(admin, name="alice", attrs={"role": "issuer"})
+    admin = ca.enroll("admin", bootstrap_secret)
+    secret = ca.register(admin, name="alice", attrs={"role": "issuer"}, max_enrollments=1)
     alice = ca.enroll("alice", secret)
+    ca.revoke(admin, name="alice")
+    crl = ca.gen_crl(admin)
 
 Enroll authenticates with the enrollment secret (HTTP basic auth); the other
 calls with a token signed by an enrolled identity (see :mod:`fabricca.token`).
