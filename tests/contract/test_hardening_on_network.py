@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import os
+import queue
 import ssl
 import stat
 import subprocess
@@ -16,16 +17,19 @@ import sys
 import tarfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from fabric_protos.peer import chaincode_shim_pb2, chaincode_shim_pb2_grpc
+from chain import Connect, World, issue, query
+from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, chaincode_shim_pb2_grpc
 
 import fabricca
 import fabricgw
 from ebill.connection import connect
+from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, outpatient_bill
 from ebill_network import operations, pki
 from ebill_network.files import is_private_file
 from ebill_network.layout import ALL_ORGS, ORDERER_ORG, PEER_ORGS, Layout, peer_org
@@ -64,6 +68,77 @@ def test_chaincode_server_refuses_a_certificate_of_the_finance_ca(network: Netwo
     # A peer's own link pair passes the same handshake: the server greets it with REGISTER.
     link = pki.peer_link_tls(layout, peer_org("units"))
     assert _open_stream(layout, link / "cert.pem", link / "key.pem").type == Msg.REGISTER
+
+
+class _Stream:
+    """One Connect stream opened by hand, as a misbehaving peer would."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._requests: queue.Queue[Any] = queue.Queue()
+        stub = chaincode_shim_pb2_grpc.ChaincodeStub(channel)
+        self._call = stub.Connect(iter(self._requests.get, None), timeout=120)
+
+    def send(self, message: Any) -> None:
+        self._requests.put(message)
+
+    def recv(self) -> Any:
+        return next(self._call)
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._call.cancel()
+
+
+def test_a_peer_whose_streams_never_answer_stops_no_other_transaction(
+    network: Network, world: World, connect_as: Connect, next_number: Callable[[], str]
+) -> None:
+    """The attack of issue 7 item 5 with the only certificates the server now accepts:
+    the units peer's own link pair (a faulty or compromised peer)."""
+    layout = network.layout
+    slot = int(json.loads(layout.state_file().read_text()).get("slot", 0))
+    link = pki.peer_link_tls(layout, peer_org("units"))
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=pki.link_ca(layout).cert_file.read_bytes(),
+        private_key=(link / "key.pem").read_bytes(),
+        certificate_chain=(link / "cert.pem").read_bytes(),
+    )
+    opened: list[_Stream] = []
+    with grpc.secure_channel(layout.address(layout.chaincode_port(slot)), creds) as channel:
+        try:
+            refused: grpc.RpcError | None = None
+            for _ in range(4):  # the real units peer holds one of its 4 slots already
+                stream = _Stream(channel)
+                opened.append(stream)
+                try:
+                    assert stream.recv().type == Msg.REGISTER
+                except grpc.RpcError as error:
+                    refused = error
+                    break
+                stream.send(Msg(type=Msg.REGISTERED))
+                stream.send(Msg(type=Msg.READY))
+                for i in range(60):  # far more than its workers; it answers none
+                    args = [b"VerifyBill", OUTPATIENT_CODE.encode(), f"{i + 1:010d}".encode()]
+                    payload = chaincode_pb2.ChaincodeInput(args=[*args, b"ABCDEF"])
+                    stream.send(
+                        Msg(
+                            type=Msg.TRANSACTION,
+                            txid=f"hang-{len(opened)}-{i}",
+                            channel_id="ebill",
+                            payload=payload.SerializeToString(),
+                        )
+                    )
+                assert stream.recv().type == Msg.GET_STATE  # held, waiting for us
+            assert refused is not None and refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+            # Meanwhile every org transacts: finance reads, a unit issues a bill.
+            finance = connect_as("finance", "finance1")
+            unit = query(finance, "ReadUnit", HOSPITAL_UNIT["unitCode"])
+            assert unit["unitCode"] == HOSPITAL_UNIT["unitCode"]
+            sample = outpatient_bill(next_number())
+            assert issue(connect_as("units", "hospital1"), sample)["status"] == "issued"
+        finally:
+            for stream in opened:
+                stream.close()
 
 
 def _tar_members(data: bytes) -> dict[str, bytes]:
