@@ -10,6 +10,7 @@ CHAINCODE_SERVER_ADDRESS   --address              host:port to listen on (requir
 CHAINCODE_TLS_CERT         --tls-cert             server certificate PEM (with the key)
 CHAINCODE_TLS_KEY          --tls-key              server private key PEM (with the cert)
 CHAINCODE_TLS_CLIENT_CA    --tls-client-ca        CA PEM; requires client certs (mutual TLS)
+CHAINCODE_STATE_TIMEOUT    --state-timeout        seconds a state request waits for the peer (20)
 CHAINCODE_LOG_LEVEL        --log-level            DEBUG, INFO (default), WARNING, ERROR
 =========================  =====================  ==========================================
 """
@@ -38,6 +39,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument("--tls-cert", default=env.get("CHAINCODE_TLS_CERT"))
     parser.add_argument("--tls-key", default=env.get("CHAINCODE_TLS_KEY"))
     parser.add_argument("--tls-client-ca", default=env.get("CHAINCODE_TLS_CLIENT_CA"))
+    parser.add_argument("--state-timeout", default=env.get("CHAINCODE_STATE_TIMEOUT", "20"))
     parser.add_argument("--log-level", default=env.get("CHAINCODE_LOG_LEVEL", "INFO"))
     return parser
 
@@ -76,7 +78,18 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    server = ChaincodeServer(args.chaincode_id, args.address, contract, tls=tls)
+    try:
+        state_timeout = float(args.state_timeout)
+    except ValueError:
+        state_timeout = 0.0
+    if not 0 < state_timeout < 3600:
+        parser.error(
+            f"CHAINCODE_STATE_TIMEOUT must be a number of seconds in (0, 3600), "
+            f"got {args.state_timeout!r}"
+        )
+    server = ChaincodeServer(
+        args.chaincode_id, args.address, contract, tls=tls, reply_timeout=state_timeout
+    )
     try:
         server.start()
     except OSError as exc:

@@ -238,6 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     _command(net_cmds, "up", c.network_up, FINANCE, "start the network, showing each step")
     _command(net_cmds, "down", c.network_down, FINANCE, "stop the network, keep its data")
     _command(net_cmds, "clean", c.network_clean, FINANCE, "stop the network, delete its data")
+    p = _command(
+        net_cmds, "revoke", c.network_revoke, FINANCE, "revoke an identity; the peers refuse it"
+    )
+    p.add_argument(
+        "org", metavar="ORG", help="the identity's org: finance, units, insurance, audit"
+    )
+    p.add_argument("user", metavar="USER", help="its enrollment id, e.g. clerk1")
+    p.add_argument("--reason", default="", help="RFC 5280 reason, e.g. keycompromise")
     return parser
 
 

@@ -23,10 +23,12 @@ from .capabilities import BillReader, PrivateReader, SupervisionReads, UnitReads
 from .clock import issue_date_now
 from .errors import (
     AlreadyExists,
+    Conflict,
     EbillError,
     InvalidInput,
     NetworkUnavailable,
     NotAuthorised,
+    NotFound,
     OutOfStock,
 )
 from .exitcodes import EXIT_OK, EXIT_UNAVAILABLE, UsageError, exit_code
@@ -494,6 +496,24 @@ def network_clean(ctx: Context) -> Output:
     network = _local_network(ctx, _network_step(ctx))
     network.clean()
     return Output({"removed": True}, "network stopped and its data removed")
+
+
+def network_revoke(ctx: Context) -> Output:
+    """Revoke ORG's USER at the org's CA and put the CRL into the org's channel MSP."""
+    from ebill_network.processes import IdentityRefused, NetworkError
+
+    network = _local_network(ctx, _network_step(ctx))
+    org, user = ctx.args.org, ctx.args.user
+    try:
+        block = network.revoke(org, user, reason=ctx.args.reason)
+    except IdentityRefused as error:
+        if error.status == 404:
+            raise NotFound(f"network revoke: {error}") from error
+        raise Conflict(f"network revoke: {error}") from error
+    except NetworkError as error:
+        raise NetworkUnavailable(f"network revoke: {error}") from error
+    data = {"org": org, "user": user, "revoked": True, "configBlock": block}
+    return Output(data, f"{user} of {org} revoked; the peers refuse it from block {block}")
 
 
 def network_status(ctx: Context) -> Output:

@@ -6,10 +6,13 @@ Typical use::
     import fabricca
 
     ca = fabricca.CAClient("https://localhost:7054", tls_cert=Path("tls-cert.pem"))
-    admin = ca.enroll("admin", "adminpw")
-    secret = ca.register(admin, name="alice", attrs={"role": "issuer"})
-    alice = ca.enroll("alice", secret)
+    admin = ca.enroll("admin", bootstrap_secret)   # a random one, never admin/adminpw
+    secret = ca.register(admin, name="alice", attrs={"role": "issuer"}, max_enrollments=1)
+    alice = ca.enroll("alice", secret)    # the one enrollment; then ca.reenroll(alice)
     alice.attributes()["role"]            # "issuer"
+
+    ca.revoke(admin, name="alice")
+    crl = ca.gen_crl(admin)               # PEM: goes into the org's channel MSP
 
     store = fabricca.IdentityStore(Path("~/.ebill/ids").expanduser())
     store.put("alice", alice)

@@ -1,4 +1,4 @@
-"""CAClient: enroll, reenroll, register and revoke identities at a Fabric CA (v1.4/1.5).
+"""CAClient: enroll, reenroll, register and revoke identities, get the CRL, at a Fabric CA.
 
 Typical use::
 
@@ -6,9 +6,11 @@ Typical use::
     from fabricca import CAClient
 
     ca = CAClient("https://localhost:7054", tls_cert=Path("tls-cert.pem"), ca_name="ca-org1")
-    admin = ca.enroll("admin", "adminpw")
-    secret = ca.register(admin, name="alice", attrs={"role": "issuer"})
+    admin = ca.enroll("admin", bootstrap_secret)
+    secret = ca.register(admin, name="alice", attrs={"role": "issuer"}, max_enrollments=1)
     alice = ca.enroll("alice", secret)
+    ca.revoke(admin, name="alice")
+    crl = ca.gen_crl(admin)
 
 Enroll authenticates with the enrollment secret (HTTP basic auth); the other
 calls with a token signed by an enrolled identity (see :mod:`fabricca.token`).
@@ -283,6 +285,25 @@ class CAClient:
             return RevokeResult.from_result(result)
         except ValueError as err:
             raise RevocationError("revoke", f"malformed answer: {err}") from err
+
+    def gen_crl(self, registrar: SigningIdentity) -> bytes:
+        """The CA's current certificate revocation list (PEM), signed by the CA.
+
+        Put it into the org's MSP (``revocation_list`` in the channel configuration)
+        for the channel's peers and orderers to refuse the revoked certificates.
+
+        Raises :class:`AuthenticationError` if the caller's certificate is not
+        accepted; :class:`RevocationError` for refusals (403 when the caller lacks
+        ``hf.GenCRL``) or an answer without a CRL; :class:`CAError` on transport failure.
+        """
+        result = self._post("gencrl", "gencrl", {}, error=RevocationError, identity=registrar)
+        try:
+            crl = decode_b64_field(result, "CRL")
+        except ValueError as err:
+            raise RevocationError("gencrl", f"malformed answer: {err}") from err
+        if not crl:
+            raise RevocationError("gencrl", "the answer holds no CRL")
+        return crl
 
 
 __all__ = ["CAClient"]

@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("deploy", help="deploy the chaincode as it is now (upgrade if it changed)")
     sub.add_parser("status", help="processes, memory and deployed chaincode, as JSON")
     sub.add_parser("describe", help="what clients need (addresses, TLS roots, identities), as JSON")
+    revoke = sub.add_parser(
+        "revoke", help="revoke ORG's USER at its CA and put the CRL into the channel's MSP"
+    )
+    revoke.add_argument("org", metavar="ORG", help="finance, units, insurance or audit")
+    revoke.add_argument("user", metavar="USER", help="the enrollment id, e.g. clerk1")
+    revoke.add_argument("--reason", default="", help="RFC 5280 reason, e.g. keycompromise")
     args = parser.parse_args(argv)
 
     if args.command == "install":
@@ -44,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(network.status(), indent=2))
         elif args.command == "describe":
             print(json.dumps(network.describe(), indent=2))
+        elif args.command == "revoke":
+            block = network.revoke(args.org, args.user, reason=args.reason)
+            print(f"{args.user} of {args.org} revoked; CRL in config block {block}")
     except NetworkError as exc:
         print(f"ebill-network {args.command}: {exc}", file=sys.stderr)
         return 1

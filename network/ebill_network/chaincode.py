@@ -1,11 +1,13 @@
 """The chaincode: a deterministic ccaas package, the server process the peers
 dial, and the lifecycle (install, approve for every org, commit).
 
-The package holds ``connection.json`` (where the peers dial the server, with the
-TLS client certificate they present: peer and chaincode authenticate each other)
-and the SHA-256 of the chaincode's source, so the same code on the same network
-always gives the same package id, and changed code gives a new one. The package
-holds a TLS private key: it stays in the network's data folder.
+The package holds ``connection.json`` (where the peers dial the server, the root of
+the chaincode-link CA that signed the server's certificate, and that the server
+requires a client certificate) and the SHA-256 of the chaincode's source, so the
+same code on the same network always gives the same package id, and changed code
+gives a new one. The package holds no private key: each peer's external builder
+adds the peer's own link client certificate and key at release (see
+``network/ccaas-builder/bin/release``). The server trusts the link CA alone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import pki
 from .channel import orderer_flags, peer_admin_env
 from .layout import CHAINCODE, CHANNEL, PEER_ORGS, Layout, peer_org
 from .processes import ProcessManager, run
@@ -101,15 +104,12 @@ def build_package(
     a distinct package of the same code."""
     digest = source_digest(src)
     label = f"{CHAINCODE}_{digest[:12]}{'_' + tag if tag else ''}"
-    peer_tls = layout.user_dir(peer_org("finance"), "ccaas-peer") / "tls"
     connection = {
         "address": layout.address(layout.chaincode_port(slot)),
         "dial_timeout": "10s",
         "tls_required": True,
         "client_auth_required": True,
-        "client_cert": _read(peer_tls / "cert.pem"),
-        "client_key": _read(peer_tls / "key.pem"),
-        "root_cert": _read(layout.tls_ca(peer_org("finance"))),
+        "root_cert": _read(pki.link_ca(layout).cert_file),
     }
     code = _tar_gz(
         {
@@ -138,7 +138,7 @@ def start_server(
     name: str = SERVER_PROCESS,
 ) -> None:
     """Start the chaincode server the peers dial on ``slot``'s port; wait until it listens."""
-    tls = layout.user_dir(peer_org("finance"), "ccaas") / "tls"
+    tls = pki.chaincode_server_tls(layout)
     procs.start(
         name,
         [sys.executable, "-m", "ebill_chaincode"],
@@ -147,7 +147,8 @@ def start_server(
             "CHAINCODE_SERVER_ADDRESS": layout.address(layout.chaincode_port(slot)),
             "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
-            "CHAINCODE_TLS_CLIENT_CA": str(layout.tls_ca(peer_org("finance"))),
+            # Only the peers' link certificates: not any certificate of an org's CA.
+            "CHAINCODE_TLS_CLIENT_CA": str(pki.link_ca(layout).cert_file),
             "PYTHONUNBUFFERED": "1",
         },
     )

@@ -1,13 +1,23 @@
 """The application channel: genesis block, orderers joined by the channel
-participation API (osnadmin, mutual TLS), peers joined with their org's admin."""
+participation API (osnadmin, mutual TLS), peers joined with their org's admin, and
+configuration updates (fetch, change, compute the update, sign, submit, wait until
+every peer has the new config block), used to put an org's CRL into its MSP."""
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
 import re
-import urllib.request
+import shutil
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from cryptography import x509
+
+from . import operations
 from .layout import CHANNEL, ORDERER_ORG, Layout, Org
 from .processes import run, wait_for
 
@@ -82,9 +92,8 @@ def orderer_channel_info(layout: Layout, bin_dir: Path, i: int) -> dict[str, obj
     return info
 
 
-def _metric(url: str, name: str) -> list[float]:
-    with urllib.request.urlopen(url, timeout=2) as resp:
-        text = resp.read().decode()
+def _metric(layout: Layout, port: int, name: str) -> list[float]:
+    text = operations.get(layout, port, "/metrics", timeout=2)
     pattern = re.compile(rf'^{name}\{{[^}}]*channel="{CHANNEL}"[^}}]*\}} (\S+)$', re.M)
     return [float(v) for v in pattern.findall(text)]
 
@@ -92,9 +101,9 @@ def _metric(url: str, name: str) -> list[float]:
 def raft_leader(layout: Layout) -> int | None:
     """The index of the orderer that reports itself Raft leader of the channel, or None."""
     for i in range(len(ORDERER_ORG.nodes)):
-        url = f"http://{layout.address(layout.orderer_operations_port(i))}/metrics"
         try:
-            if 1.0 in _metric(url, "consensus_etcdraft_is_leader"):
+            port = layout.orderer_operations_port(i)
+            if 1.0 in _metric(layout, port, "consensus_etcdraft_is_leader"):
                 return i
         except OSError:
             continue
@@ -120,3 +129,176 @@ def join_peer(layout: Layout, org: Org, bin_dir: Path, block: Path) -> None:
         env=peer_admin_env(layout, org),
         what=f"peer channel join ({org.key})",
     )
+
+
+# --- channel configuration updates ---------------------------------------------------------
+
+#: A function that changes a channel configuration (the JSON of ``common.Config``) in place.
+ConfigChange = Callable[[dict[str, Any]], None]
+
+
+def _translate(bin_dir: Path, verb: str, proto: str, src: Path, out: Path) -> None:
+    run(
+        [bin_dir / "configtxlator", verb, "--type", proto, "--input", src, "--output", out],
+        what=f"configtxlator {verb} {proto}",
+    )
+
+
+def fetch_config(layout: Layout, bin_dir: Path, org: Org, work: Path) -> tuple[dict[str, Any], int]:
+    """The channel's current configuration (JSON of ``common.Config``) and the number of
+    the block that holds it, fetched from the orderers as ``org``'s admin."""
+    block = work / "config_block.pb"
+    run(
+        [
+            bin_dir / "peer",
+            "channel",
+            "fetch",
+            "config",
+            block,
+            "-c",
+            CHANNEL,
+            *orderer_flags(layout),
+        ],
+        env=peer_admin_env(layout, org),
+        what="peer channel fetch config",
+    )
+    _translate(bin_dir, "proto_decode", "common.Block", block, work / "config_block.json")
+    decoded = json.loads((work / "config_block.json").read_text())
+    config = decoded["data"]["data"][0]["payload"]["data"]["config"]
+    return config, int(decoded["header"].get("number", 0))
+
+
+def peer_height(layout: Layout, bin_dir: Path, org: Org) -> int:
+    """The height of the channel's chain on ``org``'s peer."""
+    out = run(
+        [bin_dir / "peer", "channel", "getinfo", "-c", CHANNEL],
+        env=peer_admin_env(layout, org),
+        what=f"peer channel getinfo ({org.key})",
+    )
+    info = json.loads(out[out.index("{") :])
+    return int(info["height"])
+
+
+def update_config(
+    layout: Layout,
+    bin_dir: Path,
+    change: ConfigChange,
+    *,
+    signers: Sequence[Org],
+    peers: Sequence[Org],
+    timeout: float = 60,
+) -> int:
+    """Change the channel configuration and return the number of the new config block.
+
+    Fetches the config block, applies ``change`` to a copy, computes the update
+    (configtxlator), has the admin of every org in ``signers`` sign it (as the
+    modified groups' mod policies require: an org's own MSP needs that org's
+    admin), submits it through the orderers as the last signer and waits until
+    every peer of ``peers`` has the new config block. No change: nothing is sent
+    and the current config block's number is returned. Raises NetworkError if a
+    step fails or the peers do not reach the block within ``timeout``.
+    """
+    if not signers:
+        raise ValueError("a config update needs at least one signer")
+    work = layout.channel_dir() / "updates" / f"{time.time_ns()}"
+    work.mkdir(parents=True)
+    try:
+        config, number = fetch_config(layout, bin_dir, signers[-1], work)
+        updated = copy.deepcopy(config)
+        change(updated)
+        if updated == config:
+            return number
+        for name, value in (("original", config), ("updated", updated)):
+            (work / f"{name}.json").write_text(json.dumps(value))
+            _translate(
+                bin_dir, "proto_encode", "common.Config", work / f"{name}.json", work / f"{name}.pb"
+            )
+        run(
+            [
+                bin_dir / "configtxlator", "compute_update", "--channel_id", CHANNEL,
+                "--original", work / "original.pb", "--updated", work / "updated.pb",
+                "--output", work / "update.pb",
+            ],
+            what="configtxlator compute_update",
+        )  # fmt: skip
+        _translate(
+            bin_dir, "proto_decode", "common.ConfigUpdate", work / "update.pb", work / "update.json"
+        )
+        envelope = {
+            "payload": {
+                "header": {"channel_header": {"channel_id": CHANNEL, "type": 2}},
+                "data": {"config_update": json.loads((work / "update.json").read_text())},
+            }
+        }
+        (work / "envelope.json").write_text(json.dumps(envelope))
+        tx = work / "envelope.pb"
+        _translate(bin_dir, "proto_encode", "common.Envelope", work / "envelope.json", tx)
+        for org in signers[:-1]:
+            run(
+                [bin_dir / "peer", "channel", "signconfigtx", "-f", tx],
+                env=peer_admin_env(layout, org),
+                what=f"peer channel signconfigtx ({org.key})",
+            )
+        run(
+            [
+                bin_dir / "peer",
+                "channel",
+                "update",
+                "-f",
+                tx,
+                "-c",
+                CHANNEL,
+                *orderer_flags(layout),
+            ],
+            env=peer_admin_env(layout, signers[-1]),
+            what="peer channel update",
+        )
+
+        def newer_config() -> int | None:
+            _, latest = fetch_config(layout, bin_dir, signers[-1], work)
+            return latest if latest > number else None
+
+        block = wait_for("the orderers to cut the config block", newer_config, timeout=timeout)
+        for org in peers:
+            wait_for(
+                f"peer0.{org.key} to commit config block {block}",
+                lambda org=org: peer_height(layout, bin_dir, org) > block,  # type: ignore[misc]
+                timeout=timeout,
+                interval=0.3,
+            )
+        return block
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _revoked_serials(crls: Sequence[bytes]) -> set[tuple[bytes, int]]:
+    """(issuer, serial) of every certificate the CRLs (PEM) list."""
+    out: set[tuple[bytes, int]] = set()
+    for pem in crls:
+        crl = x509.load_pem_x509_crl(pem)
+        issuer = crl.issuer.public_bytes()
+        out |= {(issuer, entry.serial_number) for entry in crl}
+    return out
+
+
+def set_revocation_list(org: Org, crls: Sequence[bytes]) -> ConfigChange:
+    """A change that makes ``crls`` (PEM) the revocation list of ``org``'s channel MSP.
+
+    When the MSP's current CRLs already revoke the same certificates, nothing
+    changes (a fresh CRL of the same content is not worth a config block).
+    """
+    group = "Orderer" if org.kind == "orderer" else "Application"
+
+    def change(config: dict[str, Any]) -> None:
+        msp = config["channel_group"]["groups"][group]["groups"][org.msp_id]["values"]["MSP"]
+        current = [base64.b64decode(c) for c in msp["value"]["config"].get("revocation_list", [])]
+        try:
+            same = bool(current) and _revoked_serials(current) == _revoked_serials(crls)
+        except ValueError:  # a CRL that does not parse is replaced
+            same = False
+        if not same:
+            msp["value"]["config"]["revocation_list"] = [
+                base64.b64encode(crl).decode("ascii") for crl in crls
+            ]
+
+    return change

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from . import pki
 from .layout import CHANNEL, ORDERER_ORG, PEER_ORGS, Layout, Org
 
 BUILDER_DIR = Path(__file__).resolve().parents[1] / "ccaas-builder"
@@ -20,6 +21,9 @@ BUILDER_DIR = Path(__file__).resolve().parents[1] / "ccaas-builder"
 # Orderer batching: small batches cut for low latency on a test network.
 BATCH_TIMEOUT = "250ms"
 MAX_MESSAGE_COUNT = 200
+
+#: The variable through which a peer tells its ccaas builder where its link client pair is.
+CLIENT_TLS_ENV = "EBILL_CHAINCODE_CLIENT_TLS"
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +40,36 @@ def _load(path: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text())
     assert isinstance(data, dict)
     return data
+
+
+def operations_peer(layout: Layout, org: Org) -> dict[str, Any]:
+    """A peer's operations listener: TLS, and only the operator's client certificate."""
+    tls = pki.operations_tls(layout, f"peer0-{org.key}")
+    return {
+        "listenAddress": layout.address(layout.peer_operations_port(org)),
+        "tls": {
+            "enabled": True,
+            "cert": {"file": str(tls / "cert.pem")},
+            "key": {"file": str(tls / "key.pem")},
+            "clientAuthRequired": True,
+            "clientRootCAs": {"files": [str(pki.operations_ca(layout).cert_file)]},
+        },
+    }
+
+
+def operations_orderer(layout: Layout, i: int) -> dict[str, Any]:
+    """An orderer's operations listener: TLS, and only the operator's client certificate."""
+    tls = pki.operations_tls(layout, ORDERER_ORG.nodes[i])
+    return {
+        "ListenAddress": layout.address(layout.orderer_operations_port(i)),
+        "TLS": {
+            "Enabled": True,
+            "Certificate": str(tls / "cert.pem"),
+            "PrivateKey": str(tls / "key.pem"),
+            "ClientAuthRequired": True,
+            "ClientRootCAs": [str(pki.operations_ca(layout).cert_file)],
+        },
+    }
 
 
 def write_peer_config(layout: Layout, org: Org, sample_dir: Path) -> Path:
@@ -78,12 +112,19 @@ def write_peer_config(layout: Layout, org: Org, sample_dir: Path) -> Path:
         },
         "vm": {"endpoint": ""},
         "chaincode": {
-            "externalBuilders": [{"name": "ccaas", "path": str(BUILDER_DIR)}],
+            "externalBuilders": [
+                {
+                    "name": "ccaas",
+                    "path": str(BUILDER_DIR),
+                    # The release step adds this peer's chaincode-link client pair.
+                    "propagateEnvironment": [CLIENT_TLS_ENV],
+                }
+            ],
             "executetimeout": "30s",
             "installTimeout": "60s",
         },
         "ledger": {"state": {"stateDatabase": "goleveldb"}},
-        "operations": {"listenAddress": layout.address(layout.peer_operations_port(org))},
+        "operations": operations_peer(layout, org),
         "metrics": {"provider": "prometheus"},
     }
     cfg = _merge(_load(sample_dir / "core.yaml"), over)
@@ -118,7 +159,7 @@ def write_orderer_config(layout: Layout, i: int, sample_dir: Path) -> Path:
         },
         "FileLedger": {"Location": str(home / "data")},
         "Consensus": {"WALDir": str(home / "data" / "wal"), "SnapDir": str(home / "data" / "snap")},
-        "Operations": {"ListenAddress": layout.address(layout.orderer_operations_port(i))},
+        "Operations": operations_orderer(layout, i),
         "Metrics": {"Provider": "prometheus"},
         "Admin": {
             "ListenAddress": layout.address(layout.orderer_admin_port(i)),

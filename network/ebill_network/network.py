@@ -17,9 +17,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fabricca
+
 from . import chaincode, channel, configs, pki
-from .layout import ALL_ORGS, CHAINCODE, CHANNEL, ORDERER_ORG, PEER_ORGS, Layout
-from .processes import NetworkError, ProcessManager, port_open
+from .layout import (
+    ALL_ORGS,
+    CHAINCODE,
+    CHANNEL,
+    ORDERER_ORG,
+    PEER_ORGS,
+    Layout,
+    Org,
+    User,
+    peer_org,
+)
+from .processes import IdentityRefused, NetworkError, ProcessManager, port_open
 
 INSTALL_SCRIPT = Path(__file__).resolve().parents[1] / "install-fabric.sh"
 
@@ -90,12 +102,15 @@ class Network:
         state = self._state()
         self.log(f"network: data in {layout.data_dir}, ports from {layout.base_port}")
 
+        pki.secure_data(layout)
+        pki.ensure_local_pki(layout)
         self._step("starting 5 Fabric CAs")
         pki.start_cas(layout, self.procs, bin_dir)
         if not state.get("pki"):
             self._step("enrolling nodes, admins and users (with role/unit attributes)")
             pki.enroll_all(layout)
             self._save_state(pki=True)
+        pki.secure_data(layout)
 
         for org in PEER_ORGS:
             configs.write_peer_config(layout, org, sample)
@@ -112,7 +127,11 @@ class Network:
             self.procs.start(
                 f"peer0-{org.key}",
                 [bin_dir / "peer", "node", "start"],
-                env={"FABRIC_CFG_PATH": str(home), "FABRIC_LOGGING_SPEC": "INFO:gossip=WARN"},
+                env={
+                    "FABRIC_CFG_PATH": str(home),
+                    "FABRIC_LOGGING_SPEC": "INFO:gossip=WARN",
+                    configs.CLIENT_TLS_ENV: str(pki.peer_link_tls(layout, org)),
+                },
             )
         for i, node in enumerate(ORDERER_ORG.nodes):
             self.procs.wait_listening(node, layout.host, layout.orderer_admin_port(i))
@@ -193,6 +212,63 @@ class Network:
             self.layout, self.procs, state["package_id"], slot=int(state.get("slot", 0))
         )
 
+    # -- identities ---------------------------------------------------------
+    def add_user(self, org_key: str, name: str, attrs: dict[str, str] | None = None) -> None:
+        """Register and enroll a new client ``name`` of a peer org (with CA attributes)
+        into ``orgs/<org>/users/<name>``; it appears in ``describe`` and network.json.
+
+        Raises NetworkError for an unknown org, IdentityRefused for a name already registered.
+        """
+        org = self._peer_org(org_key)
+        try:
+            pki.enroll_user(pki.Enroller(self.layout, org), User(name, attrs=attrs or {}))
+        except fabricca.CAError as exc:
+            msg = f"cannot add {name} to {org_key}: {exc}"
+            raise IdentityRefused(msg, status=exc.status) from exc
+        self.write_description()
+
+    def revoke(self, org_key: str, name: str, *, reason: str = "") -> int:
+        """Revoke every certificate of ``name`` at its org's CA and put the CA's new CRL
+        into the org's MSP in the channel configuration (a config update signed by
+        the org's admin, as the org's Admins mod policy requires). Returns when every
+        peer has the new config block: from then on the peers refuse the identity.
+        Returns the config block's number.
+
+        Revoking an identity again changes nothing and returns the current config
+        block. Raises IdentityRefused if the CA refuses (an unknown identity, a bad
+        reason), NetworkError for an unknown org or if a later step fails.
+        """
+        org = self._peer_org(org_key)
+        layout = self.layout
+        try:
+            ca = pki.ca_client(layout, org)
+            registrar = pki.registrar(layout, org)
+            ca.revoke(registrar, name=name, reason=reason)
+            crl = ca.gen_crl(registrar)
+        except (fabricca.CAError, ValueError) as exc:
+            status = exc.status if isinstance(exc, fabricca.CAError) else None
+            msg = f"cannot revoke {name} of {org_key}: {exc}"
+            raise IdentityRefused(msg, status=status) from exc
+        crls = layout.org_msp(org) / "crls"
+        crls.mkdir(parents=True, exist_ok=True)
+        (crls / "crl.pem").write_bytes(crl)
+        self._step(f"revoked {name} at ca-{org.key}; putting the CRL into {org.msp_id}")
+        return channel.update_config(
+            layout,
+            self.bin_dir,
+            channel.set_revocation_list(org, [crl]),
+            signers=[org],
+            peers=PEER_ORGS,
+        )
+
+    @staticmethod
+    def _peer_org(org_key: str) -> Org:
+        try:
+            return peer_org(org_key)
+        except KeyError:
+            known = ", ".join(o.key for o in PEER_ORGS)
+            raise NetworkError(f"unknown org {org_key!r}; known: {known}") from None
+
     def wait_ready(self, timeout: float = 120) -> None:
         """Wait until every org's gateway can endorse with every org and a transaction commits."""
         from .ready import wait_gateways_ready
@@ -236,7 +312,7 @@ class Network:
         orgs: dict[str, Any] = {}
         for org in PEER_ORGS:
             users = {}
-            for user in ("admin0", *(u.name for u in org.users)):
+            for user in self._user_names(org):
                 home = layout.user_dir(org, user)
                 users[user] = {
                     "cert": str(home / "msp" / "signcerts" / "cert.pem"),
@@ -259,6 +335,18 @@ class Network:
             "orderer_tls_ca": str(layout.tls_ca(ORDERER_ORG)),
             "orgs": orgs,
         }
+
+    def _user_names(self, org: Org) -> list[str]:
+        """The org's users of the layout, then any added later (``add_user``)."""
+        names = ["admin0", *(u.name for u in org.users)]
+        folder = self.layout.org_dir(org) / "users"
+        if folder.is_dir():
+            names += sorted(
+                p.name
+                for p in folder.iterdir()
+                if p.name not in names and (p / "msp" / "signcerts" / "cert.pem").is_file()
+            )
+        return names
 
     def write_description(self) -> None:
         self.layout.network_file().write_text(json.dumps(self.describe(), indent=2))

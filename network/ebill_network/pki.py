@@ -5,6 +5,17 @@ identity is registered and enrolled through our own Fabric CA client
 (``fabricca``). Users are registered with attributes (role, unit code,
 reimburser id, payer id) that Fabric CA puts into the certificate, where the
 chaincode reads them.
+
+Secrets: every CA's bootstrap secret and every identity's enrollment secret is
+random, made when the network is created and kept in ``secrets/`` (0700, files
+0600). Each identity may enroll once (the CAs run with ``registry.maxenrollments``
+1); later certificates come from a re-enrollment signed with the current one.
+The bootstrap registrar's enrollment is kept in ``orgs/<org>/registrar`` (0700) for
+later registrations and revocations, so nothing ever enrolls it again.
+
+Two small CAs of the network's own (``localca``) serve one link each: the
+chaincode-link CA (the chaincode server and each peer's client certificate) and
+the operations CA (every operations listener and the operator's client certificate).
 """
 
 from __future__ import annotations
@@ -12,16 +23,20 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 import fabricca
 
-from .layout import ALL_ORGS, Layout, Org, User
-from .processes import ProcessManager, wait_for
+from .files import make_private_dir, new_secret, secure_tree, write_private
+from .layout import ALL_ORGS, ORDERER_ORG, PEER_ORGS, Layout, Org, User
+from .localca import LocalCA
+from .processes import NetworkError, ProcessManager, run, wait_for
 
-REGISTRAR = ("admin", "adminpw")
+REGISTRAR_NAME = "admin"
 
 NODE_OUS = fabricca.node_ous_yaml()
 
@@ -30,28 +45,140 @@ def ca_process(org: Org) -> str:
     return f"ca-{org.key}"
 
 
+# --- where the secrets and the network's own CAs live -------------------------------------
+
+
+def secrets_dir(layout: Layout) -> Path:
+    return layout.data_dir / "secrets"
+
+
+def secret_file(layout: Layout, org: Org, name: str) -> Path:
+    """The file holding the enrollment secret of ``name`` at ``org``'s CA (0600)."""
+    return secrets_dir(layout) / f"{org.key}-{name}.secret"
+
+
+def ensure_secret(layout: Layout, org: Org, name: str) -> str:
+    """The stored secret of ``name``, made (random) and stored on first use."""
+    path = secret_file(layout, org, name)
+    if path.exists():
+        return path.read_text().strip()
+    make_private_dir(secrets_dir(layout))
+    value = new_secret()
+    write_private(path, value.encode())
+    return value
+
+
+def registrar_store(layout: Layout, org: Org) -> fabricca.IdentityStore:
+    """Where the enrollment of the org CA's bootstrap registrar is kept (0700, key 0600)."""
+    return fabricca.IdentityStore(layout.org_dir(org) / "registrar")
+
+
+def link_ca(layout: Layout) -> LocalCA:
+    """The CA of the peer -> chaincode server link only."""
+    return LocalCA(layout.data_dir / "pki" / "chaincode-link" / "ca")
+
+
+def chaincode_server_tls(layout: Layout) -> Path:
+    """The chaincode server's TLS pair (cert.pem, key.pem), signed by the link CA."""
+    return layout.data_dir / "pki" / "chaincode-link" / "server"
+
+
+def peer_link_tls(layout: Layout, org: Org) -> Path:
+    """The client pair a peer presents to the chaincode server (in the peer's own folder)."""
+    return layout.node_dir(org, "peer0") / "chaincode-client"
+
+
+def operations_ca(layout: Layout) -> LocalCA:
+    """The CA of the operations listeners and the operator."""
+    return LocalCA(layout.data_dir / "pki" / "operations" / "ca")
+
+
+def operations_tls(layout: Layout, listener: str) -> Path:
+    """The server pair of one operations listener (``ca-finance``, ``orderer0``...)."""
+    return layout.data_dir / "pki" / "operations" / "listeners" / listener
+
+
+def operator_tls(layout: Layout) -> Path:
+    """The operator's client pair for every operations endpoint."""
+    return layout.data_dir / "pki" / "operations" / "operator"
+
+
+def operations_listeners() -> list[str]:
+    names = [ca_process(o) for o in ALL_ORGS] + list(ORDERER_ORG.nodes)
+    return names + [f"peer0-{o.key}" for o in PEER_ORGS]
+
+
+def ensure_local_pki(layout: Layout) -> None:
+    """Create whatever is missing of the link and operations CAs and their certificates."""
+    hosts = (layout.host, "localhost")
+    link = link_ca(layout).ensure("chaincode-link-ca")
+    link.issue(chaincode_server_tls(layout), "chaincode-server", hosts=hosts)
+    for org in PEER_ORGS:
+        link.issue(peer_link_tls(layout, org), f"peer0.{org.key}", client=True)
+    ops = operations_ca(layout).ensure("operations-ca")
+    for listener in operations_listeners():
+        ops.issue(operations_tls(layout, listener), f"ops.{listener}", hosts=hosts)
+    ops.issue(operator_tls(layout), "operator", client=True)
+
+
+# --- the CA servers -----------------------------------------------------------------------
+
+
+def _ca_flags(layout: Layout, org: Org) -> list[str | Path]:
+    return [
+        "--home", layout.ca_home(org),
+        "--port", str(layout.ca_port(org)),
+        "--address", layout.host,
+        "--ca.name", f"ca-{org.key}",
+        "--csr.cn", f"ca.{org.key}.ebill",
+        "--csr.hosts", f"{layout.host},localhost",
+        "--tls.enabled",
+        "--registry.maxenrollments", "1",
+    ]  # fmt: skip
+
+
+def _configure_ca(layout: Layout, org: Org, bin_dir: Path) -> None:
+    """Initialise the CA on first run; then lay our settings over its config file.
+
+    The bootstrap secret reaches ``fabric-ca-server init`` through its environment
+    (never the command line, which other local users can read).
+    """
+    home = layout.ca_home(org)
+    config_file = home / "fabric-ca-server-config.yaml"
+    if not config_file.exists():
+        make_private_dir(home)
+        boot = f"{REGISTRAR_NAME}:{ensure_secret(layout, org, REGISTRAR_NAME)}"
+        run(
+            [bin_dir / "fabric-ca-server", "init", *_ca_flags(layout, org)],
+            env={"FABRIC_CA_SERVER_BOOT": boot},
+            what=f"fabric-ca-server init ({org.key})",
+        )
+        secure_tree(home)  # its Idemix issuer keys are written 0644
+    config: dict[str, Any] = yaml.safe_load(config_file.read_text())
+    ops = operations_tls(layout, ca_process(org))
+    config["registry"]["maxenrollments"] = 1
+    config["operations"] = {
+        "listenAddress": layout.address(layout.ca_operations_port(org)),
+        "tls": {
+            "enabled": True,
+            "cert": {"file": str(ops / "cert.pem")},
+            "key": {"file": str(ops / "key.pem")},
+            # fabric-ca-server reads these two by its struct's field names (the
+            # "clientAuthRequired"/"clientRootCAs" of its sample config are ignored).
+            "clientCertRequired": True,
+            "clientCACertFiles": [str(operations_ca(layout).cert_file)],
+        },
+    }
+    config["metrics"] = {"provider": "disabled"}
+    write_private(config_file, yaml.safe_dump(config, sort_keys=False).encode())
+
+
 def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
     """Start (initialising on first run) every org's CA server and wait until each answers."""
     for org in ALL_ORGS:
-        home = layout.ca_home(org)
-        home.mkdir(parents=True, exist_ok=True)
-        procs.start(
-            ca_process(org),
-            [
-                bin_dir / "fabric-ca-server",
-                "start",
-                "--home", home,
-                "-b", ":".join(REGISTRAR),
-                "--port", str(layout.ca_port(org)),
-                "--address", layout.host,
-                "--ca.name", f"ca-{org.key}",
-                "--csr.cn", f"ca.{org.key}.ebill",
-                "--csr.hosts", f"{layout.host},localhost",
-                "--tls.enabled",
-                "--operations.listenaddress", layout.address(layout.ca_operations_port(org)),
-                "--metrics.provider", "disabled",
-            ],
-        )  # fmt: skip
+        _configure_ca(layout, org, bin_dir)
+        argv = [bin_dir / "fabric-ca-server", "start", *_ca_flags(layout, org)]
+        procs.start(ca_process(org), argv)
     for org in ALL_ORGS:
         name = ca_process(org)
         procs.wait_listening(name, layout.host, layout.ca_port(org))
@@ -59,6 +186,38 @@ def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
         wait_for(
             f"{name} to write {cert.name}", cert.exists, check=partial(procs.check_alive, name)
         )
+    # The CAs write their Idemix issuer keys 0644: narrow them (and anything else private).
+    for org in ALL_ORGS:
+        secure_tree(layout.ca_home(org))
+
+
+def ca_client(layout: Layout, org: Org) -> fabricca.CAClient:
+    """Our Fabric CA client for ``org``'s CA."""
+    return fabricca.CAClient(
+        f"https://{layout.address(layout.ca_port(org))}",
+        tls_cert=layout.ca_tls_cert(org),
+        ca_name=f"ca-{org.key}",
+    )
+
+
+def registrar(layout: Layout, org: Org) -> fabricca.Enrollment:
+    """The org CA's bootstrap registrar: enrolled once with its secret, then kept.
+
+    Raises :class:`NetworkError` if it is not stored and cannot be enrolled (the
+    secret is missing, or its one enrollment was used).
+    """
+    store = registrar_store(layout, org)
+    if REGISTRAR_NAME in store:
+        return store.get(REGISTRAR_NAME)
+    secret = secret_file(layout, org, REGISTRAR_NAME)
+    if not secret.exists():
+        raise NetworkError(f"no bootstrap secret of ca-{org.key} in {secret}")
+    try:
+        enrollment = ca_client(layout, org).enroll(REGISTRAR_NAME, secret.read_text().strip())
+    except fabricca.CAError as exc:
+        raise NetworkError(f"cannot enroll the registrar of ca-{org.key}: {exc}") from exc
+    store.put(REGISTRAR_NAME, enrollment)
+    return enrollment
 
 
 class Enroller:
@@ -66,36 +225,39 @@ class Enroller:
 
     def __init__(self, layout: Layout, org: Org) -> None:
         self.layout = layout
-        self.ca = fabricca.CAClient(
-            f"https://{layout.address(layout.ca_port(org))}",
-            tls_cert=layout.ca_tls_cert(org),
-            ca_name=f"ca-{org.key}",
-        )
-        self.registrar = self.ca.enroll(*REGISTRAR)
+        self.org = org
+        self.ca = ca_client(layout, org)
+        self.registrar = registrar(layout, org)
         chain = x509.load_pem_x509_certificates(self.registrar.ca_chain)
         # The CA's root signs enrollment and TLS certificates alike.
         self.root_pem = chain[-1].public_bytes(serialization.Encoding.PEM)
 
     def register(self, name: str, id_type: str, attrs: dict[str, str] | None = None) -> str:
-        """Register ``name``; returns its enrollment secret."""
+        """Register ``name`` with a random secret, enrollable once; returns the secret."""
         return self.ca.register(
-            self.registrar, name=name, type=id_type, secret=f"{name}pw", attrs=attrs or {}
+            self.registrar,
+            name=name,
+            type=id_type,
+            secret=ensure_secret(self.layout, self.org, name),
+            max_enrollments=1,
+            attrs=attrs or {},
         )
 
-    def enroll_msp(self, name: str, secret: str, msp_dir: Path) -> None:
-        """Enroll into an MSP folder (signcerts, keystore, cacerts, NodeOUs config)."""
+    def enroll_msp(self, name: str, secret: str, msp_dir: Path) -> fabricca.Enrollment:
+        """Enroll (the one enrollment the secret allows) into an MSP folder (signcerts,
+        keystore, cacerts, NodeOUs config)."""
         enrollment = self.ca.enroll(name, secret)
         fabricca.write_msp(msp_dir, enrollment, node_ous_config=NODE_OUS, overwrite=True)
+        return enrollment
 
-    def enroll_tls(self, name: str, secret: str, tls_dir: Path) -> None:
-        """Enroll a TLS certificate for 127.0.0.1/localhost into cert.pem, key.pem, ca.pem."""
+    def enroll_tls(self, identity: fabricca.Enrollment, name: str, tls_dir: Path) -> None:
+        """Get a TLS certificate for 127.0.0.1/localhost by re-enrolling ``identity``
+        (signed with its certificate) into cert.pem, key.pem (0600), ca.pem."""
         hosts = (self.layout.host, "localhost", name)
-        enrollment = self.ca.enroll(name, secret, profile="tls", csr_hosts=hosts)
-        tls_dir.mkdir(parents=True, exist_ok=True)
+        enrollment = self.ca.reenroll(identity, profile="tls", csr_hosts=hosts)
+        make_private_dir(tls_dir)
         (tls_dir / "cert.pem").write_bytes(enrollment.certificate)
-        key = tls_dir / "key.pem"
-        key.write_bytes(enrollment.key_pem())
-        key.chmod(0o600)
+        write_private(tls_dir / "key.pem", enrollment.key_pem())
         (tls_dir / "ca.pem").write_bytes(self.root_pem)
 
 
@@ -113,19 +275,20 @@ def enroll_org(layout: Layout, org: Org) -> None:
     for node in org.nodes:
         secret = e.register(node, node_type)
         home = layout.node_dir(org, node)
-        e.enroll_msp(node, secret, home / "msp")
-        e.enroll_tls(node, secret, home / "tls")
+        identity = e.enroll_msp(node, secret, home / "msp")
+        e.enroll_tls(identity, node, home / "tls")
 
     admin = User("admin0", type="admin")
-    members: tuple[User, ...] = (admin, *org.users)
-    if org.key == "finance":
-        # TLS identities of the chaincode server and of the peers dialling it (mutual TLS).
-        members += (User("ccaas", type="client"), User("ccaas-peer", type="client"))
-    for user in members:
-        secret = e.register(user.name, user.type, user.attrs)
-        home = layout.user_dir(org, user.name)
-        e.enroll_msp(user.name, secret, home / "msp")
-        e.enroll_tls(user.name, secret, home / "tls")
+    for user in (admin, *org.users):
+        enroll_user(e, user)
+
+
+def enroll_user(e: Enroller, user: User) -> None:
+    """Register and enroll one user (MSP and TLS folders under the org's users)."""
+    secret = e.register(user.name, user.type, user.attrs)
+    home = e.layout.user_dir(e.org, user.name)
+    identity = e.enroll_msp(user.name, secret, home / "msp")
+    e.enroll_tls(identity, user.name, home / "tls")
 
 
 def enroll_all(layout: Layout) -> None:
@@ -133,3 +296,9 @@ def enroll_all(layout: Layout) -> None:
     with ThreadPoolExecutor(max_workers=len(ALL_ORGS)) as pool:
         for f in [pool.submit(enroll_org, layout, org) for org in ALL_ORGS]:
             f.result()
+
+
+def secure_data(layout: Layout) -> None:
+    """Data folder 0700; every key and secret file in it 0600."""
+    make_private_dir(layout.data_dir)
+    secure_tree(layout.data_dir)

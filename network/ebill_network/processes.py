@@ -23,6 +23,15 @@ class NetworkError(RuntimeError):
     """A step of bringing the network up or down failed; the message says which and why."""
 
 
+class IdentityRefused(NetworkError):
+    """An org's CA refused to register or revoke an identity; ``status`` is its HTTP
+    status (404: unknown identity, 409 or 400: name taken) when it answered."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def run(
     argv: Sequence[str | Path],
     *,
@@ -124,13 +133,14 @@ class ProcessManager:
         pid = self.pid(name)
         if pid is None:
             return
+        started = _start_time(pid)
         _signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _running(pid):
+        while time.monotonic() < deadline and _running(pid, started):
             time.sleep(0.1)
-        if _running(pid):
+        if _running(pid, started):
             _signal_group(pid, signal.SIGKILL)
-            while _running(pid):
+            while _running(pid, started):
                 time.sleep(0.05)
         self.pid_file(name).unlink(missing_ok=True)
 
@@ -178,8 +188,31 @@ def _start_time(pid: int) -> str:
     return fields[19]
 
 
-def _running(pid: int) -> bool:
-    return _start_time(pid) != ""
+def _running(pid: int, started: str | None = None) -> bool:
+    """True while any thread of the process lives (``started``: only if it is still
+    the process that started then, not a later one reusing its pid).
+
+    The main thread of a multi-threaded program (Go's peer, orderer, CA) can be a
+    zombie while its other threads still exit and still hold its sockets: the
+    process is gone only when every thread is a zombie or gone.
+    """
+    fields = _stat_fields(pid)
+    if fields is None or (started is not None and fields[19] != started):
+        return False
+    if fields[0] != "Z":
+        return True
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            return True
+    return False
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

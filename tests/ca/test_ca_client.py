@@ -221,6 +221,29 @@ def test_revoke_identity_then_enroll_and_reenroll_fail(ca: CAClient, admin: Enro
         ca.reenroll(user)
 
 
+def test_gen_crl_lists_a_revoked_certificate(ca: CAClient, admin: Enrollment) -> None:
+    name, secret = registered(ca, admin, max_enrollments=1)
+    user = ca.enroll(name, secret)
+    serial = user.parsed_certificate().serial_number
+    before = x509.load_pem_x509_crl(ca.gen_crl(admin))
+    assert before.get_revoked_certificate_by_serial_number(serial) is None
+    ca.revoke(admin, name=name)
+    after = x509.load_pem_x509_crl(ca.gen_crl(admin))
+    assert after.get_revoked_certificate_by_serial_number(serial) is not None
+    ca_cert = x509.load_pem_x509_certificates(admin.ca_chain)[-1]
+    assert after.is_signature_valid(ca_cert.public_key())  # type: ignore[arg-type]
+
+
+def test_an_identity_registered_for_one_enrollment_enrolls_once(
+    ca: CAClient, admin: Enrollment
+) -> None:
+    name, secret = registered(ca, admin, max_enrollments=1)
+    first = ca.enroll(name, secret)
+    with pytest.raises(AuthenticationError):
+        ca.enroll(name, secret)
+    ca.reenroll(first)  # a new certificate only with the current one
+
+
 def test_revoke_one_certificate_by_serial_and_aki(ca: CAClient, admin: Enrollment) -> None:
     name, secret = registered(ca, admin, max_enrollments=-1)
     first = ca.enroll(name, secret)

@@ -107,8 +107,10 @@ def first_then_deny(stub: Stub, start: str) -> str:
 class FakePeer:
     """The peer's side of one Connect stream, driven by the test."""
 
-    def __init__(self, executor: ThreadPoolExecutor) -> None:
-        self.handler = Handler(CC_ID, contract, executor, reply_timeout=10)
+    def __init__(self, executor: ThreadPoolExecutor, **limits: Any) -> None:
+        limits.setdefault("reply_timeout", 10)
+        limits.setdefault("max_in_flight", 32)
+        self.handler = Handler(CC_ID, contract, executor, **limits)
         self._to_chaincode: queue.Queue[Any] = queue.Queue()
         self._from_chaincode: queue.Queue[Any] = queue.Queue()
         outgoing = self.handler.run(self._requests())
@@ -523,3 +525,80 @@ def test_peer_error_while_iterating_is_500(peer: FakePeer) -> None:
     response = response_of(completed)
     assert response.status == 500
     assert response.message == "Internal: QUERY_STATE_NEXT refused by peer: iterator gone"
+
+
+# --- deadlines and per-stream bounds -----------------------------------------------------
+
+
+def limited_peer(executor: ThreadPoolExecutor, **limits: Any) -> FakePeer:
+    fake = FakePeer(executor, **limits)
+    fake.register()
+    return fake
+
+
+def test_state_request_without_reply_fails_at_its_deadline(executor: ThreadPoolExecutor) -> None:
+    peer = limited_peer(executor, reply_timeout=0.2)
+    try:
+        peer.send(transaction("tx-late", "Copy", "src", "dst"))
+        get = peer.recv()
+        assert get.type == Msg.GET_STATE  # never answered
+        response = response_of(peer.recv())
+        assert response.status == 500
+        assert "no reply from the peer to GET_STATE within 0.2s" in response.message
+        # A reply after the deadline finds no one waiting and changes nothing.
+        peer.answer(get, b"late")
+        peer.send(transaction("tx-next", "Deny"))
+        assert response_of(peer.recv()).status == 403
+    finally:
+        peer.end_stream()
+
+
+def test_deadline_and_bounds_must_be_positive(executor: ThreadPoolExecutor) -> None:
+    with pytest.raises(ValueError, match="reply_timeout"):
+        Handler(CC_ID, contract, executor, reply_timeout=0)
+    with pytest.raises(ValueError, match="max_in_flight"):
+        Handler(CC_ID, contract, executor, max_in_flight=0)
+
+
+def test_one_stream_runs_at_most_max_in_flight_the_rest_wait(executor: ThreadPoolExecutor) -> None:
+    peer = limited_peer(executor, max_in_flight=2)
+    try:
+        for i in range(5):
+            peer.send(transaction(f"tx-q{i}", "Copy", f"s{i}", f"d{i}"))
+        first = [peer.recv(), peer.recv()]
+        assert all(m.type == Msg.GET_STATE for m in first)
+        peer.assert_silent()  # three wait in the stream's queue, holding no worker
+        assert peer.handler.running == 2
+        for request in first:
+            peer.answer(request, b"v")
+        done = 0
+        while done < 5:  # the waiting ones start as slots free, never more than two at once
+            message = peer.recv()
+            assert peer.handler.running <= 2
+            if message.type == Msg.COMPLETED:
+                assert response_of(message).status == 200
+                done += 1
+            else:
+                peer.answer(message, b"v")
+        assert peer.handler.running == 0
+    finally:
+        peer.end_stream()
+
+
+def test_transactions_beyond_the_stream_queue_are_refused(executor: ThreadPoolExecutor) -> None:
+    peer = limited_peer(executor, max_in_flight=1, max_queued=1)
+    try:
+        peer.send(transaction("tx-a", "Copy", "a", "b"))
+        get = peer.recv()
+        peer.send(transaction("tx-b", "Deny"))  # waits in the queue
+        peer.send(transaction("tx-c", "Deny"))  # no room
+        refused = peer.recv()
+        assert (refused.type, refused.txid) == (Msg.ERROR, "tx-c")
+        assert b"too many transactions on this stream" in refused.payload
+        peer.answer(get, b"1")
+        peer.answer(peer.recv())  # PUT_STATE
+        replies = {m.txid: m for m in (peer.recv(), peer.recv())}
+        assert response_of(replies["tx-a"]).status == 200
+        assert response_of(replies["tx-b"]).status == 403
+    finally:
+        peer.end_stream()

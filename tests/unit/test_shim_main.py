@@ -69,8 +69,11 @@ def test_client_ca_variable_turns_on_mutual_tls(
     seen: dict[str, Any] = {}
 
     class FakeServer:
-        def __init__(self, chaincode_id: str, address: str, dispatch: Any, *, tls: Any) -> None:
+        def __init__(
+            self, chaincode_id: str, address: str, dispatch: Any, *, tls: Any, reply_timeout: float
+        ) -> None:
             seen["tls"] = tls
+            seen["reply_timeout"] = reply_timeout
 
         def start(self) -> int:
             raise OSError("not listening in this test")
@@ -82,9 +85,22 @@ def test_client_ca_variable_turns_on_mutual_tls(
         "CHAINCODE_TLS_CERT": str(tmp_path / "server.crt"),
         "CHAINCODE_TLS_KEY": str(tmp_path / "server.key"),
         "CHAINCODE_TLS_CLIENT_CA": str(tmp_path / "ca.pem"),
+        "CHAINCODE_STATE_TIMEOUT": "7.5",
     }
     assert main([], env) == 1
     assert seen["tls"].client_ca == tmp_path / "ca.pem"
+    assert seen["reply_timeout"] == 7.5
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "9999"])
+def test_state_timeout_must_be_positive_seconds(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"CHAINCODE_ID": "cc:1", "CHAINCODE_SERVER_ADDRESS": "127.0.0.1:0"}
+    with pytest.raises(SystemExit) as exited:
+        main([], {**env, "CHAINCODE_STATE_TIMEOUT": value})
+    assert exited.value.code == 2
+    assert "CHAINCODE_STATE_TIMEOUT must be a number of seconds" in capsys.readouterr().err
 
 
 def _requests(source: queue.Queue[Any]) -> Iterator[Any]:

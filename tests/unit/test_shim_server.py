@@ -250,3 +250,73 @@ def test_unusable_client_ca_file_is_refused(pki: dict[str, Any], content: bytes)
             server.start()
     finally:
         server.stop(grace=0)
+
+
+# --- one stream cannot starve the others -------------------------------------------------
+
+
+def test_a_stream_that_never_answers_does_not_stop_another_streams_transactions() -> None:
+    # Two streams, two workers each: the hanging stream sends far more transactions
+    # than there are workers in the whole server and answers none of their requests.
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract, max_streams=2, max_in_flight=2)
+    port = server.start()
+    try:
+        with (
+            grpc.insecure_channel(f"127.0.0.1:{port}") as rogue_channel,
+            grpc.insecure_channel(f"127.0.0.1:{port}") as peer_channel,
+        ):
+            rogue = PeerCall(rogue_channel)
+            assert rogue.recv().type == Msg.REGISTER
+            rogue.send(Msg(type=Msg.REGISTERED))
+            rogue.send(Msg(type=Msg.READY))
+            for i in range(80):
+                args = [b"Bump", f"k{i}".encode()]
+                payload = chaincode_pb2.ChaincodeInput(args=args).SerializeToString()
+                rogue.send(
+                    Msg(type=Msg.TRANSACTION, txid=f"hang-{i}", channel_id="x", payload=payload)
+                )
+            # Its first two transactions hold its two workers, waiting on their GET_STATE.
+            held = [rogue.recv(), rogue.recv()]
+            assert all(m.type == Msg.GET_STATE for m in held)
+
+            call = PeerCall(peer_channel)
+            run_one_transaction(call)  # the real peer's transaction completes
+            call.close()
+            rogue.close()
+    finally:
+        server.stop(grace=0)
+
+
+def test_server_bounds_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_in_flight"):
+        ChaincodeServer(CC_ID, "127.0.0.1:0", contract, max_in_flight=0)
+    with pytest.raises(ValueError, match="max_streams_per_client"):
+        ChaincodeServer(CC_ID, "127.0.0.1:0", contract, max_streams_per_client=0)
+    with pytest.raises(ValueError, match="reply_timeout"):
+        ChaincodeServer(CC_ID, "127.0.0.1:0", contract, reply_timeout=-1)
+
+
+def test_one_client_certificate_holds_at_most_its_share_of_streams(pki: dict[str, Any]) -> None:
+    folder: Path = pki["dir"]
+    tls = TlsFiles(folder / "server.crt", folder / "server.key", folder / "ca")
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract, tls=tls, max_streams_per_client=1)
+    target = f"127.0.0.1:{server.start()}"
+    options = [("grpc.ssl_target_name_override", "localhost")]
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=pki["ca"],
+        private_key=pki["client_key"],
+        certificate_chain=pki["client_cert"],
+    )
+    try:
+        with grpc.secure_channel(target, creds, options=options) as channel:
+            first = PeerCall(channel)
+            run_one_transaction(first)
+            second = PeerCall(channel)
+            with pytest.raises(grpc.RpcError) as refused:
+                second.recv()
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "already holds 1 streams" in str(refused.value.details())
+            second.close()
+            first.close()
+    finally:
+        server.stop(grace=0)

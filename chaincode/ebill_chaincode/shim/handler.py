@@ -8,9 +8,15 @@ Threads and ownership:
   handshake, starts each INIT/TRANSACTION in the executor and routes each
   RESPONSE/ERROR to the transaction waiting for it, keyed by (channel id, tx id).
 * Each transaction runs in an executor worker; its stub blocks on a future per
-  request until the reader delivers the peer's reply or the stream closes. When the
-  transaction function returns, the worker closes the queries it left open
-  (QUERY_STATE_CLOSE), then sends COMPLETED.
+  request until the reader delivers the peer's reply, the stream closes or the
+  request's deadline (``reply_timeout``) passes. When the transaction function
+  returns, the worker closes the queries it left open (QUERY_STATE_CLOSE), then
+  sends COMPLETED.
+* At most ``max_in_flight`` transactions of one stream run at once; the stream's
+  further transactions wait in its own queue (at most ``max_queued``, beyond that
+  they are refused) and start as its running ones end. With an executor of
+  ``max_streams * max_in_flight`` workers (see the server), a stream that never
+  answers holds its own share of workers only, never another stream's.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -52,12 +59,24 @@ class Handler:
         dispatch: Dispatcher,
         executor: Executor,
         *,
-        reply_timeout: float | None = None,
+        reply_timeout: float = 20.0,
+        max_in_flight: int = 16,
+        max_queued: int = 1024,
     ) -> None:
+        if not reply_timeout > 0:
+            raise ValueError(
+                f"reply_timeout must be a positive number of seconds, got {reply_timeout}"
+            )
+        if max_in_flight < 1 or max_queued < 0:
+            raise ValueError("max_in_flight must be at least 1 and max_queued at least 0")
         self._chaincode_id = chaincode_id
         self._dispatch = dispatch
         self._executor = executor
         self._reply_timeout = reply_timeout
+        self._max_in_flight = max_in_flight
+        self._max_queued = max_queued
+        self._running = 0
+        self._queued: deque[Any] = deque()
         self._outgoing: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._state = "created"
@@ -97,6 +116,7 @@ class Handler:
             self._state = "closed"
             waiting = list(self._waiting.values())
             self._waiting.clear()
+            self._queued.clear()
             self._outgoing.put(_CLOSE)
         for future in waiting:
             future.set_exception(StreamClosed("the stream to the peer closed"))
@@ -183,19 +203,49 @@ class Handler:
         key = (message.channel_id, message.txid)
         with self._lock:
             duplicate = key in self._in_flight
-            if not duplicate:
+            full = not duplicate and len(self._queued) >= self._max_queued
+            start = not duplicate and not full and self._running < self._max_in_flight
+            if start:
+                self._running += 1
                 self._in_flight.add(key)
+            elif not duplicate and not full:
+                self._in_flight.add(key)
+                self._queued.append(message)
         if duplicate:
             self._reply_error(
                 message, f"transaction {message.txid} is already in flight on this stream"
             )
-            return
+        elif full:
+            self._reply_error(
+                message,
+                f"too many transactions on this stream ({self._max_in_flight} running, "
+                f"{self._max_queued} waiting); try again later",
+            )
+        elif start:
+            self._submit(message)
+
+    def _submit(self, message: Any) -> None:
+        """Run ``message`` in the executor; its slot (counted in ``_running``) is taken."""
         try:
             self._executor.submit(self._execute, message)
         except RuntimeError:  # executor shut down
-            with self._lock:
-                self._in_flight.discard(key)
+            self._finished(message)
             self._reply_error(message, "chaincode is shutting down")
+
+    def _finished(self, message: Any) -> None:
+        """Release ``message``'s slot and start the stream's next waiting transaction."""
+        with self._lock:
+            self._in_flight.discard((message.channel_id, message.txid))
+            nxt = self._queued.popleft() if self._queued and not self._closed else None
+            if nxt is None:
+                self._running -= 1
+        if nxt is not None:
+            self._submit(nxt)
+
+    @property
+    def running(self) -> int:
+        """How many of this stream's transactions hold a worker now."""
+        return self._running
 
     def _deliver(self, message: Any) -> None:
         key = (message.channel_id, message.txid)
@@ -213,7 +263,6 @@ class Handler:
     # --- transactions ------------------------------------------------------------------
 
     def _execute(self, message: Any) -> None:
-        key = (message.channel_id, message.txid)
         try:
             reply = self._completed(message)
         except BaseException:  # never let a worker die silently with the tx unanswered
@@ -225,8 +274,7 @@ class Handler:
                 channel_id=message.channel_id,
             )
         finally:
-            with self._lock:
-                self._in_flight.discard(key)
+            self._finished(message)
         self._send(reply)
 
     def _completed(self, message: Any) -> Any:
@@ -276,7 +324,10 @@ class Handler:
         try:
             return future.result(timeout=self._reply_timeout)
         except TimeoutError:
-            raise PeerError(f"no reply from the peer within {self._reply_timeout}s") from None
+            kind = ChaincodeMessage.Type.Name(request.type)
+            raise PeerError(
+                f"no reply from the peer to {kind} within {self._reply_timeout:g}s"
+            ) from None
         finally:
             with self._lock:
                 if self._waiting.get(key) is future:

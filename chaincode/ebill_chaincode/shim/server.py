@@ -3,7 +3,10 @@
 Each ``protos.Chaincode/Connect`` call is one peer stream served by a
 :class:`~.handler.Handler`. A stream holds one gRPC worker thread for its whole life
 (it drains the handler's outgoing generator) plus its own reader thread; the
-transactions of all streams share one executor.
+transactions of all streams share one executor of ``max_streams * max_in_flight``
+workers, of which one stream uses at most ``max_in_flight``: a stream whose
+transactions hang (a peer that never answers) cannot take another stream's workers,
+and each of its state requests gives up after ``reply_timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -83,17 +86,56 @@ class _ChaincodeService:
         chaincode_id: str,
         dispatch: Dispatcher,
         executor: ThreadPoolExecutor,
-        reply_timeout: float | None,
+        reply_timeout: float,
+        max_in_flight: int,
+        max_streams_per_client: int,
     ) -> None:
         self._chaincode_id = chaincode_id
         self._dispatch = dispatch
         self._executor = executor
         self._reply_timeout = reply_timeout
+        self._max_in_flight = max_in_flight
+        self._max_per_client = max_streams_per_client
+        self._streams: dict[bytes, int] = {}
+        self._lock = threading.Lock()
+
+    def _claim(self, client: bytes) -> bool:
+        """Count one more stream of ``client``; False when it holds its maximum already."""
+        with self._lock:
+            if self._streams.get(client, 0) >= self._max_per_client:
+                return False
+            self._streams[client] = self._streams.get(client, 0) + 1
+            return True
+
+    def _release(self, client: bytes) -> None:
+        with self._lock:
+            left = self._streams.get(client, 0) - 1
+            if left > 0:
+                self._streams[client] = left
+            else:
+                self._streams.pop(client, None)
 
     def Connect(self, request_iterator: Iterator[Any], context: Any) -> Iterator[Any]:  # noqa: N802
         logger.info("peer connected from %s", context.peer())
+        # With mutual TLS, each client certificate holds at most its share of the slots.
+        certs = context.auth_context().get("x509_pem_cert") or []
+        client = certs[0] if certs else None
+        if client is not None:
+            if not self._claim(client):
+                logger.warning(
+                    "refused a stream: its client already holds %d", self._max_per_client
+                )
+                context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"this client already holds {self._max_per_client} streams",
+                )
+            context.add_callback(lambda: self._release(client))
         handler = Handler(
-            self._chaincode_id, self._dispatch, self._executor, reply_timeout=self._reply_timeout
+            self._chaincode_id,
+            self._dispatch,
+            self._executor,
+            reply_timeout=self._reply_timeout,
+            max_in_flight=self._max_in_flight,
         )
         context.add_callback(handler.close)
         return handler.run(request_iterator)
@@ -103,7 +145,12 @@ class ChaincodeServer:
     """Serves the chaincode on ``address`` (host:port) until stopped.
 
     ``reply_timeout`` bounds how long a transaction waits for the peer's answer to one
-    state request, so that a lost reply cannot pin a worker thread forever.
+    state request, so that a lost reply cannot pin a worker thread forever (the
+    transaction then fails with a message naming the request). ``max_in_flight``
+    bounds the transactions one stream runs at once, ``max_streams_per_client`` the
+    streams one client certificate holds at once (mutual TLS only), so no peer can
+    take every stream slot. Raises ``ValueError`` for an empty chaincode id or a
+    bound that is not positive.
     """
 
     def __init__(
@@ -114,11 +161,22 @@ class ChaincodeServer:
         *,
         tls: TlsFiles | None = None,
         max_streams: int = 16,
-        tx_workers: int = 64,
-        reply_timeout: float | None = 120.0,
+        max_in_flight: int = 16,
+        max_streams_per_client: int = 4,
+        reply_timeout: float = 20.0,
     ) -> None:
         if not chaincode_id:
             raise ValueError("chaincode id must not be empty")
+        if min(max_streams, max_in_flight, max_streams_per_client) < 1:
+            raise ValueError(
+                "max_streams, max_in_flight and max_streams_per_client must be at least 1"
+            )
+        if not reply_timeout > 0:
+            raise ValueError(
+                f"reply_timeout must be a positive number of seconds, got {reply_timeout}"
+            )
+        # Every stream its own share of workers (threads are made as they are needed).
+        tx_workers = max_streams * max_in_flight
         self.chaincode_id = chaincode_id
         self.address = address
         self._tls = tls
@@ -130,7 +188,14 @@ class ChaincodeServer:
             maximum_concurrent_rpcs=max_streams,
         )
         chaincode_shim_grpc.add_ChaincodeServicer_to_server(
-            _ChaincodeService(chaincode_id, dispatch, self._tx_executor, reply_timeout),
+            _ChaincodeService(
+                chaincode_id,
+                dispatch,
+                self._tx_executor,
+                reply_timeout,
+                max_in_flight,
+                max_streams_per_client,
+            ),
             self._server,
         )
         self.port = 0
