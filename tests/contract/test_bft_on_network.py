@@ -100,9 +100,7 @@ def test_bft_network_orders_bills_and_survives_a_killed_orderer(
     layout = bft.layout
     assert layout.orderers() == ("orderer0", "orderer1", "orderer2", "orderer3")
     assert bft.status()["consensus"] == "bft"
-    assert bft.describe()["orderers"] == [
-        layout.address(layout.orderer_port(i)) for i in range(4)
-    ]
+    assert bft.describe()["orderers"] == [layout.address(layout.orderer_port(i)) for i in range(4)]
 
     finance = conns["finance"]
     call(finance, "RegisterUnit", json.dumps(HOSPITAL_UNIT, ensure_ascii=False))
