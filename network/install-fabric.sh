@@ -47,7 +47,16 @@ build() { # build <module dir> <ldflags> <cmd>...
   for cmd in "$@"; do
     t0=$SECONDS
     echo "fabric binaries: building $cmd ... ($((SECONDS - started))s elapsed)" >&2
-    (cd "$src" && go build -trimpath -ldflags "$flags" -o "$stage/bin/" "./cmd/$cmd")
+    (cd "$src" && go build -trimpath -ldflags "$flags" -o "$stage/bin/" "./cmd/$cmd") &
+    local pid=$! ticks=0
+    while kill -0 "$pid" 2>/dev/null; do # a line every 15 s while go is busy
+      sleep 1
+      ticks=$((ticks + 1))
+      if ((ticks % 15 == 0)); then
+        echo "fabric binaries: still building $cmd ($((SECONDS - t0))s)" >&2
+      fi
+    done
+    wait "$pid"
     echo "fabric binaries: built $cmd in $((SECONDS - t0))s ($((SECONDS - started))s elapsed)" >&2
   done
 }
