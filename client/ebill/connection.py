@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 import grpc
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 import fabricgw
 from fabricca.attributes import certificate_attributes
@@ -100,10 +101,13 @@ def connect(
     cert = Path(files["cert"]).read_bytes()
     target = orgs[via or org]
     channel = open_channel(target["peer"], Path(target["tls_ca"]))
+    key = fabricgw.load_private_key_file(files["key"])
     gateway = fabricgw.connect(
         channel,
         identity=fabricgw.Identity.from_pem(member["msp_id"], cert),
-        signer=fabricgw.signer_from_pem_file(files["key"]),
+        signer=fabricgw.new_private_key_signer(key),
+        # Fabric verifies Ed25519 signatures over the whole message, ECDSA over its SHA-256.
+        hash=fabricgw.NONE if isinstance(key, ed25519.Ed25519PrivateKey) else fabricgw.SHA256,
         evaluate_timeout=evaluate_timeout,
         endorse_timeout=endorse_timeout,
         submit_timeout=submit_timeout,

@@ -1,6 +1,7 @@
 """``ebill-network``: install Fabric, and start, stop, reset, report on the local network.
 
-Data folder and ports come from EBILL_DATA_DIR and EBILL_BASE_PORT (see layout.py).
+Data folder, ports and consensus come from EBILL_DATA_DIR, EBILL_BASE_PORT and
+EBILL_CONSENSUS=raft|bft (see layout.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "install":
         print(install_binaries())
         return 0
-    network = Network(layout_from_env())
+    try:
+        layout = layout_from_env()
+    except ValueError as exc:
+        print(f"ebill-network {args.command}: {exc}", file=sys.stderr)
+        return 2
+    network = Network(layout)
     try:
         if args.command == "up":
             network.up()

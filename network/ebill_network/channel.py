@@ -79,7 +79,7 @@ def _osnadmin(layout: Layout, bin_dir: Path, i: int, *args: str | Path) -> str:
 
 
 def join_orderers(layout: Layout, bin_dir: Path, block: Path) -> None:
-    for i in range(len(ORDERER_ORG.nodes)):
+    for i in range(len(layout.orderers())):
         _osnadmin(layout, bin_dir, i, "join", "--channelID", CHANNEL, "--config-block", block)
 
 
@@ -100,7 +100,7 @@ def _metric(layout: Layout, port: int, name: str) -> list[float]:
 
 def raft_leader(layout: Layout) -> int | None:
     """The index of the orderer that reports itself Raft leader of the channel, or None."""
-    for i in range(len(ORDERER_ORG.nodes)):
+    for i in range(len(layout.orderers())):
         try:
             port = layout.orderer_operations_port(i)
             if 1.0 in _metric(layout, port, "consensus_etcdraft_is_leader"):
@@ -110,17 +110,64 @@ def raft_leader(layout: Layout) -> int | None:
     return None
 
 
-def wait_for_raft(layout: Layout, bin_dir: Path, timeout: float = 60) -> int:
-    """Wait until every orderer serves the channel and one of them leads it."""
-    for i in range(len(ORDERER_ORG.nodes)):
+def bft_primary(layout: Layout) -> int | None:
+    """The index of the current view's primary, when a BFT quorum of orderers names the same one.
+
+    Each orderer reports the consenter ID (1-based, as in the consenter mapping)
+    of the leader of its current view; a quorum is 2f+1 of the 3f+1 orderers.
+    """
+    n = len(layout.orderers())
+    quorum = n - (n - 1) // 3
+    votes: dict[int, int] = {}
+    for i in range(n):
+        url = f"http://{layout.address(layout.orderer_operations_port(i))}/metrics"
+        try:
+            for leader_id in _metric(url, "consensus_smartbft_view_leader_id"):
+                votes[int(leader_id)] = votes.get(int(leader_id), 0) + 1
+        except OSError:
+            continue
+    for leader_id, count in votes.items():
+        if count >= quorum and 1 <= leader_id <= n:
+            return leader_id - 1
+    return None
+
+
+def consensus_leader(layout: Layout) -> int | None:
+    """The Raft leader or the BFT primary of the channel (an orderer index), or None."""
+    return raft_leader(layout) if layout.consensus == "raft" else bft_primary(layout)
+
+
+def wait_for_consensus(layout: Layout, bin_dir: Path, timeout: float = 60) -> str:
+    """Wait until every orderer serves the channel and the ordering service can order.
+
+    Raft: one orderer leads the channel. BFT: one orderer is the primary of the
+    current view, and every orderer has the same block height (they agree on
+    the chain so far). Returns a line saying what was found; raises NetworkError
+    naming the condition not met within ``timeout``.
+    """
+    orderers = range(len(layout.orderers()))
+    for i in orderers:
 
         def active(i: int = i) -> bool:
             return orderer_channel_info(layout, bin_dir, i).get("status") == "active"
 
         wait_for(f"orderer{i} to serve channel {CHANNEL}", active, timeout=timeout, interval=0.3)
-    return wait_for(
-        f"a Raft leader of channel {CHANNEL}", lambda: raft_leader(layout), timeout=timeout
+    leader = wait_for(
+        f"a {layout.consensus} leader of channel {CHANNEL}",
+        lambda: consensus_leader(layout),
+        timeout=timeout,
     )
+    if layout.consensus == "raft":
+        return f"Raft leader is orderer{leader}"
+
+    def same_height() -> int | None:
+        heights = {orderer_height(layout, bin_dir, i) for i in orderers}
+        return heights.pop() if len(heights) == 1 else None
+
+    height = wait_for(
+        f"every orderer at the same height of channel {CHANNEL}", same_height, timeout=timeout
+    )
+    return f"BFT primary is orderer{leader}; {len(orderers)} orderers at height {height}"
 
 
 def join_peer(layout: Layout, org: Org, bin_dir: Path, block: Path) -> None:
@@ -302,3 +349,8 @@ def set_revocation_list(org: Org, crls: Sequence[bytes]) -> ConfigChange:
             ]
 
     return change
+
+
+def orderer_height(layout: Layout, bin_dir: Path, i: int) -> int:
+    """The block height of the channel on orderer ``i`` (osnadmin channel list)."""
+    return int(str(orderer_channel_info(layout, bin_dir, i)["height"]))

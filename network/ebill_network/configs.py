@@ -153,7 +153,6 @@ def write_orderer_config(layout: Layout, i: int, sample_dir: Path) -> Path:
                 "ClientPrivateKey": str(tls / "key.pem"),
                 "RootCAs": [str(tls / "ca.pem")],
             },
-            "BootstrapMethod": "none",
             "LocalMSPDir": str(home / "msp"),
             "LocalMSPID": ORDERER_ORG.msp_id,
         },
@@ -203,17 +202,17 @@ def _org_section(layout: Layout, org: Org) -> dict[str, Any]:
     }
     if org.kind == "orderer":
         section["OrdererEndpoints"] = [
-            layout.address(layout.orderer_port(i)) for i in range(len(org.nodes))
+            layout.address(layout.orderer_port(i)) for i in range(len(layout.orderers()))
         ]
     else:
         section["AnchorPeers"] = [{"Host": layout.host, "Port": layout.peer_port(org)}]
     return section
 
 
-def write_configtx(layout: Layout) -> Path:
-    """Write ``configtx.yaml`` with the channel profile; returns its folder."""
+def _raft_section(layout: Layout) -> dict[str, Any]:
+    """The etcdraft consenters (one per ordering node, by its TLS certificate) and options."""
     consenters = []
-    for i, node in enumerate(ORDERER_ORG.nodes):
+    for i, node in enumerate(layout.orderers()):
         cert = str(layout.node_dir(ORDERER_ORG, node) / "tls" / "cert.pem")
         consenters.append(
             {
@@ -223,30 +222,88 @@ def write_configtx(layout: Layout) -> Path:
                 "ServerTLSCert": cert,
             }
         )
+    return {
+        "OrdererType": "etcdraft",
+        "EtcdRaft": {
+            "Consenters": consenters,
+            "Options": {
+                "TickInterval": "500ms",
+                "ElectionTick": 10,
+                "HeartbeatTick": 1,
+                "MaxInflightBlocks": 5,
+                "SnapshotIntervalSize": "16 MB",
+            },
+        },
+    }
+
+
+def _bft_section(layout: Layout) -> dict[str, Any]:
+    """The SmartBFT consenter mapping and options.
+
+    Each consenter is named by a stable ID, its endpoint, its MSP, its signing
+    identity (BFT blocks carry a quorum of consenter signatures, which peers and
+    clients verify against these certificates) and its TLS certificate.
+    configtxgen derives the BlockValidation policy from this mapping.
+    """
+    mapping = []
+    for i, node in enumerate(layout.orderers()):
+        home = layout.node_dir(ORDERER_ORG, node)
+        tls_cert = str(home / "tls" / "cert.pem")
+        mapping.append(
+            {
+                "ID": i + 1,
+                "Host": layout.host,
+                "Port": layout.orderer_port(i),
+                "MSPID": ORDERER_ORG.msp_id,
+                "Identity": str(home / "msp" / "signcerts" / "cert.pem"),
+                "ClientTLSCert": tls_cert,
+                "ServerTLSCert": tls_cert,
+            }
+        )
+    return {
+        "OrdererType": "BFT",
+        "ConsenterMapping": mapping,
+        "SmartBFT": {
+            "RequestBatchMaxCount": MAX_MESSAGE_COUNT,
+            "RequestBatchMaxInterval": BATCH_TIMEOUT,
+            "RequestForwardTimeout": "2s",
+            # A follower that sees a request not ordered in this long complains;
+            # enough complaints replace the leader (a killed leader is replaced
+            # within about this time plus the view change).
+            "RequestComplainTimeout": "10s",
+            "RequestAutoRemoveTimeout": "3m",
+            "ViewChangeResendInterval": "5s",
+            "ViewChangeTimeout": "20s",
+            "LeaderHeartbeatTimeout": "10s",
+            "LeaderHeartbeatCount": 10,
+            "CollectTimeout": "1s",
+            "IncomingMessageBufferSize": 200,
+            "RequestPoolSize": 100000,
+        },
+    }
+
+
+def write_configtx(layout: Layout) -> Path:
+    """Write ``configtx.yaml``: the channel profile for the layout's consensus; returns its folder.
+
+    Channel capability V3_0: required for BFT; it also forbids global orderer
+    addresses, so the endpoints are the orderer org's.
+    """
+    consensus = _bft_section(layout) if layout.consensus == "bft" else _raft_section(layout)
     profile = {
         "Policies": {
             "Readers": _meta("ANY Readers"),
             "Writers": _meta("ANY Writers"),
             "Admins": _meta("MAJORITY Admins"),
         },
-        "Capabilities": {"V2_0": True},
+        "Capabilities": {"V3_0": True},
         "Orderer": {
-            "OrdererType": "etcdraft",
+            **consensus,
             "BatchTimeout": BATCH_TIMEOUT,
             "BatchSize": {
                 "MaxMessageCount": MAX_MESSAGE_COUNT,
                 "AbsoluteMaxBytes": "10 MB",
                 "PreferredMaxBytes": "2 MB",
-            },
-            "EtcdRaft": {
-                "Consenters": consenters,
-                "Options": {
-                    "TickInterval": "500ms",
-                    "ElectionTick": 10,
-                    "HeartbeatTick": 1,
-                    "MaxInflightBlocks": 5,
-                    "SnapshotIntervalSize": "16 MB",
-                },
             },
             "Organizations": [_org_section(layout, ORDERER_ORG)],
             "Policies": {

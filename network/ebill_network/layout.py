@@ -39,7 +39,13 @@ class Org:
     users: tuple[User, ...] = ()
 
 
-ORDERER_ORG = Org("orderer", "OrdererMSP", "orderer", 0, ("orderer0", "orderer1", "orderer2"))
+# Identities for four ordering nodes: Raft runs the first three (tolerates one
+# crash), SmartBFT all four (3f+1 with f=1: tolerates one faulty node).
+ORDERER_ORG = Org(
+    "orderer", "OrdererMSP", "orderer", 0, ("orderer0", "orderer1", "orderer2", "orderer3")
+)
+CONSENSUS_TYPES = ("raft", "bft")
+ORDERER_COUNT = {"raft": 3, "bft": 4}
 PEER_ORGS: tuple[Org, ...] = (
     Org(
         "finance",
@@ -107,6 +113,19 @@ class Layout:
     data_dir: Path = DEFAULT_DATA_DIR
     base_port: int = DEFAULT_BASE_PORT
     host: str = "127.0.0.1"
+    consensus: str = "raft"  # "raft" (etcdraft, 3 orderers) or "bft" (SmartBFT, 4 orderers)
+
+    def __post_init__(self) -> None:
+        """Raises ValueError when ``consensus`` is not one of CONSENSUS_TYPES."""
+        if self.consensus not in CONSENSUS_TYPES:
+            raise ValueError(
+                f"consensus must be one of {', '.join(CONSENSUS_TYPES)}, not {self.consensus!r}"
+            )
+
+    # orderers ------------------------------------------------------------
+    def orderers(self) -> tuple[str, ...]:
+        """The ordering nodes this network runs: orderer0..2 on Raft, orderer0..3 on BFT."""
+        return ORDERER_ORG.nodes[: ORDERER_COUNT[self.consensus]]
 
     # ports ---------------------------------------------------------------
     def ca_port(self, org: Org) -> int:
@@ -142,7 +161,7 @@ class Layout:
         ports = [self.chaincode_port(0), self.chaincode_port(1)]
         for org in ALL_ORGS:
             ports += [self.ca_port(org), self.ca_operations_port(org)]
-        for i in range(len(ORDERER_ORG.nodes)):
+        for i in range(len(self.orderers())):
             ports += [
                 self.orderer_port(i),
                 self.orderer_admin_port(i),
@@ -215,8 +234,17 @@ def peer_org(key: str) -> Org:
 
 
 def layout_from_env() -> Layout:
-    """A layout from EBILL_DATA_DIR and EBILL_BASE_PORT, with defaults."""
+    """A layout from EBILL_DATA_DIR, EBILL_BASE_PORT and EBILL_CONSENSUS (raft|bft), with defaults.
+
+    Raises ValueError naming EBILL_CONSENSUS when it is neither raft nor bft.
+    """
+    consensus = os.environ.get("EBILL_CONSENSUS", "raft").strip().lower() or "raft"
+    if consensus not in CONSENSUS_TYPES:
+        raise ValueError(
+            f"EBILL_CONSENSUS must be one of {', '.join(CONSENSUS_TYPES)}, not {consensus!r}"
+        )
     return Layout(
         data_dir=Path(os.environ.get("EBILL_DATA_DIR", DEFAULT_DATA_DIR)).resolve(),
         base_port=int(os.environ.get("EBILL_BASE_PORT", DEFAULT_BASE_PORT)),
+        consensus=consensus,
     )

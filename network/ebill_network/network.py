@@ -97,10 +97,20 @@ class Network:
                 f"ports {', '.join(map(str, busy))} on {layout.host} are taken by another program "
                 "(another network?); stop it or choose other ports with EBILL_BASE_PORT"
             )
+        state = self._state()
+        if state.get("channel") and state.get("consensus", "raft") != layout.consensus:
+            raise NetworkError(
+                f"the network in {layout.data_dir} was created with consensus "
+                f"{state.get('consensus', 'raft')}, not {layout.consensus}; set EBILL_CONSENSUS "
+                "accordingly or run `make network-clean` first"
+            )
         bin_dir = self.bin_dir
         sample = bin_dir.parent / "config"
-        state = self._state()
-        self.log(f"network: data in {layout.data_dir}, ports from {layout.base_port}")
+        orderers = layout.orderers()
+        self.log(
+            f"network: data in {layout.data_dir}, ports from {layout.base_port}, "
+            f"consensus {layout.consensus}"
+        )
 
         pki.secure_data(layout)
         pki.ensure_local_pki(layout)
@@ -114,12 +124,13 @@ class Network:
 
         for org in PEER_ORGS:
             configs.write_peer_config(layout, org, sample)
-        for i in range(len(ORDERER_ORG.nodes)):
+        for i in range(len(orderers)):
             configs.write_orderer_config(layout, i, sample)
         configs.write_connection_profiles(layout)
 
-        self._step("starting 3 Raft orderers and 4 peers")
-        for node in ORDERER_ORG.nodes:
+        kind = "Raft" if layout.consensus == "raft" else "SmartBFT"
+        self._step(f"starting {len(orderers)} {kind} orderers and {len(PEER_ORGS)} peers")
+        for node in orderers:
             home = layout.node_dir(ORDERER_ORG, node)
             self.procs.start(node, [bin_dir / "orderer"], env={"FABRIC_CFG_PATH": str(home)})
         for org in PEER_ORGS:
@@ -133,24 +144,23 @@ class Network:
                     configs.CLIENT_TLS_ENV: str(pki.peer_link_tls(layout, org)),
                 },
             )
-        for i, node in enumerate(ORDERER_ORG.nodes):
+        for i, node in enumerate(orderers):
             self.procs.wait_listening(node, layout.host, layout.orderer_admin_port(i))
         for org in PEER_ORGS:
             self.procs.wait_listening(f"peer0-{org.key}", layout.host, layout.peer_port(org))
 
         if not state.get("channel"):
-            self._step(f"creating channel {CHANNEL}: genesis block, osnadmin join x3")
+            self._step(f"creating channel {CHANNEL}: genesis block, osnadmin join x{len(orderers)}")
             configtx = configs.write_configtx(layout)
             block = channel.create_genesis_block(layout, bin_dir, configtx)
             channel.join_orderers(layout, bin_dir, block)
-            leader = channel.wait_for_raft(layout, bin_dir)
-            self._step(f"Raft leader is orderer{leader}; joining 4 peers")
+            found = channel.wait_for_consensus(layout, bin_dir)
+            self._step(f"{found}; joining {len(PEER_ORGS)} peers")
             for org in PEER_ORGS:
                 channel.join_peer(layout, org, bin_dir, block)
-            self._save_state(channel=True)
+            self._save_state(channel=True, consensus=layout.consensus)
         else:
-            leader = channel.wait_for_raft(layout, bin_dir)
-            self._step(f"Raft leader is orderer{leader}")
+            self._step(channel.wait_for_consensus(layout, bin_dir))
 
         self.deploy(restart_server=True)
         self.wait_ready()
@@ -295,11 +305,13 @@ class Network:
         procs = {}
         for name, pid in self.procs.running().items():
             procs[name] = {"pid": pid, "rss_mib": round(_rss_kib(pid) / 1024, 1)}
-        expected = [pki.ca_process(o) for o in ALL_ORGS] + list(ORDERER_ORG.nodes)
+        expected = [pki.ca_process(o) for o in ALL_ORGS] + list(self.layout.orderers())
         expected += [f"peer0-{o.key}" for o in PEER_ORGS] + [chaincode.SERVER_PROCESS]
         state = self._state()
         return {
             "data_dir": str(self.layout.data_dir),
+            "consensus": state.get("consensus", self.layout.consensus),
+            "orderers": len(self.layout.orderers()),
             "running": procs,
             "stopped": [n for n in expected if n not in procs],
             "package_id": state.get("package_id"),
@@ -331,7 +343,11 @@ class Network:
         return {
             "channel": CHANNEL,
             "chaincode": CHAINCODE,
+            "consensus": layout.consensus,
             "orderer": layout.address(layout.orderer_port(0)),
+            "orderers": [
+                layout.address(layout.orderer_port(i)) for i in range(len(layout.orderers()))
+            ],
             "orderer_tls_ca": str(layout.tls_ca(ORDERER_ORG)),
             "orgs": orgs,
         }

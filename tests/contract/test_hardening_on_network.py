@@ -235,7 +235,7 @@ def test_every_key_and_secret_file_is_private(network: Network) -> None:
 
 def _ops_ports(layout: Layout) -> list[int]:
     ports = [layout.ca_operations_port(o) for o in ALL_ORGS]
-    ports += [layout.orderer_operations_port(i) for i in range(len(ORDERER_ORG.nodes))]
+    ports += [layout.orderer_operations_port(i) for i in range(len(layout.orderers()))]
     return ports + [layout.peer_operations_port(o) for o in PEER_ORGS]
 
 
