@@ -8,6 +8,7 @@ the highest height of its kind while a second sample shows it did not move.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 
 from . import chaincode, channel, operations, pki
 from .layout import ALL_ORGS, CHANNEL, ORDERER_ORG, PEER_ORGS, Layout
-from .processes import ProcessManager
+from .processes import ProcessManager, port_open
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,7 @@ def port_owner(layout: Layout, port: int) -> str:
 def healthz(layout: Layout, spec: NodeSpec, *, timeout: float = 2) -> str:
     """``ok``, ``failing`` (it answered, not OK) or ``unreachable``; never raises."""
     if spec.operations_port is None:
-        return "ok" if _port_answers(layout, spec.port) else "unreachable"
+        return "ok" if port_open(layout.host, spec.port) else "unreachable"
     try:
         body = operations.get(layout, spec.operations_port, "/healthz", timeout=timeout)
     except OSError as exc:
@@ -120,12 +121,6 @@ def healthz(layout: Layout, spec: NodeSpec, *, timeout: float = 2) -> str:
     except ValueError:
         return "failing"
     return "ok" if status == "OK" else "failing"
-
-
-def _port_answers(layout: Layout, port: int) -> bool:
-    from .processes import port_open
-
-    return port_open(layout.host, port)
 
 
 def height(layout: Layout, bin_dir: Path, spec: NodeSpec, *, timeout: float = 10) -> int | None:
@@ -162,8 +157,7 @@ def height(layout: Layout, bin_dir: Path, spec: NodeSpec, *, timeout: float = 10
 
 
 def _run(argv: list[Any], env: dict[str, str], timeout: float) -> str | None:
-    import os
-
+    """Run a CLI query; its output, or None if it failed or timed out (never raises)."""
     try:
         proc = subprocess.run(
             [str(a) for a in argv],
