@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     _command(net_cmds, "down", c.network_down, FINANCE, "stop the network, keep its data")
     _command(net_cmds, "clean", c.network_clean, FINANCE, "stop the network, delete its data")
     p = _command(
+        net_cmds, "restart", c.network_restart, FINANCE, "restart one node until it is healthy"
+    )
+    p.add_argument("node", metavar="NODE", help="as status lists it: peer0-finance, orderer1")
+    p = _command(
         net_cmds, "revoke", c.network_revoke, FINANCE, "revoke an identity; the peers refuse it"
     )
     p.add_argument(

@@ -482,7 +482,7 @@ def network_up(ctx: Context) -> Output:
         network.up()
     except NetworkError as error:
         raise NetworkUnavailable(f"network up: {error}") from error
-    status = network.status()
+    status = network.status(health_check=False)
     return Output(status, f"network ready: {len(status['running'])} processes running")
 
 
@@ -496,6 +496,18 @@ def network_clean(ctx: Context) -> Output:
     network = _local_network(ctx, _network_step(ctx))
     network.clean()
     return Output({"removed": True}, "network stopped and its data removed")
+
+
+def network_restart(ctx: Context) -> Output:
+    """Restart one node of the local network and wait until it is healthy and caught up."""
+    from ebill_network.processes import NetworkError
+
+    network = _local_network(ctx, _network_step(ctx))
+    try:
+        network.restart(ctx.args.node)
+    except NetworkError as error:
+        raise NetworkUnavailable(f"network restart: {error}") from error
+    return Output({"node": ctx.args.node, "restarted": True}, f"{ctx.args.node} restarted")
 
 
 def network_revoke(ctx: Context) -> Output:
@@ -523,6 +535,10 @@ def network_status(ctx: Context) -> Output:
     if status["stopped"]:
         text += "\nstopped: " + ", ".join(status["stopped"])
     text += f"\nchaincode {status.get('package_id')} sequence {status.get('sequence')}"
+    if "nodes" in status:
+        from ebill_network.health import table
+
+        text += "\n" + table(status["nodes"], status.get("leader"))
     code = EXIT_UNAVAILABLE if status["stopped"] else EXIT_OK
     return Output(status, text, code)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._client import GatewayClient
+from ._protos import gateway_pb2
 from .block_events import (
     BlockEventsIterator,
     BlockEventsKind,
@@ -17,6 +18,7 @@ from .chaincode_events import (
     build_chaincode_events_request,
 )
 from .checkpointer import Checkpoint
+from .commit import Commit, Status, new_commit_status_request
 from .contract import Contract
 from .signing_identity import SigningIdentity
 
@@ -44,6 +46,20 @@ class NetworkBase:
             start_block=start_block,
             checkpoint=checkpoint,
         )
+
+    def _commit_status_message(self, transaction_id: str) -> Any:
+        """Unsigned ``SignedCommitStatusRequest`` for ``transaction_id`` on this channel.
+
+        Raises ``ValueError`` for an empty transaction id.
+        """
+        if not transaction_id:
+            raise ValueError("transaction_id: must be a non-empty transaction id")
+        request = new_commit_status_request(
+            transaction_id=transaction_id,
+            channel_id=self._name,
+            creator=self._signing_identity.creator,
+        )
+        return gateway_pb2.SignedCommitStatusRequest(request=request)
 
     def _seek_envelope(self, start_block: int | None, checkpoint: Checkpoint | None) -> Any:
         """Unsigned Deliver seek ``Envelope``. Raises ``ValueError`` for a bad block."""
@@ -84,6 +100,30 @@ class Network(NetworkBase):
             chaincode_name=chaincode_name,
             contract_name=contract_name,
         )
+
+    def get_commit_status(self, transaction_id: str, *, timeout: float | None = None) -> Status:
+        """Resolve the outcome of transaction ``transaction_id`` (submitted earlier, by anyone).
+
+        Use it after a :class:`~fabricgw.errors.SubmitError` or
+        :class:`~fabricgw.errors.CommitStatusError` whose outcome is unknown: the
+        error's ``transaction_id`` tells whether the transaction committed, so a
+        retry never submits it twice. Signs a commit status request for that id
+        and waits (up to ``timeout``, default the Gateway's commit status
+        timeout) until the gateway's peer has committed it; returns its
+        :class:`~fabricgw.commit.Status` (check ``successful``).
+
+        Raises ``ValueError`` for an empty id and
+        :class:`~fabricgw.errors.CommitStatusError` when the outcome is still not
+        known when the deadline passes (not committed yet, or never ordered: ask
+        again later) or the call fails.
+        """
+        commit = Commit(
+            client=self._client,
+            signing_identity=self._signing_identity,
+            transaction_id=transaction_id,
+            signed_request=self._commit_status_message(transaction_id),
+        )
+        return commit.status(timeout=timeout)
 
     def new_chaincode_events_request(
         self,

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from .health import table
 from .layout import layout_from_env
 from .network import Network, install_binaries
 from .processes import NetworkError
@@ -23,7 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop every process, keep the data")
     sub.add_parser("clean", help="stop every process and delete the data")
     sub.add_parser("deploy", help="deploy the chaincode as it is now (upgrade if it changed)")
-    sub.add_parser("status", help="processes, memory and deployed chaincode, as JSON")
+    status = sub.add_parser(
+        "status",
+        help="per node: alive, memory, /healthz, height, lag, leader, stuck; as JSON",
+    )
+    status.add_argument("--table", action="store_true", help="a human table instead of JSON")
+    restart = sub.add_parser(
+        "restart", help="restart one node and wait until it is healthy and caught up"
+    )
+    restart.add_argument("node", metavar="NODE", help="as status lists it: peer0-finance, orderer1")
     sub.add_parser("describe", help="what clients need (addresses, TLS roots, identities), as JSON")
     revoke = sub.add_parser(
         "revoke", help="revoke ORG's USER at its CA and put the CRL into the channel's MSP"
@@ -53,7 +62,14 @@ def main(argv: list[str] | None = None) -> int:
             print(network.deploy())
             network.wait_ready()
         elif args.command == "status":
-            print(json.dumps(network.status(), indent=2))
+            report = network.status()
+            if args.table:
+                print(table(report["nodes"], report["leader"]))
+            else:
+                print(json.dumps(report, indent=2))
+        elif args.command == "restart":
+            network.restart(args.node)
+            print(f"{args.node} restarted and healthy")
         elif args.command == "describe":
             print(json.dumps(network.describe(), indent=2))
         elif args.command == "revoke":

@@ -120,9 +120,9 @@ def bft_primary(layout: Layout) -> int | None:
     quorum = n - (n - 1) // 3
     votes: dict[int, int] = {}
     for i in range(n):
-        url = f"http://{layout.address(layout.orderer_operations_port(i))}/metrics"
+        port = layout.orderer_operations_port(i)
         try:
-            for leader_id in _metric(url, "consensus_smartbft_view_leader_id"):
+            for leader_id in _metric(layout, port, "consensus_smartbft_view_leader_id"):
                 votes[int(leader_id)] = votes.get(int(leader_id), 0) + 1
         except OSError:
             continue

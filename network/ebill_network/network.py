@@ -19,7 +19,7 @@ from typing import Any
 
 import fabricca
 
-from . import chaincode, channel, configs, pki
+from . import chaincode, channel, configs, health, pki
 from .layout import (
     ALL_ORGS,
     CHAINCODE,
@@ -31,7 +31,7 @@ from .layout import (
     User,
     peer_org,
 )
-from .processes import IdentityRefused, NetworkError, ProcessManager, port_open
+from .processes import IdentityRefused, NetworkError, ProcessManager, port_open, wait_for
 
 INSTALL_SCRIPT = Path(__file__).resolve().parents[1] / "install-fabric.sh"
 
@@ -93,9 +93,11 @@ class Network:
             )
         busy = [p for p in layout.all_ports() if port_open(layout.host, p)]
         if busy:
+            owners = ", ".join(f"{p} ({health.port_owner(layout, p)})" for p in busy)
             raise NetworkError(
-                f"ports {', '.join(map(str, busy))} on {layout.host} are taken by another program "
-                "(another network?); stop it or choose other ports with EBILL_BASE_PORT"
+                f"cannot start the network: ports {owners} on {layout.host} are taken by "
+                "another program (another network?); stop it or choose other ports with "
+                "EBILL_BASE_PORT"
             )
         state = self._state()
         if state.get("channel") and state.get("consensus", "raft") != layout.consensus:
@@ -104,6 +106,16 @@ class Network:
                 f"{state.get('consensus', 'raft')}, not {layout.consensus}; set EBILL_CONSENSUS "
                 "accordingly or run `make network-clean` first"
             )
+        try:
+            self._up(started)
+        except BaseException:
+            # Nothing half-started stays behind: stop every process this `up` started.
+            self.procs.stop_all()
+            raise
+
+    def _up(self, started: float) -> None:
+        layout = self.layout
+        state = self._state()
         bin_dir = self.bin_dir
         sample = bin_dir.parent / "config"
         orderers = layout.orderers()
@@ -134,16 +146,7 @@ class Network:
             home = layout.node_dir(ORDERER_ORG, node)
             self.procs.start(node, [bin_dir / "orderer"], env={"FABRIC_CFG_PATH": str(home)})
         for org in PEER_ORGS:
-            home = layout.node_dir(org, "peer0")
-            self.procs.start(
-                f"peer0-{org.key}",
-                [bin_dir / "peer", "node", "start"],
-                env={
-                    "FABRIC_CFG_PATH": str(home),
-                    "FABRIC_LOGGING_SPEC": "INFO:gossip=WARN",
-                    configs.CLIENT_TLS_ENV: str(pki.peer_link_tls(layout, org)),
-                },
-            )
+            self._start_peer(org)
         for i, node in enumerate(orderers):
             self.procs.wait_listening(node, layout.host, layout.orderer_admin_port(i))
         for org in PEER_ORGS:
@@ -164,6 +167,7 @@ class Network:
 
         self.deploy(restart_server=True)
         self.wait_ready()
+        self._check_all_alive()
         self.write_description()
         self.log(f"network: ready in {time.monotonic() - started:.1f}s")
 
@@ -209,6 +213,82 @@ class Network:
             procs.stop(server)
             procs.rename(name, server)
         return package.package_id
+
+    def _check_all_alive(self) -> None:
+        """Raise NetworkError naming the first node that is not running (with its log)."""
+        for spec in health.node_specs(self.layout, int(self._state().get("slot", 0))):
+            self.procs.check_alive(spec.name)
+
+    def restart(self, name: str, *, timeout: float = 120) -> None:
+        """Restart one node (``peer0-finance``/``peer0.finance``, ``orderer1``, ``ca-units``,
+        ``chaincode``) with the command ``up`` starts it with, and return when it is healthy:
+        listening, its ``/healthz`` OK and, for a peer or orderer, its channel height caught
+        up with the highest of its kind.
+
+        Raises NetworkError for an unknown node (listing the names) or if it does not
+        become healthy within ``timeout`` (with the last lines of its log).
+        """
+        layout, procs = self.layout, self.procs
+        slot = int(self._state().get("slot", 0))
+        try:
+            spec = health.find_node(layout, name, slot)
+        except KeyError as exc:
+            raise NetworkError(str(exc.args[0])) from None
+        self._step(f"restarting {spec.name}")
+        if spec.kind == "chaincode":
+            self.restart_chaincode()
+            return
+        procs.stop(spec.name)
+        self._start_node(spec)
+        procs.wait_listening(spec.name, layout.host, spec.port, timeout=timeout)
+        wait_for(
+            f"{spec.name} /healthz to be OK",
+            lambda: health.healthz(layout, spec) == "ok",
+            timeout=timeout,
+            check=lambda: procs.check_alive(spec.name),
+        )
+        if spec.kind in ("peer", "orderer"):
+            others = [
+                s for s in health.node_specs(layout, slot) if s.kind == spec.kind and s != spec
+            ]
+
+            def caught_up() -> bool:
+                mine = health.height(layout, self.bin_dir, spec)
+                top = max((health.height(layout, self.bin_dir, s) or 0 for s in others), default=0)
+                return mine is not None and mine >= top
+
+            wait_for(
+                f"{spec.name} to catch up with the other {spec.kind}s' height",
+                caught_up,
+                timeout=timeout,
+                interval=0.5,
+                check=lambda: procs.check_alive(spec.name),
+            )
+
+    def _start_node(self, spec: health.NodeSpec) -> None:
+        """Start one CA, orderer or peer process as ``up`` does."""
+        layout, bin_dir = self.layout, self.bin_dir
+        if spec.kind == "ca":
+            org = next(o for o in ALL_ORGS if o.key == spec.org_key)
+            argv = [bin_dir / "fabric-ca-server", "start", *pki._ca_flags(layout, org)]
+            self.procs.start(spec.name, argv)
+        elif spec.kind == "orderer":
+            home = layout.node_dir(ORDERER_ORG, spec.name)
+            self.procs.start(spec.name, [bin_dir / "orderer"], env={"FABRIC_CFG_PATH": str(home)})
+        else:
+            self._start_peer(peer_org(spec.org_key))
+
+    def _start_peer(self, org: Org) -> None:
+        home = self.layout.node_dir(org, "peer0")
+        self.procs.start(
+            f"peer0-{org.key}",
+            [self.bin_dir / "peer", "node", "start"],
+            env={
+                "FABRIC_CFG_PATH": str(home),
+                "FABRIC_LOGGING_SPEC": "INFO:gossip=WARN",
+                configs.CLIENT_TLS_ENV: str(pki.peer_link_tls(self.layout, org)),
+            },
+        )
 
     def restart_chaincode(self, *, kill: bool = False) -> None:
         """Stop the chaincode server (SIGKILL with ``kill``) and start it again on its package."""
@@ -300,15 +380,19 @@ class Network:
         self.log(f"network: stopped and removed {self.layout.data_dir}")
 
     # -- reporting ----------------------------------------------------------
-    def status(self) -> dict[str, Any]:
-        """Processes (pid, resident memory) and the deployed chaincode."""
+    def status(self, *, health_check: bool = True) -> dict[str, Any]:
+        """Processes (pid, resident memory), the deployed chaincode and, with
+        ``health_check``, per node: alive, ``/healthz``, height, lag, ``stuck``; the Raft
+        ``leader`` and the list of ``stuck`` nodes (see :mod:`.health`). Never raises for
+        a node that does not answer: it shows as unreachable or stuck.
+        """
         procs = {}
         for name, pid in self.procs.running().items():
             procs[name] = {"pid": pid, "rss_mib": round(_rss_kib(pid) / 1024, 1)}
-        expected = [pki.ca_process(o) for o in ALL_ORGS] + list(self.layout.orderers())
-        expected += [f"peer0-{o.key}" for o in PEER_ORGS] + [chaincode.SERVER_PROCESS]
         state = self._state()
-        return {
+        slot = int(state.get("slot", 0))
+        expected = [s.name for s in health.node_specs(self.layout, slot)]
+        out: dict[str, Any] = {
             "data_dir": str(self.layout.data_dir),
             "consensus": state.get("consensus", self.layout.consensus),
             "orderers": len(self.layout.orderers()),
@@ -317,6 +401,9 @@ class Network:
             "package_id": state.get("package_id"),
             "sequence": state.get("sequence"),
         }
+        if health_check:
+            out.update(health.report(self.layout, self.bin_dir, self.procs, slot))
+        return out
 
     def describe(self) -> dict[str, Any]:
         """What a client needs: per org, the peer address, TLS root and each user's cert/key."""

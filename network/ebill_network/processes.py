@@ -156,13 +156,23 @@ class ProcessManager:
             )
 
     def wait_listening(self, name: str, host: str, port: int, *, timeout: float = 60) -> None:
-        """Wait until process ``name`` accepts connections on host:port; fail fast if it dies."""
-        wait_for(
-            f"{name} to listen on {host}:{port}",
-            lambda: port_open(host, port),
-            timeout=timeout,
-            check=lambda: self.check_alive(name),
-        )
+        """Wait until process ``name`` accepts connections on host:port; fail fast if it dies.
+
+        Raises NetworkError naming the process, its log file and its last log lines.
+        """
+        try:
+            wait_for(
+                f"{name} to listen on {host}:{port}",
+                lambda: port_open(host, port),
+                timeout=timeout,
+                check=lambda: self.check_alive(name),
+            )
+        except NetworkError as exc:
+            if str(exc).startswith(f"{name} exited"):
+                raise
+            raise NetworkError(
+                f"{exc}; last lines of {self.log_file(name)}:\n{self.log_tail(name)}"
+            ) from None
 
     def log_tail(self, name: str, lines: int = 25) -> str:
         path = self.log_file(name)

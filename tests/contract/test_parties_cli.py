@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -29,6 +30,8 @@ def ebill(network: Network, world: World) -> Callable[..., subprocess.CompletedP
             text=True,
             input=stdin,
             timeout=120,
+            # the console finds the network's ports (status probes them) from the env
+            env={**os.environ, "EBILL_BASE_PORT": str(network.layout.base_port)},
         )
 
     return run
@@ -149,3 +152,13 @@ def test_network_status_reports_every_process(
     assert {"orderer0", "orderer1", "orderer2", "chaincode"} <= running
     assert {f"peer0-{org}" for org in ("finance", "units", "insurance", "audit")} <= running
     assert all(p["rss_mib"] > 0 for p in status["running"].values())
+    assert status["leader"] in ("orderer0", "orderer1", "orderer2")
+    assert all(n["healthz"] == "ok" for n in status["nodes"].values())
+
+
+def test_network_restart_of_an_unknown_node_names_the_known_ones(
+    ebill: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    shown = ebill("network", "restart", "peer7.nowhere")
+    assert shown.returncode == 7
+    assert "peer7.nowhere" in shown.stderr and "peer0-finance" in shown.stderr

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..block_events import BlockEventsKind
 from ..checkpointer import Checkpoint
+from ..commit import Status
 from ..network import NetworkBase
 from ..signing_identity import SigningIdentity
 from ._client import AsyncGatewayClient
 from .block_events import AsyncBlockEventsIterator, AsyncBlockEventsRequest
 from .chaincode_events import AsyncChaincodeEventsIterator, AsyncChaincodeEventsRequest
+from .commit import AsyncCommit
 from .contract import AsyncContract
 
 
@@ -37,6 +39,22 @@ class AsyncNetwork(NetworkBase):
             chaincode_name=chaincode_name,
             contract_name=contract_name,
         )
+
+    async def get_commit_status(
+        self, transaction_id: str, *, timeout: float | None = None
+    ) -> Status:
+        """Resolve the outcome of transaction ``transaction_id``; its
+        :class:`~fabricgw.commit.Status`.
+
+        Raises as :meth:`fabricgw.network.Network.get_commit_status`.
+        """
+        commit = AsyncCommit(
+            client=self._client,
+            signing_identity=self._signing_identity,
+            transaction_id=transaction_id,
+            signed_request=self._commit_status_message(transaction_id),
+        )
+        return await commit.status(timeout=timeout)
 
     def new_chaincode_events_request(
         self,
