@@ -1,8 +1,9 @@
 """Realistic sample bills for the demo, the benchmark and tests (money in fen).
 
-A sample is split as the chain splits it: the public bill (argument of
-IssueBill) and the personal part (payer, medical details) that travels as
-transient data into the billPrivate collection.
+A sample is the full issuance document (public part, line items, staff), the
+personal part (payer, medical details) and the payer's salt; ``UnitClient.issue_bill``
+deposits the private part and issues the public part. Samples are dated now: the
+chain accepts an issueDate only near the transaction time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from .clock import issue_date_now
 
 HOSPITAL = ("HN0101", "海南省人民医院")
 SCHOOL = ("HN0201", "海口市第一中学")
@@ -73,7 +76,7 @@ def outpatient_bill(
         "billName": "海南省医疗门诊收费票据（电子）",
         "unitCode": unit[0],
         "unitName": unit[1],
-        "issueDate": "2026-11-28T09:30:00+08:00",
+        "issueDate": issue_date_now(),
         "totalAmount": total,
         "items": items,
         "clerk": "李护士",
@@ -100,7 +103,7 @@ def tuition_bill(
         "billName": "海南省非税收入统一票据（电子）",
         "unitCode": unit[0],
         "unitName": unit[1],
-        "issueDate": "2026-09-01T10:00:00+08:00",
+        "issueDate": issue_date_now(),
         "totalAmount": 120000,
         "items": [
             {"code": "JY0101", "name": "住宿费", "quantity": "1", "unit": "学期",

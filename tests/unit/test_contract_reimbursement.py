@@ -49,7 +49,7 @@ def locked_by_medins(world: World) -> World:
 
 
 def test_authorise(world: World) -> None:
-    outcome = world.run(PAYER, "AuthoriseReimburser", CODE, N1, "MEDINS-HN", SALT.hex())
+    outcome = world.run(PAYER, "AuthoriseReimburser", CODE, N1, "MEDINS-HN")
     assert outcome.status == 200, outcome.message
     bill = outcome.json()
     assert bill["authorised"] == {
@@ -78,12 +78,12 @@ def test_authorise_with_the_salt_in_the_transient_map(world: World) -> None:
 @pytest.mark.parametrize(
     ("creator", "args", "status", "message"),
     [
-        (PAYER, ("MEDINS HN", SALT.hex()), 400, "InvalidArgument: reimburserId: must be"),
+        (PAYER, ("MEDINS HN"), 400, "InvalidArgument: reimburserId: must be"),
         (PAYER, ("MEDINS-HN",), 403, "Forbidden: AuthoriseReimburser: a payer proves"),
-        (PAYER, ("MEDINS-HN", OTHER_SALT.hex()), 403, "Forbidden: AuthoriseReimburser: the salt"),
-        (OTHER_PAYER, ("MEDINS-HN", SALT.hex()), 403, "Forbidden: AuthoriseReimburser: the salt"),
-        (FINANCE, ("MEDINS-HN", SALT.hex()), 403, "Forbidden: AuthoriseReimburser may be called"),
-        (MEDINS, ("MEDINS-HN", SALT.hex()), 403, "Forbidden: AuthoriseReimburser may be called"),
+        (PAYER, ("MEDINS-HN"), 403, "Forbidden: AuthoriseReimburser: the salt"),
+        (OTHER_PAYER, ("MEDINS-HN"), 403, "Forbidden: AuthoriseReimburser: the salt"),
+        (FINANCE, ("MEDINS-HN"), 403, "Forbidden: AuthoriseReimburser may be called"),
+        (MEDINS, ("MEDINS-HN"), 403, "Forbidden: AuthoriseReimburser may be called"),
     ],
 )
 def test_authorise_refusals(
@@ -151,7 +151,7 @@ def test_authorise_state_conflicts(world: World) -> None:
 
 def test_revoke_an_unused_authorisation(world: World) -> None:
     world.authorise(1, "PICC-HN")
-    bill = world.ok(PAYER, "RevokeAuthorisation", CODE, N1, "PICC-HN", SALT.hex())
+    bill = world.ok(PAYER, "RevokeAuthorisation", CODE, N1, "PICC-HN")
     assert bill["authorised"] == {}
     world.refused(
         PAYER,

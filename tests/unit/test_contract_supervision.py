@@ -189,9 +189,9 @@ def test_list_by_unit_refusals(
 def test_list_by_payer(world: World) -> None:
     world.issue(1)
     world.issue(2)
-    world.issue(3, transient=transient(salt=OTHER_SALT))  # same payer, another salt
-    world.issue(4, transient=transient(payer_id="460100198805055678"))
-    mine = read(world, PAYER, "ListBillsByPayer", HASH, "10", "", SALT.hex())
+    world.issue(3, salt=OTHER_SALT)  # same payer, another salt
+    world.issue(4, payer_id="460100198805055678")
+    mine = read(world, PAYER, "ListBillsByPayer", HASH, "10", "")
     assert [bill["billNumber"] for bill in mine["records"]] == [number(1), number(2)]
     by_transient = world.run(
         PAYER, "ListBillsByPayer", HASH, "10", transient={"payerSalt": SALT}, submit=False
