@@ -13,7 +13,6 @@ from fake_stub import (
     MEDINS,
     PAYER,
     PICC,
-    SALT,
     World,
     number,
     standard_world,
