@@ -16,6 +16,7 @@ from ebill import consistency
 from ebill.connection import Connection
 from ebill.party import PartyClient
 from ebill.samples import SampleBill
+from ebill.unit import UnitClient
 
 Connect = Callable[..., Connection]
 P = TypeVar("P", bound=PartyClient)
@@ -60,16 +61,10 @@ def query(conn: Connection, function: str, *args: str) -> Any:
 
 
 def issue(conn: Connection, sample: SampleBill) -> dict[str, Any]:
-    """Issue ``sample`` (payer and medical part as transient data); returns the public record."""
-    record = call(
-        conn,
-        "IssueBill",
-        sample.argument(),
-        transient=sample.transient(),
-        endorsing_organizations=ISSUING_ORGS,
-    )
-    assert isinstance(record, dict) and "refused" not in record, record
-    return record
+    """Issue ``sample`` as the SDK does (deposit the private part, endorsed by the units
+    peer alone; then the public part); the public record with the check code added."""
+    issued = UnitClient(conn).issue_bill(sample)
+    return {**issued.bill.raw, "checkCode": issued.check_code}
 
 
 T = TypeVar("T")
