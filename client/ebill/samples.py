@@ -8,6 +8,7 @@ chain accepts an issueDate only near the transaction time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -46,6 +47,14 @@ class SampleBill:
 
     def argument(self) -> str:
         return json.dumps(self.bill, ensure_ascii=False)
+
+    def public(self) -> dict[str, Any]:
+        """IssueBill's argument: the public fields and the payer hash of this salt."""
+        names = ("billCode", "billNumber", "billName", "unitCode", "unitName", "issueDate")
+        result = {name: self.bill[name] for name in (*names, "totalAmount") if name in self.bill}
+        material = self.salt + self.payer["type"].encode() + b"\x00" + self.payer["id"].encode()
+        result["payerHash"] = hashlib.sha256(material).hexdigest()
+        return result
 
     def transient(self) -> dict[str, bytes]:
         data = {

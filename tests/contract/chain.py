@@ -16,7 +16,7 @@ from ebill import consistency
 from ebill.connection import Connection
 from ebill.party import PartyClient
 from ebill.samples import SampleBill
-from ebill.unit import UnitClient
+from ebill.unit import new_check_code
 
 Connect = Callable[..., Connection]
 P = TypeVar("P", bound=PartyClient)
@@ -63,8 +63,26 @@ def query(conn: Connection, function: str, *args: str) -> Any:
 def issue(conn: Connection, sample: SampleBill) -> dict[str, Any]:
     """Issue ``sample`` as the SDK does (deposit the private part, endorsed by the units
     peer alone; then the public part); the public record with the check code added."""
-    issued = UnitClient(conn).issue_bill(sample)
-    return {**issued.bill.raw, "checkCode": issued.check_code}
+    full, public = sample.bill, sample.public()
+    transient = {**sample.transient(), "bill": json.dumps(full, ensure_ascii=False).encode()}
+    consistency.submit(
+        conn,
+        "DepositBillPrivate",
+        full["billCode"],
+        full["billNumber"],
+        transient=transient,
+        endorsing_organizations=("UnitsMSP",),
+    )
+    code = new_check_code()
+    record = call(
+        conn,
+        "IssueBill",
+        json.dumps(public, ensure_ascii=False),
+        transient={"checkCode": code.encode()},
+        endorsing_organizations=ISSUING_ORGS,
+    )
+    assert isinstance(record, dict) and "refused" not in record, record
+    return {**record, "checkCode": code}
 
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from ebill.finance import FinanceClient
 from ebill.party import PartyClient
 from ebill.payer import PayerClient
 from ebill.reimburser import ReimburserClient
-from ebill.samples import OUTPATIENT_CODE, outpatient_bill
+from ebill.samples import OUTPATIENT_CODE, PAYER1, outpatient_bill
 from ebill.supervisor import SupervisorClient
 from ebill.unit import UnitClient
 
@@ -34,7 +34,7 @@ def story(party: Open[Any], world: World, next_number: Callable[[], str]) -> dic
     if _story:
         return _story
     hospital = party(UnitClient, "units", "hospital1")
-    payer = party(PayerClient, "finance", "payer1")
+    payer = party(PayerClient, "finance", "platform1").for_payer("person", PAYER1["id"])
     medins = party(ReimburserClient, "insurance", "medins1")
     issued = hospital.issue_bill(outpatient_bill(next_number()))
     code, number = issued.bill.bill_code, issued.bill.bill_number
