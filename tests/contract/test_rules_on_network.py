@@ -20,11 +20,11 @@ REIMBURSERS = {"medins1": "MEDINS-HN", "insurer1": "PICC-HN"}
 
 
 def authorise(connect_as: Connect, sample: SampleBill, *reimbursers: str) -> None:
-    """payer1 authorises each reimburser, proving its claim with the salt.
-
-    The salt travels as transient data: an argument would be written to the block.
+    """The platform, for the sample's payer, authorises each reimburser, proving the
+    claim with payer and salt as transient data (an argument would be in the block).
     """
-    payer = connect_as("finance", "payer1")
+    payer = connect_as("finance", "platform1")
+    who = json.dumps({"type": sample.payer["type"], "id": sample.payer["id"]}).encode()
     for user in reimbursers:
         record = call(
             payer,
@@ -32,7 +32,7 @@ def authorise(connect_as: Connect, sample: SampleBill, *reimbursers: str) -> Non
             sample.code,
             sample.number,
             REIMBURSERS[user],
-            transient={"payerSalt": sample.salt},
+            transient={"payer": who, "payerSalt": sample.salt},
         )
         assert "refused" not in record, record
 
@@ -42,10 +42,19 @@ def test_issuance_endorsed_without_finance_is_invalidated_at_commit(
 ) -> None:
     hospital = connect_as("units", "hospital1")
     sample = outpatient_bill(next_number())
+    deposit = {**sample.transient(), "bill": sample.argument().encode()}
+    consistency.submit(
+        hospital,
+        "DepositBillPrivate",
+        sample.code,
+        sample.number,
+        transient=deposit,
+        endorsing_organizations=["UnitsMSP"],
+    )
     proposal = hospital.contract.new_proposal(
         "IssueBill",
-        arguments=[sample.argument()],
-        transient=sample.transient(),
+        arguments=[json.dumps(sample.public(), ensure_ascii=False)],
+        transient={"checkCode": b"ABC123"},
         endorsing_organizations=["UnitsMSP", "AuditMSP"],  # no FinanceMSP
     )
     transaction = proposal.endorse()  # the peers endorse: the rule is the policy's
