@@ -66,7 +66,7 @@ def test_duplicate_bill_is_refused(
         issue(hospital, sample)
     assert (
         info.value.chaincode_message
-        == f"Conflict: bill {OUTPATIENT_CODE}/{sample.number} already exists"
+        == f"Conflict: DepositBillPrivate: bill {OUTPATIENT_CODE}/{sample.number} already exists"
     )
     stored = query(hospital, "ReadBill", OUTPATIENT_CODE, sample.number)
     assert stored["checkCodeHash"] == first["checkCodeHash"]

@@ -58,7 +58,7 @@ def test_history_tells_who_did_what(auditor: SupervisorClient, story: dict[str, 
     ]  # fmt: skip
     assert [entry.status for entry in history][-1] == "partially_reimbursed"
     assert history[0].last_action is not None and history[0].last_action.actor_name == "hospital1"
-    assert history[1].last_action is not None and history[1].last_action.actor_name == "payer"
+    assert history[1].last_action is not None and history[1].last_action.actor_name == "platform1"
     assert all(not entry.is_delete and entry.tx_id for entry in history)
     with pytest.raises(errors.NotFound):
         auditor.bill_history(OUTPATIENT_CODE, "0000099998")

@@ -8,13 +8,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from chain import ISSUING_ORGS, Connect, World, call, eventually, issue, query
 
 import fabricgw
 from ebill import consistency
+from ebill.connection import Connection
 from ebill.samples import OUTPATIENT_CODE, SampleBill, outpatient_bill
+from ebill.sealed import ReplyKey
 
 REIMBURSERS = {"medins1": "MEDINS-HN", "insurer1": "PICC-HN"}
 
@@ -77,7 +80,7 @@ def test_private_part_is_read_on_member_peers_only(
 
     for org, user in (("units", "hospital1"), ("audit", "auditor1")):
         reader = connect_as(org, user)
-        private = eventually(lambda c=reader: query(c, "ReadBillPrivate", *args))
+        private = eventually(lambda c=reader: private_read(c, *args))
         assert private["payer"] == sample.payer
         assert private["medical"]["patientNumber"] == "MZ20261128001"
         assert private["salt"] == sample.salt.hex()
@@ -85,20 +88,27 @@ def test_private_part_is_read_on_member_peers_only(
     # an authorised reimburser reads it on its own (member) peer; before, it is refused
     medins = connect_as("insurance", "medins1")
     with pytest.raises(fabricgw.EvaluateError) as refused:
-        query(medins, "ReadBillPrivate", *args)
+        private_read(medins, *args)
     assert (refused.value.chaincode_message or "").startswith("Forbidden:")
     authorise(connect_as, sample, "medins1")
-    private = eventually(lambda: query(medins, "ReadBillPrivate", *args))
+    private = eventually(lambda: private_read(medins, *args))
     assert private["payer"]["id"] == sample.payer["id"]
 
     # the finance peer is not a collection member: it holds no private data to give,
     # even to a supervisor whom the access rules allow
     on_finance = connect_as("audit", "auditor1", via="finance")
     with pytest.raises(fabricgw.EvaluateError) as non_member:
-        query(on_finance, "ReadBillPrivate", *args)
+        private_read(on_finance, *args)
     assert sample.payer["name"] not in str(non_member.value)
     # while the public part is there on every peer
     assert eventually(lambda: query(on_finance, "ReadBill", *args))["billNumber"] == sample.number
+
+
+def private_read(conn: Connection, *args: str) -> Any:
+    """ReadBillPrivate with a fresh reply key; the opened answer."""
+    key = ReplyKey()
+    raw = conn.contract.evaluate("ReadBillPrivate", arguments=args, transient=key.transient())
+    return key.open(json.loads(raw), "ReadBillPrivate")
 
 
 def _race(connect_as: Connect, sample: SampleBill) -> tuple[str, str]:
