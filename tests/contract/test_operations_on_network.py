@@ -30,6 +30,7 @@ def test_each_step_emits_one_event_with_bill_status_and_org(
     call(medins, "ClaimBill", sample.code, sample.number, "26850", "MI-2026-0100")
 
     expected = [
+        ("DepositBillPrivate", None, "UnitsMSP"),
         ("IssueBill", "issued", "UnitsMSP"),
         ("AuthoriseReimburser", None, "FinanceMSP"),
         ("LockBill", "locked", "InsuranceMSP"),

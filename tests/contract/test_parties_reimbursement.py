@@ -71,6 +71,8 @@ def test_authorise_and_revoke(
     with pytest.raises(errors.NotAuthorised):
         medins.read_bill_private(code, number)
     with pytest.raises(errors.NotAuthorised, match="salt"):
+        payer.authorise_reimburser(code, number, "MEDINS-HN", bytes(range(16)))
+    with pytest.raises(errors.InvalidInput, match="must be random bytes"):
         payer.authorise_reimburser(code, number, "MEDINS-HN", b"x" * 16)
 
 

@@ -215,14 +215,20 @@ def test_refusals_that_are_anomalies_are_logged_for_supervisors(
 
     claim_again = call(medins, "LockBill", sample.code, sample.number)  # a claim on a closed bill
     red_after_claim = call(
-        hospital, "RedLetterBill", sample.code, sample.number, next_number(), "refund"
+        hospital,
+        "RedLetterBill",
+        sample.code,
+        sample.number,
+        next_number(),
+        "refund",
+        transient={"checkCode": b"RED123"},
     )
     outside = outpatient_bill("0200000000")  # beyond the approved batch
     out_of_stock = call(
         hospital,
         "IssueBill",
-        outside.argument(),
-        transient=outside.transient(),
+        json.dumps(outside.public(), ensure_ascii=False),
+        transient={"checkCode": b"ABC123"},
         endorsing_organizations=ISSUING_ORGS,
     )
     for refusal in (claim_again, red_after_claim, out_of_stock):

@@ -16,7 +16,7 @@ Rules (ours where the domain leaves room):
   the anomaly ``over-claim`` (the lock stays with its holder, who may claim the right
   amount or unlock).
 * UnlockBill by the lock holder, or by finance to release a stale lock (there is no
-  lock timeout: transaction times are client clocks).
+  lock timeout; see :mod:`.clock` for which clock each time rule trusts).
 * Two reimbursers acting at the same instant both read and write the bill key: Fabric's
   MVCC check commits one and invalidates the other, so no bill is claimed twice.
 """
