@@ -21,6 +21,7 @@ from .models import (
     Unit,
 )
 from .party import PAGE_SIZE, PartyClient
+from .sealed import ReplyKey
 
 Day = str | dt.date
 """A day as YYYY-MM-DD, YYYYMMDD or a date."""
@@ -45,11 +46,17 @@ class PrivateReader(PartyClient):
     """ReadBillPrivate: supervisors, the issuing unit, reimbursers authorised now."""
 
     def read_bill_private(self, bill_code: str, bill_number: str) -> BillPrivate:
-        """The payer, the medical extension and the salt.
+        """The payer, the medical extension, the salt, the line items and staff names.
 
-        Raises NotFound (no bill, or no private part on this peer), NotAuthorised.
+        The answer is sealed to a fresh key of this call (transient replyKey) and
+        opened here. Raises NotFound (no bill, or no private part on this peer),
+        NotAuthorised, InternalError (an answer not sealed to the key).
         """
-        return BillPrivate.from_json(self._evaluate("ReadBillPrivate", bill_code, bill_number))
+        key = ReplyKey()
+        answer = self._evaluate(
+            "ReadBillPrivate", bill_code, bill_number, transient=key.transient()
+        )
+        return BillPrivate.from_json(key.open(answer, "ReadBillPrivate"))
 
 
 class BillArchiver(PartyClient):

@@ -49,7 +49,7 @@ def _epilog() -> str:
     codes = "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
     return (
         "exit codes:\n" + codes + "\n\n"
-        "identities (--as ORG/USER): finance/finance1, finance/payer1, finance/payer2,\n"
+        "identities (--as ORG/USER): finance/finance1, finance/platform1,\n"
         "  units/hospital1 (HN0101), units/school1 (HN0201), units/clerk1,\n"
         "  insurance/medins1 (MEDINS-HN), insurance/insurer1 (PICC-HN), audit/auditor1.\n"
         "Each command has a default identity, shown in its help. Amounts are in yuan\n"
@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="issue date YYYY-MM-DD, checked if given")
     p = _command(bill_cmds, "show", c.bill_show, AUDITOR, "show a bill's public record")
     _bill_args(p)
-    p.add_argument("--salt", help="as the payer: the bill's salt in hex (default --as payer1)")
+    p.add_argument("--salt", help="for a payer: the bill's salt in hex (--as platform1)")
+    p.add_argument("--payer", help="with --salt: the payer as TYPE:ID (sent as transient)")
     _bill_args(_command(bill_cmds, "private", c.bill_private, HOSPITAL, "show the private part"))
     p = _command(bill_cmds, "red-letter", c.bill_red_letter, HOSPITAL, "void with a red bill")
     _bill_args(p)
@@ -192,8 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
         _bill_args(p)
         p.add_argument("reimburser", help="reimburser id, e.g. MEDINS-HN or PICC-HN")
         p.add_argument("--salt", required=True, help="the bill's salt in hex (sent as transient)")
+        p.add_argument("--payer", required=True, help="TYPE:ID, e.g. person:4601... (transient)")
     p = _command(payer_cmds, "bills", c.payer_bills, PAYER, "the payer's bills issued with a salt")
     p.add_argument("--salt", required=True)
+    p.add_argument("--payer", required=True, help="TYPE:ID, e.g. person:4601... (transient)")
     _limit_arg(p)
 
     reimburse = groups.add_parser("reimburse", help="reimbursers: lock, claim, unlock")

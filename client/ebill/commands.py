@@ -49,7 +49,7 @@ Opener = Callable[[Path, str, str], PartyClient]
 
 FINANCE = "finance/finance1"
 HOSPITAL = "units/hospital1"
-PAYER = "finance/payer1"
+PAYER = "finance/platform1"
 MEDINS = "insurance/medins1"
 AUDITOR = "audit/auditor1"
 
@@ -319,7 +319,7 @@ def bill_show(ctx: Context) -> Output:
     if a.salt is not None:
         if a.as_ is None:
             a.default_as = PAYER
-        bill = ctx.client(PayerClient, "the payer").read_bill(a.code, a.number, a.salt)
+        bill = _payer(ctx).read_bill(a.code, a.number, a.salt)
     else:
         reader = ctx.client(BillReader, "the bill's parties (with --salt for a payer)")
         bill = reader.read_bill(a.code, a.number)
@@ -356,22 +356,32 @@ def bill_history(ctx: Context) -> Output:
 # -- payer ----------------------------------------------------------------------------
 
 
+def _payer(ctx: Context) -> PayerClient:
+    """The platform acting for the payer of ``--payer TYPE:ID``. Raises UsageError."""
+    given = getattr(ctx.args, "payer", None)
+    if not given or ":" not in given:
+        raise UsageError("--payer: give TYPE:ID, e.g. person:460100199001011234")
+    payer_type, payer_id = given.split(":", 1)
+    platform = ctx.client(PayerClient, "the finance department's platform")
+    return platform.for_payer(payer_type, payer_id)
+
+
 def payer_authorise(ctx: Context) -> Output:
     a = ctx.args
-    payer = ctx.client(PayerClient, "the payer")
+    payer = _payer(ctx)
     bill = payer.authorise_reimburser(a.code, a.number, a.reimburser, a.salt)
     return Output(bill, f"authorised {a.reimburser}\n{views.bill_detail(bill)}")
 
 
 def payer_revoke(ctx: Context) -> Output:
     a = ctx.args
-    payer = ctx.client(PayerClient, "the payer")
+    payer = _payer(ctx)
     bill = payer.revoke_authorisation(a.code, a.number, a.reimburser, a.salt)
     return Output(bill, f"revoked {a.reimburser}\n{views.bill_detail(bill)}")
 
 
 def payer_bills(ctx: Context) -> Output:
-    payer = ctx.client(PayerClient, "the payer")
+    payer = _payer(ctx)
     bills = _limited(payer.iter_bills(ctx.args.salt), ctx.args.limit)
     return Output(bills, views.bill_table(bills))
 

@@ -287,7 +287,8 @@ class Bill(_Model):
     FIELDS = frozenset(
         {"billCode", "billNumber", "billName", "unitCode", "unitName", "issueDate"}
         | {"totalAmount", "items", "clerk", "reviewer", "remark", "kind", "payerHash"}
-        | {"status", "checkCode", "issuedAt", "issuerMsp", "issuerId", "issueTxId"}
+        | {"status", "checkCode", "checkCodeHash", "issuedAt", "issuerMsp", "issuerId"}
+        | {"issueTxId"}
         | {"batchId", "authorised", "lock", "claims", "reimbursedTotal", "redLetter"}
         | {"redOf", "reason", "previousStatus", "archivedAt", "lastAction"}
     )
@@ -401,13 +402,20 @@ class MedicalInfo:
 class BillPrivate(_Model):
     """A bill's private part: the payer, the medical extension, the payer's salt."""
 
-    FIELDS = frozenset({"billCode", "billNumber", "payer", "medical", "salt", "redOf"})
+    FIELDS = frozenset(
+        {"billCode", "billNumber", "payer", "medical", "salt", "redOf"}
+        | {"items", "clerk", "reviewer", "remark"}
+    )
     bill_code: str
     bill_number: str
     payer: PayerInfo
     salt_hex: str
     medical: MedicalInfo | None = None
     red_of: BillRef | None = None
+    items: tuple[LineItem, ...] = ()
+    clerk: str | None = None
+    reviewer: str | None = None
+    remark: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -438,6 +446,10 @@ class BillPrivate(_Model):
             salt_hex=str(d.get("salt", "")),
             medical=medical,
             red_of=BillRef.from_json(d.get("redOf")),
+            items=tuple(LineItem.from_json(i) for i in d.get("items") or ()),
+            clerk=_opt_str(d, "clerk"),
+            reviewer=_opt_str(d, "reviewer"),
+            remark=_opt_str(d, "remark"),
             raw=dict(d),
         )
 
@@ -599,10 +611,12 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class IssuedBill:
-    """A bill just issued and the salt its issuer hands to the payer."""
+    """A bill just issued, and the salt and check code its issuer hands to the payer
+    (``bill.check_code`` is the code too; the chain keeps only its hash)."""
 
     bill: Bill
     salt: bytes
+    check_code: str = ""
 
     @property
     def salt_hex(self) -> str:

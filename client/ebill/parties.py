@@ -20,7 +20,7 @@ Party = FinanceClient | PayerClient | UnitClient | ReimburserClient | Supervisor
 
 ROLE_CLIENTS: dict[str, type[PartyClient]] = {
     "finance": FinanceClient,
-    "payer": PayerClient,
+    "platform": PayerClient,
     "issuer": UnitClient,
     "clerk": UnitClient,
     "reimburser": ReimburserClient,

@@ -89,11 +89,13 @@ class PartyClient:
         *args: str,
         transient: Mapping[str, bytes] | None = None,
         endorsing_organizations: Sequence[str] | None = None,
+        wait_peers: Sequence[str] = (),
     ) -> Any:
         """Submit ``function`` and wait for its commit; its JSON answer.
 
         ``endorsing_organizations`` (MSP ids) chooses the endorsers: needed when
         transient data goes to a private collection some endorsers are not members of.
+        ``wait_peers`` (MSP ids): also wait until their peers have the block.
 
         Raises :class:`~ebill.errors.EbillError` (a logged refusal after its commit,
         :class:`~ebill.errors.TransactionConflict` for an MVCC conflict).
@@ -116,6 +118,8 @@ class PartyClient:
             transaction = consistency.endorse(new_proposal)
             status = transaction.submit().status()
             check_committed(status)
+            if wait_peers:
+                consistency.wait_for_block(self.connection, status.block_number, peers=wait_peers)
         except fabricgw.GatewayError as error:
             raise domain_error(error, function=function, transaction_id=tx_ids[-1]) from error
         if self.sync is not None:

@@ -1,18 +1,26 @@
-"""A payer: reads its own bills and authorises reimbursers, proving each bill with its salt.
+"""A payer, through the finance department's public platform.
 
-The salt travels as transient data ``payerSalt`` (never as the ``saltHex`` argument of a
-submitted transaction: arguments are written to the blocks, and a published salt lets
-anyone test candidate ID numbers against the payer hash).
+No certificate that signs a transaction carries a personal attribute (certificates
+are in every block): the platform (role ``platform``, FinanceMSP) authenticates the
+person off-chain and signs with its own identity. A :class:`PayerClient` is the
+platform acting for one payer: it holds the payer's (type, id) and sends them, with
+the bill's salt, as TRANSIENT data; the contract recomputes the bill's payerHash from
+them before any payer action, so a payer sees and authorises only their own bills.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 
+from .connection import Connection
 from .errors import InvalidInput
 from .models import Bill, Page
 from .party import PAGE_SIZE, PartyClient
+from .sync import BlockSync
+
+PAYER_TYPES = ("person", "company")
 
 
 def payer_hash(salt: bytes, payer_type: str, payer_id: str) -> str:
@@ -21,28 +29,56 @@ def payer_hash(salt: bytes, payer_type: str, payer_id: str) -> str:
     return hashlib.sha256(material).hexdigest()
 
 
-def _salt(salt: bytes | str) -> dict[str, bytes]:
-    """The transient map for a salt given as bytes or hex. Raises InvalidInput."""
+def _salt_bytes(salt: bytes | str) -> bytes:
+    """A salt given as bytes or hex. Raises InvalidInput."""
     if isinstance(salt, str):
         try:
-            salt = bytes.fromhex(salt)
+            return bytes.fromhex(salt)
         except ValueError:
             raise InvalidInput("salt: must be hex digits, two per byte") from None
-    return {"payerSalt": salt}
+    return salt
 
 
 class PayerClient(PartyClient):
-    """A payer (role payer, FinanceMSP) with payerType/payerId in its certificate."""
+    """The platform (role platform, FinanceMSP) acting for one payer (type, id)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        sync: BlockSync | None = None,
+        payer_type: str = "",
+        payer_id: str = "",
+    ) -> None:
+        super().__init__(connection, sync=sync)
+        self.payer_type = payer_type
+        self.payer_id = payer_id
+
+    def for_payer(self, payer_type: str, payer_id: str) -> PayerClient:
+        """The same platform connection acting for another payer (the platform has
+        authenticated the person). Raises InvalidInput for an unknown type or blank id."""
+        if payer_type not in PAYER_TYPES:
+            raise InvalidInput('payer type: must be "person" or "company"')
+        if not payer_id.strip():
+            raise InvalidInput("payer id: must not be blank")
+        return PayerClient(
+            self.connection, sync=self.sync, payer_type=payer_type, payer_id=payer_id
+        )
+
+    def _proof(self, salt: bytes | str) -> dict[str, bytes]:
+        """The transient proof: payer {type, id} and payerSalt. Raises InvalidInput."""
+        if not self.payer_id:
+            raise InvalidInput("no payer: open the platform client with for_payer(type, id)")
+        payer = {"type": self.payer_type, "id": self.payer_id}
+        return {"payer": json.dumps(payer).encode(), "payerSalt": _salt_bytes(salt)}
 
     def payer_hash(self, salt: bytes | str) -> str:
-        """The payerHash of the caller's bills issued with ``salt``."""
-        raw = _salt(salt)["payerSalt"]
-        attrs = self.connection.attributes
-        return payer_hash(raw, attrs.get("payerType", ""), attrs.get("payerId", ""))
+        """The payerHash of this payer's bills issued with ``salt``."""
+        return payer_hash(_salt_bytes(salt), self.payer_type, self.payer_id)
 
     def read_bill(self, bill_code: str, bill_number: str, salt: bytes | str) -> Bill:
-        """ReadBill of the caller's own bill. Raises NotFound, NotAuthorised (not its bill)."""
-        answer = self._evaluate("ReadBill", bill_code, bill_number, transient=_salt(salt))
+        """ReadBill of the payer's own bill. Raises NotFound, NotAuthorised (not its bill)."""
+        answer = self._evaluate("ReadBill", bill_code, bill_number, transient=self._proof(salt))
         return Bill.from_json(answer)
 
     def authorise_reimburser(
@@ -54,7 +90,11 @@ class PayerClient(PartyClient):
         BillRedLettered, BillArchived, NotAuthorised (not the payer's bill), NotFound.
         """
         answer = self._submit(
-            "AuthoriseReimburser", bill_code, bill_number, reimburser_id, transient=_salt(salt)
+            "AuthoriseReimburser",
+            bill_code,
+            bill_number,
+            reimburser_id,
+            transient=self._proof(salt),
         )
         return Bill.from_json(answer)
 
@@ -66,26 +106,30 @@ class PayerClient(PartyClient):
         Raises NotFound (not authorised), AuthorisationInUse, NotAuthorised.
         """
         answer = self._submit(
-            "RevokeAuthorisation", bill_code, bill_number, reimburser_id, transient=_salt(salt)
+            "RevokeAuthorisation",
+            bill_code,
+            bill_number,
+            reimburser_id,
+            transient=self._proof(salt),
         )
         return Bill.from_json(answer)
 
     def list_bills(
         self, salt: bytes | str, *, page_size: int = PAGE_SIZE, bookmark: str = ""
     ) -> Page[Bill]:
-        """One page of the caller's bills issued with ``salt`` (summaries).
+        """One page of the payer's bills issued with ``salt`` (summaries).
 
-        Raises NotAuthorised (the salt does not give the caller's hash), InvalidInput.
+        Raises NotAuthorised (the salt does not give the payer's hash), InvalidInput.
         """
         answer = self._evaluate(
             "ListBillsByPayer",
             self.payer_hash(salt),
             str(page_size),
             bookmark,
-            transient=_salt(salt),
+            transient=self._proof(salt),
         )
         return Page.from_json(answer, Bill.from_json)
 
     def iter_bills(self, salt: bytes | str, *, page_size: int = PAGE_SIZE) -> Iterator[Bill]:
-        """Every bill of the caller issued with ``salt``."""
+        """Every bill of the payer issued with ``salt``."""
         return self._pages(lambda b: self.list_bills(salt, page_size=page_size, bookmark=b))

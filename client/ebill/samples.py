@@ -1,16 +1,20 @@
 """Realistic sample bills for the demo, the benchmark and tests (money in fen).
 
-A sample is split as the chain splits it: the public bill (argument of
-IssueBill) and the personal part (payer, medical details) that travels as
-transient data into the billPrivate collection.
+A sample is the full issuance document (public part, line items, staff), the
+personal part (payer, medical details) and the payer's salt; ``UnitClient.issue_bill``
+deposits the private part and issues the public part. Samples are dated now: the
+chain accepts an issueDate only near the transaction time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from .clock import issue_date_now
 
 HOSPITAL = ("HN0101", "海南省人民医院")
 SCHOOL = ("HN0201", "海口市第一中学")
@@ -44,6 +48,14 @@ class SampleBill:
     def argument(self) -> str:
         return json.dumps(self.bill, ensure_ascii=False)
 
+    def public(self) -> dict[str, Any]:
+        """IssueBill's argument: the public fields and the payer hash of this salt."""
+        names = ("billCode", "billNumber", "billName", "unitCode", "unitName", "issueDate")
+        result = {name: self.bill[name] for name in (*names, "totalAmount") if name in self.bill}
+        material = self.salt + self.payer["type"].encode() + b"\x00" + self.payer["id"].encode()
+        result["payerHash"] = hashlib.sha256(material).hexdigest()
+        return result
+
     def transient(self) -> dict[str, bytes]:
         data = {
             "payer": json.dumps(self.payer, ensure_ascii=False).encode(),
@@ -73,7 +85,7 @@ def outpatient_bill(
         "billName": "海南省医疗门诊收费票据（电子）",
         "unitCode": unit[0],
         "unitName": unit[1],
-        "issueDate": "2026-11-28T09:30:00+08:00",
+        "issueDate": issue_date_now(),
         "totalAmount": total,
         "items": items,
         "clerk": "李护士",
@@ -100,7 +112,7 @@ def tuition_bill(
         "billName": "海南省非税收入统一票据（电子）",
         "unitCode": unit[0],
         "unitName": unit[1],
-        "issueDate": "2026-09-01T10:00:00+08:00",
+        "issueDate": issue_date_now(),
         "totalAmount": 120000,
         "items": [
             {"code": "JY0101", "name": "住宿费", "quantity": "1", "unit": "学期",

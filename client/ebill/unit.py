@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
+import secrets
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from .capabilities import (
@@ -16,13 +17,32 @@ from .capabilities import (
     PrivateReader,
     UnitReads,
 )
-from .errors import InvalidInput, NotFound
+from .errors import AlreadyExists, InvalidInput, NotFound
 from .models import Bill, IssuedBill, RedLettering, StockBatch, Totals
 from .party import PAGE_SIZE
+from .payer import payer_hash as hash_of_payer
 from .samples import SampleBill
 
 SALT_BYTES = 16
 FINANCE_MSP = "FinanceMSP"
+#: The check code's alphabet (0-9A-Z without I and O) and length, as the contract's.
+CHECK_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CHECK_CODE_LENGTH = 6
+#: What IssueBill's public argument carries (with the payerHash).
+PUBLIC_FIELDS = (
+    "billCode",
+    "billNumber",
+    "billName",
+    "unitCode",
+    "unitName",
+    "issueDate",
+    "totalAmount",
+)
+
+
+def new_check_code() -> str:
+    """A random check code (``secrets``): 34^6 possibilities."""
+    return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
 
 
 class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
@@ -62,50 +82,104 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         medical: Mapping[str, Any] | None = None,
         *,
         salt: bytes | None = None,
+        check_code: str | None = None,
     ) -> IssuedBill:
-        """IssueBill: the public JSON as argument, payer/medical/salt as transient data.
+        """Issue a bill in two transactions; the bill, its salt and its check code.
 
+        1. DepositBillPrivate: the whole bill, payer, salt and medical part as transient
+           data, endorsed by the unit's own peer only (it writes only the private
+           collection, whose endorsement policy is the units peer): the finance peer
+           never receives personal data.
+        2. IssueBill: the public part (with the payerHash) as argument and the check
+           code, generated here with ``secrets``, as transient data.
+
+        Retry-safe: call it again with the same bill, salt and check code after any
+        failure; a deposit before issuance is overwritten, and an issued bill whose
+        public part equals ours is returned as issued (AlreadyExists otherwise).
         ``bill`` is a :class:`~ebill.samples.SampleBill` (its payer, medical part and
-        salt are used unless given) or the public bill JSON with ``payer``. Returns the
-        stored bill and the salt to hand to the payer. Raises AlreadyExists (number
-        taken), OutOfStock, UnitSuspended, InvalidInput, NotAuthorised.
+        salt are used unless given) or the full bill JSON. Raises AlreadyExists (number
+        taken by another bill), OutOfStock, UnitSuspended, InvalidInput, NotAuthorised.
         """
         if isinstance(bill, SampleBill):
-            public: Mapping[str, Any] = bill.bill
+            full: Mapping[str, Any] = bill.bill
             payer = payer if payer is not None else bill.payer
             medical = medical if medical is not None else bill.medical
             salt = salt if salt is not None else bill.salt
         else:
-            public = bill
+            full = bill
         if payer is None:
             raise InvalidInput("issue_bill: the payer is required (type, id, name)")
-        salt = salt if salt is not None else os.urandom(SALT_BYTES)
+        salt = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
+        code = check_code if check_code is not None else new_check_code()
+        payer_hash = hash_of_payer(salt, str(payer.get("type", "")), str(payer.get("id", "")))
         transient = {
+            "bill": json.dumps(dict(full), ensure_ascii=False).encode(),
             "payer": json.dumps(dict(payer), ensure_ascii=False).encode(),
             "payerSalt": salt,
         }
         if medical is not None:
             transient["medical"] = json.dumps(dict(medical), ensure_ascii=False).encode()
-        argument = json.dumps(dict(public), ensure_ascii=False)
-        # The gateway sends transient data only to endorsers that may hold the private
-        # collection, unless told which orgs to trust: the unit's own and finance (which
-        # writes the collection without being a member of it).
-        endorsers = [self.connection.msp_id, FINANCE_MSP]
-        record = self._submit(
-            "IssueBill", argument, transient=transient, endorsing_organizations=endorsers
+        bill_code, bill_number = str(full.get("billCode", "")), str(full.get("billNumber", ""))
+        public = {name: full[name] for name in PUBLIC_FIELDS if name in full}
+        public["payerHash"] = payer_hash
+        try:
+            self._submit(
+                "DepositBillPrivate",
+                bill_code,
+                bill_number,
+                transient=transient,
+                endorsing_organizations=[self.connection.msp_id],
+                wait_peers=[FINANCE_MSP],
+            )
+        except AlreadyExists:
+            return self._already_issued(public, salt, code)
+        try:
+            record = self._submit(
+                "IssueBill",
+                json.dumps(public, ensure_ascii=False),
+                transient={"checkCode": code.encode()},
+                endorsing_organizations=[self.connection.msp_id, FINANCE_MSP],
+            )
+        except AlreadyExists:
+            return self._already_issued(public, salt, code)
+        issued = Bill.from_json(record)
+        return IssuedBill(replace(issued, check_code=code), salt, code)
+
+    def _already_issued(self, public: Mapping[str, Any], salt: bytes, code: str) -> IssuedBill:
+        """The issued bill if it is ours (a retry after a lost answer); else AlreadyExists."""
+        existing = self.read_bill(str(public["billCode"]), str(public["billNumber"]))
+        ours = (existing.payer_hash, existing.total_amount, existing.unit_code) == (
+            public["payerHash"],
+            public.get("totalAmount"),
+            public.get("unitCode"),
         )
-        return IssuedBill(Bill.from_json(record), salt)
+        if not ours or not self.verify_bill(existing.bill_code, existing.bill_number, code).genuine:
+            raise AlreadyExists(
+                f"bill {existing.bill_code}/{existing.bill_number} already exists",
+                function="IssueBill",
+            )
+        return IssuedBill(replace(existing, check_code=code), salt, code)
 
     def red_letter_bill(
         self, bill_code: str, bill_number: str, red_bill_number: str, reason: str
     ) -> RedLettering:
         """RedLetterBill: void the bill with a red bill numbered from the unit's stock.
 
-        Raises BillLocked, BillClaimed, BillRedLettered, OutOfStock, AlreadyExists
-        (red number taken), NotFound, NotAuthorised.
+        The red bill's check code is generated here (transient checkCode) and set on
+        the returned red bill. Raises BillLocked, BillClaimed, BillRedLettered,
+        OutOfStock, AlreadyExists (red number taken), NotFound, NotAuthorised.
         """
-        answer = self._submit("RedLetterBill", bill_code, bill_number, red_bill_number, reason)
-        return RedLettering.from_json(answer)
+        code = new_check_code()
+        answer = self._submit(
+            "RedLetterBill",
+            bill_code,
+            bill_number,
+            red_bill_number,
+            reason,
+            transient={"checkCode": code.encode()},
+        )
+        result = RedLettering.from_json(answer)
+        return RedLettering(result.original, replace(result.red, check_code=code))
 
     def iter_bills(
         self, from_date: Day = FIRST_DAY, to_date: Day = LAST_DAY, *, page_size: int = PAGE_SIZE

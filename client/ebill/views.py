@@ -25,9 +25,12 @@ from .table import render, render_pairs
 def to_json(value: Any) -> Any:
     """A JSON-able form of a result: models as the chaincode's JSON (``raw``)."""
     if isinstance(value, IssuedBill):
-        return {"bill": value.bill.raw, "salt": value.salt_hex}
+        # the check code is the issuer's to hand over: the chain keeps only its hash
+        bill = {**value.bill.raw, "checkCode": value.check_code or value.bill.check_code}
+        return {"bill": bill, "salt": value.salt_hex}
     if isinstance(value, RedLettering):
-        return {"original": value.original.raw, "red": value.red.raw}
+        red = {**value.red.raw, "checkCode": value.red.check_code}
+        return {"original": value.original.raw, "red": red}
     if isinstance(value, Totals):
         return {
             "count": value.count,

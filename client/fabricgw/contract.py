@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ._client import GatewayClient
@@ -56,6 +57,7 @@ class ContractBase:
         arguments: Iterable[Argument],
         transient: Mapping[str, Argument] | None,
         endorsing_organizations: Iterable[str] | None,
+        timestamp: datetime | None = None,
     ) -> Any:
         """Unsigned ``ProposedTransaction`` for transaction ``name``. Raises ``TypeError``."""
         return build_proposed_transaction(
@@ -66,6 +68,7 @@ class ContractBase:
             arguments=arguments,
             transient=transient,
             endorsing_organizations=endorsing_organizations,
+            timestamp=timestamp,
         )
 
 
@@ -100,12 +103,14 @@ class Contract(ContractBase):
         arguments: Iterable[Argument] = (),
         transient: Mapping[str, Argument] | None = None,
         endorsing_organizations: Iterable[str] | None = None,
+        timestamp: datetime | None = None,
     ) -> Proposal:
         """Create an unsigned :class:`~fabricgw.proposal.Proposal` for transaction ``name``.
 
         ``transient`` is private data given to the chaincode but not recorded on
         the ledger. ``endorsing_organizations`` (MSP IDs) restricts which
         organizations endorse (or, when evaluated, which one is queried).
+        ``timestamp`` replaces the current time in the proposal header.
         Raises ``TypeError`` for an argument that is neither ``str`` nor ``bytes``.
         """
         return Proposal(
@@ -113,7 +118,7 @@ class Contract(ContractBase):
             signing_identity=self._signing_identity,
             channel_id=self._channel_id,
             proposed_transaction=self._proposed_transaction(
-                name, arguments, transient, endorsing_organizations
+                name, arguments, transient, endorsing_organizations, timestamp
             ),
         )
 

@@ -6,6 +6,7 @@ import builtins
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ._client import GatewayClient
@@ -56,8 +57,12 @@ def build_proposed_transaction(
     transient: Mapping[str, Argument] | None = None,
     endorsing_organizations: Iterable[str] | None = None,
     nonce: bytes | None = None,
+    timestamp: datetime | None = None,
 ) -> Any:
     """Build an unsigned ``gateway.ProposedTransaction``.
+
+    ``timestamp`` (default now) goes into the channel header; the e-bill chaincode
+    refuses one too far from its own clock.
 
     Contains a ``peer.SignedProposal`` (no signature yet) whose proposal is an
     ``ENDORSER_TRANSACTION`` for ``chaincode_name`` with arguments
@@ -78,7 +83,10 @@ def build_proposed_transaction(
             chaincode_id=chaincode_id
         ).SerializeToString(),
     )
-    channel_header.timestamp.GetCurrentTime()
+    if timestamp is None:
+        channel_header.timestamp.GetCurrentTime()
+    else:
+        channel_header.timestamp.FromDatetime(timestamp)
     signature_header = common_pb2.SignatureHeader(creator=creator, nonce=nonce)
     header = common_pb2.Header(
         channel_header=channel_header.SerializeToString(),

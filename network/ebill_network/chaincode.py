@@ -39,12 +39,17 @@ ENDORSEMENT_POLICY = (
 # Payer identity and medical details live in this collection, on the peers of
 # the orgs that need them: the issuing units, the reimbursers (the chaincode
 # lets only the reimbursers a payer authorised read a bill's part) and the
-# supervisors. The finance department is not a member: it endorses issuance,
-# which only writes the collection, and never stores personal data.
+# supervisors. The finance department is not a member and never receives personal
+# data: the collection has its own endorsement policy, so the transaction that
+# deposits a bill's private part (writing only the collection) is endorsed and
+# validated by the units peer alone; IssueBill, which finance endorses, carries
+# only the public part and checks the deposit by its hash.
+PRIVATE_ENDORSEMENT_POLICY = "OR('UnitsMSP.peer')"
 COLLECTIONS = [
     {
         "name": "billPrivate",
         "policy": "OR('UnitsMSP.member', 'InsuranceMSP.member', 'AuditMSP.member')",
+        "endorsementPolicy": {"signaturePolicy": PRIVATE_ENDORSEMENT_POLICY},
         "requiredPeerCount": 0,
         "maxPeerCount": 2,
         "blockToLive": 0,

@@ -55,16 +55,10 @@ PEER_ORGS: tuple[Org, ...] = (
         ("peer0",),
         (
             User("finance1", attrs={"role": "finance"}),
-            # Payers reach their bills through the finance department's public
-            # platform, so their identities are enrolled by the finance CA.
-            User(
-                "payer1",
-                attrs={"role": "payer", "payerType": "person", "payerId": "460100199001011234"},
-            ),
-            User(
-                "payer2",
-                attrs={"role": "payer", "payerType": "person", "payerId": "460100201001015678"},
-            ),
+            # Payers act through the finance department's public platform: it
+            # authenticates the person off-chain and signs with this identity, which
+            # carries no personal attribute (certificates are in every block).
+            User("platform1", attrs={"role": "platform"}),
         ),
     ),
     Org(

@@ -16,6 +16,7 @@ from ebill import consistency
 from ebill.connection import Connection
 from ebill.party import PartyClient
 from ebill.samples import SampleBill
+from ebill.unit import new_check_code
 
 Connect = Callable[..., Connection]
 P = TypeVar("P", bound=PartyClient)
@@ -60,16 +61,28 @@ def query(conn: Connection, function: str, *args: str) -> Any:
 
 
 def issue(conn: Connection, sample: SampleBill) -> dict[str, Any]:
-    """Issue ``sample`` (payer and medical part as transient data); returns the public record."""
+    """Issue ``sample`` as the SDK does (deposit the private part, endorsed by the units
+    peer alone; then the public part); the public record with the check code added."""
+    full, public = sample.bill, sample.public()
+    transient = {**sample.transient(), "bill": json.dumps(full, ensure_ascii=False).encode()}
+    consistency.submit(
+        conn,
+        "DepositBillPrivate",
+        full["billCode"],
+        full["billNumber"],
+        transient=transient,
+        endorsing_organizations=("UnitsMSP",),
+    )
+    code = new_check_code()
     record = call(
         conn,
         "IssueBill",
-        sample.argument(),
-        transient=sample.transient(),
+        json.dumps(public, ensure_ascii=False),
+        transient={"checkCode": code.encode()},
         endorsing_organizations=ISSUING_ORGS,
     )
     assert isinstance(record, dict) and "refused" not in record, record
-    return record
+    return {**record, "checkCode": code}
 
 
 T = TypeVar("T")

@@ -23,7 +23,7 @@ from ebill.parties import open_client
 from ebill.party import PartyClient
 from ebill.payer import PayerClient
 from ebill.reimburser import ReimburserClient
-from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SCHOOL_UNIT, TUITION_CODE
+from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, PAYER1, SCHOOL_UNIT, TUITION_CODE
 from ebill.supervisor import SupervisorClient
 from ebill.sync import BlockSync
 from ebill.unit import UnitClient
@@ -131,7 +131,8 @@ def school(party: Open[UnitClient], world: World) -> UnitClient:
 
 @pytest.fixture(scope="module")
 def payer(party: Open[PayerClient], world: World) -> PayerClient:
-    return party(PayerClient, "finance", "payer1")
+    platform = party(PayerClient, "finance", "platform1")
+    return platform.for_payer(PAYER1["type"], PAYER1["id"])
 
 
 @pytest.fixture(scope="module")

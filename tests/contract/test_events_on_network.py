@@ -23,6 +23,7 @@ from fabric_protos.peer import (
 )
 
 import fabricgw
+from ebill import consistency
 from ebill.connection import Connection, connect
 from ebill.samples import HOSPITAL, OUTPATIENT_CODE, SampleBill, outpatient_bill
 from ebill_chaincode.contract import keys
@@ -40,12 +41,28 @@ def hospital(connect_as: Connect) -> Connection:
     return connect_as("units", "hospital1")
 
 
+def deposit(conn: Connection, sample: SampleBill) -> fabricgw.Status:
+    """DepositBillPrivate of ``sample`` (units peer only), committed on every peer."""
+    _, commit = conn.contract.submit_async(
+        "DepositBillPrivate",
+        sample.code,
+        sample.number,
+        transient={**sample.transient(), "bill": sample.argument().encode()},
+        endorsing_organizations=["UnitsMSP"],
+    )
+    status = commit.status()
+    assert status.successful, status
+    consistency.wait_for_block(conn, status.block_number)
+    return status
+
+
 def issue_async(conn: Connection, sample: SampleBill) -> fabricgw.Status:
-    """Issue ``sample`` and wait for its commit; the commit status (tx id, block)."""
+    """Deposit, then issue ``sample`` and wait for its commit; the IssueBill commit status."""
+    deposit(conn, sample)
     result, commit = conn.contract.submit_async(
         "IssueBill",
-        sample.argument(),
-        transient=sample.transient(),
+        json.dumps(sample.public(), ensure_ascii=False),
+        transient={"checkCode": b"ABC123"},
         endorsing_organizations=list(ISSUING_ORGS),
     )
     status = commit.status()
@@ -260,17 +277,21 @@ def _private_writes(block_and_private_data: Any, tx_index: int) -> dict[str, lis
 
 
 def test_block_with_private_data_carries_the_bill_private_write_set(
-    connect_as: Connect, hospital: Connection, issued: tuple[SampleBill, fabricgw.Status]
+    world: World, connect_as: Connect, hospital: Connection, next_number: Callable[[], str]
 ) -> None:
-    sample, status = issued
+    """The deposit's block, delivered with private data to a member, holds the private
+    write set; the finance peer, not a member, has none to send."""
+    sample = outpatient_bill(next_number())
+    status = deposit(hospital, sample)
     got = _block_with(hospital.gateway.get_network(CHANNEL), "private", status.block_number)
     assert got.block.header.number == status.block_number
     (index,) = [i for i, h, _ in _transactions(got.block) if h.tx_id == status.transaction_id]
 
     writes = _private_writes(got, index)
     assert list(writes) == ["billPrivate"]
-    (write,) = writes["billPrivate"]
+    (write, _seal) = sorted(writes["billPrivate"], key=lambda w: w.key)
     assert write.key == keys.bill(OUTPATIENT_CODE, sample.number)
+    assert _seal.key == keys.bill_seal(OUTPATIENT_CODE, sample.number)
     assert not write.is_delete
     private = json.loads(write.value)
     assert private["payer"] == sample.payer

@@ -34,6 +34,7 @@ import fabricgw
 from ebill import consistency
 from ebill.connection import CHANNEL_OPTIONS, Connection, open_channel
 from ebill.samples import HOSPITAL, OUTPATIENT_CODE, SampleBill, outpatient_bill
+from ebill.sealed import ReplyKey
 from ebill_network.channel import orderer_flags, peer_admin_env
 from ebill_network.layout import CHAINCODE, CHANNEL, peer_org
 from ebill_network.network import Network
@@ -74,12 +75,35 @@ def peer_cli(
     return proc
 
 
+def deposit(conn: Connection, sample: SampleBill) -> None:
+    """DepositBillPrivate of ``sample`` (units peer only), committed on every peer."""
+    transient = {**sample.transient(), "bill": sample.argument().encode()}
+    consistency.submit(
+        conn,
+        "DepositBillPrivate",
+        sample.code,
+        sample.number,
+        transient=transient,
+        endorsing_organizations=["UnitsMSP"],
+    )
+
+
+def public(sample: SampleBill) -> str:
+    """IssueBill's argument for ``sample``: its public part."""
+    return json.dumps(sample.public(), ensure_ascii=False)
+
+
+CHECK = {"checkCode": b"ABC123"}
+
+
 def issue_committed(conn: Connection, sample: SampleBill) -> tuple[dict[str, Any], fabricgw.Status]:
-    """Issue ``sample``; the public record and the commit status (block) of the issuance."""
+    """Issue ``sample`` (deposit, then the public part); the public record and the commit
+    status (block) of the issuance."""
+    deposit(conn, sample)
     result, commit = conn.contract.submit_async(
         "IssueBill",
-        sample.argument(),
-        transient=sample.transient(),
+        public(sample),
+        transient=CHECK,
         endorsing_organizations=list(ISSUING_ORGS),
     )
     status = commit.status()
@@ -157,7 +181,8 @@ def test_bill_invoked_with_peer_cli_reaches_the_sdk_event_listener(
         start_block = int(next(iter(blocks)).number) + 1
 
     sample = outpatient_bill(next_number())
-    transient = {k: base64.b64encode(v).decode() for k, v in sample.transient().items()}
+    deposit(hospital, sample)  # the private part first, through the SDK
+    transient = {k: base64.b64encode(v).decode() for k, v in CHECK.items()}
     endorsers: list[str] = []
     for key in ("finance", "units"):
         org = peer_org(key)
@@ -171,7 +196,7 @@ def test_bill_invoked_with_peer_cli_reaches_the_sdk_event_listener(
             network, "units", "hospital1",
             "chaincode", "invoke", *orderer_flags(layout),
             "-C", CHANNEL, "-n", CHAINCODE, *endorsers,
-            "-c", ctor("IssueBill", sample.argument()),
+            "-c", ctor("IssueBill", public(sample)),
             "--transient", json.dumps(transient),
             "--waitForEvent", "--waitForEventTimeout", "30s",
         )  # fmt: skip
@@ -198,7 +223,11 @@ def test_bill_invoked_with_peer_cli_reaches_the_sdk_event_listener(
     record = query(hospital, "ReadBill", OUTPATIENT_CODE, sample.number)
     assert record["issueTxId"] == tx_id
     assert sample.payer["id"] not in json.dumps(record, ensure_ascii=False)
-    private = query(hospital, "ReadBillPrivate", OUTPATIENT_CODE, sample.number)
+    key = ReplyKey()
+    raw = hospital.contract.evaluate(
+        "ReadBillPrivate", arguments=[OUTPATIENT_CODE, sample.number], transient=key.transient()
+    )
+    private = key.open(json.loads(raw), "ReadBillPrivate")
     assert private["payer"] == sample.payer and private["salt"] == sample.salt.hex()
 
 
@@ -245,10 +274,11 @@ def test_offline_signed_transaction_is_accepted_by_the_peers(
     try:
         contract = gateway.get_network(CHANNEL).get_contract(CHAINCODE)
         sample = outpatient_bill(next_number())
+        deposit(connect_as("units", "hospital1"), sample)
         unsigned = contract.new_proposal(
             "IssueBill",
-            arguments=[sample.argument()],
-            transient=sample.transient(),
+            arguments=[public(sample)],
+            transient=CHECK,
             endorsing_organizations=list(ISSUING_ORGS),
         )
         with pytest.raises(fabricgw.GatewayError, match="no signer"):
@@ -317,8 +347,8 @@ async def _aio_issue_and_read(
         issued = json.loads(
             await contract.submit(
                 "IssueBill",
-                arguments=[first.argument()],
-                transient=first.transient(),
+                arguments=[public(first)],
+                transient=CHECK,
                 endorsing_organizations=list(ISSUING_ORGS),
             )
         )
@@ -327,8 +357,8 @@ async def _aio_issue_and_read(
             contract.evaluate("ReadBill", arguments=[OUTPATIENT_CODE, first.number]),
             contract.submit_async(
                 "IssueBill",
-                second.argument(),
-                transient=second.transient(),
+                public(second),
+                transient=CHECK,
                 endorsing_organizations=list(ISSUING_ORGS),
             ),
         )
@@ -348,6 +378,9 @@ def test_asyncio_api_evaluates_and_submits(
     next_number: Callable[[], str],
 ) -> None:
     first, second = outpatient_bill(next_number()), outpatient_bill(next_number())
+    hospital = connect_as("units", "hospital1")
+    deposit(hospital, first)
+    deposit(hospital, second)
     out = asyncio.run(_aio_issue_and_read(description, first, second))
     assert out["issued"]["billNumber"] == first.number and out["issued"]["status"] == "issued"
     assert out["read"] == out["issued"]

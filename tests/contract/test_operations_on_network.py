@@ -21,14 +21,16 @@ def test_each_step_emits_one_event_with_bill_status_and_org(
     network = auditor.gateway.get_network(auditor.channel_name)
     sample = outpatient_bill(next_number())
     first = issue(connect_as("units", "hospital1"), sample)
-    payer = connect_as("finance", "payer1")
-    salt = {"payerSalt": sample.salt}
+    payer = connect_as("finance", "platform1")
+    who = json.dumps({"type": sample.payer["type"], "id": sample.payer["id"]}).encode()
+    salt = {"payer": who, "payerSalt": sample.salt}
     call(payer, "AuthoriseReimburser", sample.code, sample.number, "MEDINS-HN", transient=salt)
     medins = connect_as("insurance", "medins1")
     call(medins, "LockBill", sample.code, sample.number)
     call(medins, "ClaimBill", sample.code, sample.number, "26850", "MI-2026-0100")
 
     expected = [
+        ("DepositBillPrivate", None, "UnitsMSP"),
         ("IssueBill", "issued", "UnitsMSP"),
         ("AuthoriseReimburser", None, "FinanceMSP"),
         ("LockBill", "locked", "InsuranceMSP"),
@@ -66,7 +68,7 @@ def test_killed_chaincode_server_is_reconnected_without_losing_data(
 
     auditor = connect_as("audit", "auditor1")
     stored = eventually(lambda: query(auditor, "ReadBill", before.code, before.number))
-    assert stored["checkCode"] == record["checkCode"]
+    assert stored["checkCodeHash"] == record["checkCodeHash"]
     after = outpatient_bill(next_number())
     assert eventually(lambda: issue(hospital, after))["status"] == "issued"
 
@@ -77,8 +79,9 @@ def test_upgrade_keeps_bills_stock_and_authorisations(
     hospital, auditor = connect_as("units", "hospital1"), connect_as("audit", "auditor1")
     sample = outpatient_bill(next_number())
     record = issue(hospital, sample)
-    payer = connect_as("finance", "payer1")
-    salt = {"payerSalt": sample.salt}
+    payer = connect_as("finance", "platform1")
+    who = json.dumps({"type": sample.payer["type"], "id": sample.payer["id"]}).encode()
+    salt = {"payer": who, "payerSalt": sample.salt}
     call(payer, "AuthoriseReimburser", sample.code, sample.number, "PICC-HN", transient=salt)
     sequence = network.status()["sequence"]
 
@@ -109,7 +112,7 @@ def test_upgrade_keeps_bills_stock_and_authorisations(
     assert failures == [] and reads > 10, (reads, failures[:3])
 
     stored = eventually(lambda: query(auditor, "ReadBill", sample.code, sample.number))
-    assert stored["checkCode"] == record["checkCode"]
+    assert stored["checkCodeHash"] == record["checkCodeHash"]
     assert "PICC-HN" in stored["authorised"]
     assert query(auditor, "ReadStock", world.outpatient_batch)["status"] == "approved"
     # the authorisation still works after the upgrade, and issuing from the same stock too

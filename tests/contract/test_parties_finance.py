@@ -17,7 +17,7 @@ from ebill.finance import FinanceClient
 from ebill.party import PartyClient
 from ebill.payer import PayerClient
 from ebill.reimburser import ReimburserClient
-from ebill.samples import OUTPATIENT_CODE, outpatient_bill, tuition_bill
+from ebill.samples import OUTPATIENT_CODE, PAYER1, outpatient_bill, tuition_bill
 from ebill.unit import UnitClient
 
 P = TypeVar("P", bound=PartyClient)
@@ -127,7 +127,7 @@ def test_finance_unlocks_a_stale_lock_and_archives(
 ) -> None:
     issued = hospital.issue_bill(outpatient_bill(next_number()))
     code, number = issued.bill.bill_code, issued.bill.bill_number
-    payer = party(PayerClient, "finance", "payer1")
+    payer = party(PayerClient, "finance", "platform1").for_payer("person", PAYER1["id"])
     medins = party(ReimburserClient, "insurance", "medins1")
     payer.authorise_reimburser(code, number, "MEDINS-HN", issued.salt)
     assert medins.lock_bill(code, number).status == "locked"

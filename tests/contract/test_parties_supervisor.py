@@ -14,7 +14,7 @@ from ebill.finance import FinanceClient
 from ebill.party import PartyClient
 from ebill.payer import PayerClient
 from ebill.reimburser import ReimburserClient
-from ebill.samples import OUTPATIENT_CODE, outpatient_bill
+from ebill.samples import OUTPATIENT_CODE, PAYER1, outpatient_bill
 from ebill.supervisor import SupervisorClient
 from ebill.unit import UnitClient
 
@@ -34,7 +34,7 @@ def story(party: Open[Any], world: World, next_number: Callable[[], str]) -> dic
     if _story:
         return _story
     hospital = party(UnitClient, "units", "hospital1")
-    payer = party(PayerClient, "finance", "payer1")
+    payer = party(PayerClient, "finance", "platform1").for_payer("person", PAYER1["id"])
     medins = party(ReimburserClient, "insurance", "medins1")
     issued = hospital.issue_bill(outpatient_bill(next_number()))
     code, number = issued.bill.bill_code, issued.bill.bill_number
@@ -58,7 +58,7 @@ def test_history_tells_who_did_what(auditor: SupervisorClient, story: dict[str, 
     ]  # fmt: skip
     assert [entry.status for entry in history][-1] == "partially_reimbursed"
     assert history[0].last_action is not None and history[0].last_action.actor_name == "hospital1"
-    assert history[1].last_action is not None and history[1].last_action.actor_name == "payer"
+    assert history[1].last_action is not None and history[1].last_action.actor_name == "platform1"
     assert all(not entry.is_delete and entry.tx_id for entry in history)
     with pytest.raises(errors.NotFound):
         auditor.bill_history(OUTPATIENT_CODE, "0000099998")

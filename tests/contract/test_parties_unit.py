@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import pytest
@@ -30,7 +31,7 @@ Open = Callable[[type[P], str, str], P]
 def test_open_party_picks_the_client_of_the_role(description: dict[str, Any]) -> None:
     expected = {
         ("finance", "finance1"): "FinanceClient",
-        ("finance", "payer1"): "PayerClient",
+        ("finance", "platform1"): "PayerClient",
         ("units", "hospital1"): "UnitClient",
         ("units", "clerk1"): "UnitClient",
         ("insurance", "insurer1"): "ReimburserClient",
@@ -54,13 +55,14 @@ def test_issue_a_sample_and_read_it_back(hospital: UnitClient, next_number: Any)
     assert (
         bill.status == "issued" and bill.total_amount == 26850 and len(bill.check_code or "") == 6
     )
-    assert bill.unit_code == HOSPITAL[0] and len(bill.items) == 3
+    assert bill.unit_code == HOSPITAL[0] and bill.items == ()  # line items are private
     assert bill.raw["issueTxId"] == bill.last_action.tx_id  # type: ignore[union-attr]
     assert hospital.unit_code == "HN0101"
-    assert hospital.read_bill(bill.bill_code, bill.bill_number) == bill
+    assert hospital.read_bill(bill.bill_code, bill.bill_number) == replace(bill, check_code=None)
     private = hospital.read_bill_private(bill.bill_code, bill.bill_number)
     assert private.payer.id == PAYER1["id"] and private.salt_hex == sample.salt.hex()
     assert private.medical is not None and private.medical.fund_paid == 16110
+    assert len(private.items) == 3 and private.clerk == sample.bill["clerk"]
 
 
 def test_issue_from_json_parts_with_a_fresh_salt(hospital: UnitClient, next_number: Any) -> None:
@@ -120,7 +122,7 @@ def test_red_letter(school: UnitClient, party: Open[Any], next_number: Any) -> N
 def test_red_letter_of_a_claimed_or_locked_bill_is_refused(
     hospital: UnitClient, party: Open[Any], next_number: Any
 ) -> None:
-    payer = party(PayerClient, "finance", "payer1")
+    payer = party(PayerClient, "finance", "platform1").for_payer(PAYER1["type"], PAYER1["id"])
     medins = party(ReimburserClient, "insurance", "medins1")
     issued = hospital.issue_bill(outpatient_bill(next_number()))
     code, number = issued.bill.bill_code, issued.bill.bill_number

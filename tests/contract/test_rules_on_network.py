@@ -8,23 +8,26 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from chain import ISSUING_ORGS, Connect, World, call, eventually, issue, query
 
 import fabricgw
 from ebill import consistency
+from ebill.connection import Connection
 from ebill.samples import OUTPATIENT_CODE, SampleBill, outpatient_bill
+from ebill.sealed import ReplyKey
 
 REIMBURSERS = {"medins1": "MEDINS-HN", "insurer1": "PICC-HN"}
 
 
 def authorise(connect_as: Connect, sample: SampleBill, *reimbursers: str) -> None:
-    """payer1 authorises each reimburser, proving its claim with the salt.
-
-    The salt travels as transient data: an argument would be written to the block.
+    """The platform, for the sample's payer, authorises each reimburser, proving the
+    claim with payer and salt as transient data (an argument would be in the block).
     """
-    payer = connect_as("finance", "payer1")
+    payer = connect_as("finance", "platform1")
+    who = json.dumps({"type": sample.payer["type"], "id": sample.payer["id"]}).encode()
     for user in reimbursers:
         record = call(
             payer,
@@ -32,7 +35,7 @@ def authorise(connect_as: Connect, sample: SampleBill, *reimbursers: str) -> Non
             sample.code,
             sample.number,
             REIMBURSERS[user],
-            transient={"payerSalt": sample.salt},
+            transient={"payer": who, "payerSalt": sample.salt},
         )
         assert "refused" not in record, record
 
@@ -42,10 +45,19 @@ def test_issuance_endorsed_without_finance_is_invalidated_at_commit(
 ) -> None:
     hospital = connect_as("units", "hospital1")
     sample = outpatient_bill(next_number())
+    deposit = {**sample.transient(), "bill": sample.argument().encode()}
+    consistency.submit(
+        hospital,
+        "DepositBillPrivate",
+        sample.code,
+        sample.number,
+        transient=deposit,
+        endorsing_organizations=["UnitsMSP"],
+    )
     proposal = hospital.contract.new_proposal(
         "IssueBill",
-        arguments=[sample.argument()],
-        transient=sample.transient(),
+        arguments=[json.dumps(sample.public(), ensure_ascii=False)],
+        transient={"checkCode": b"ABC123"},
         endorsing_organizations=["UnitsMSP", "AuditMSP"],  # no FinanceMSP
     )
     transaction = proposal.endorse()  # the peers endorse: the rule is the policy's
@@ -68,7 +80,7 @@ def test_private_part_is_read_on_member_peers_only(
 
     for org, user in (("units", "hospital1"), ("audit", "auditor1")):
         reader = connect_as(org, user)
-        private = eventually(lambda c=reader: query(c, "ReadBillPrivate", *args))
+        private = eventually(lambda c=reader: private_read(c, *args))
         assert private["payer"] == sample.payer
         assert private["medical"]["patientNumber"] == "MZ20261128001"
         assert private["salt"] == sample.salt.hex()
@@ -76,20 +88,27 @@ def test_private_part_is_read_on_member_peers_only(
     # an authorised reimburser reads it on its own (member) peer; before, it is refused
     medins = connect_as("insurance", "medins1")
     with pytest.raises(fabricgw.EvaluateError) as refused:
-        query(medins, "ReadBillPrivate", *args)
+        private_read(medins, *args)
     assert (refused.value.chaincode_message or "").startswith("Forbidden:")
     authorise(connect_as, sample, "medins1")
-    private = eventually(lambda: query(medins, "ReadBillPrivate", *args))
+    private = eventually(lambda: private_read(medins, *args))
     assert private["payer"]["id"] == sample.payer["id"]
 
     # the finance peer is not a collection member: it holds no private data to give,
     # even to a supervisor whom the access rules allow
     on_finance = connect_as("audit", "auditor1", via="finance")
     with pytest.raises(fabricgw.EvaluateError) as non_member:
-        query(on_finance, "ReadBillPrivate", *args)
+        private_read(on_finance, *args)
     assert sample.payer["name"] not in str(non_member.value)
     # while the public part is there on every peer
     assert eventually(lambda: query(on_finance, "ReadBill", *args))["billNumber"] == sample.number
+
+
+def private_read(conn: Connection, *args: str) -> Any:
+    """ReadBillPrivate with a fresh reply key; the opened answer."""
+    key = ReplyKey()
+    raw = conn.contract.evaluate("ReadBillPrivate", arguments=args, transient=key.transient())
+    return key.open(json.loads(raw), "ReadBillPrivate")
 
 
 def _race(connect_as: Connect, sample: SampleBill) -> tuple[str, str]:
@@ -196,14 +215,20 @@ def test_refusals_that_are_anomalies_are_logged_for_supervisors(
 
     claim_again = call(medins, "LockBill", sample.code, sample.number)  # a claim on a closed bill
     red_after_claim = call(
-        hospital, "RedLetterBill", sample.code, sample.number, next_number(), "refund"
+        hospital,
+        "RedLetterBill",
+        sample.code,
+        sample.number,
+        next_number(),
+        "refund",
+        transient={"checkCode": b"RED123"},
     )
     outside = outpatient_bill("0200000000")  # beyond the approved batch
     out_of_stock = call(
         hospital,
         "IssueBill",
-        outside.argument(),
-        transient=outside.transient(),
+        json.dumps(outside.public(), ensure_ascii=False),
+        transient={"checkCode": b"ABC123"},
         endorsing_organizations=ISSUING_ORGS,
     )
     for refusal in (claim_again, red_after_claim, out_of_stock):

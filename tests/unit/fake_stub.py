@@ -150,7 +150,14 @@ class Ledger:
         timestamp: dt.datetime | None = None,
         peer_msp: str | None = None,
     ) -> FakeStub:
-        """A new transaction; the clock moves one second per transaction."""
+        """A new transaction; the clock moves one second per transaction.
+
+        Without ``transient``, RedLetterBill gets a check code (``R`` + the red number's
+        last 5 digits) and the platform's payer functions the proof for payer 1 with
+        SALT: tests of those rules pass their own transient map.
+        """
+        if transient is None:
+            transient = _default_transient(creator, function, args)
         self._tx_counter += 1
         if timestamp is None:
             self.clock += dt.timedelta(seconds=1)
@@ -249,6 +256,19 @@ class Outcome:
         return json.loads(self.response.payload)
 
 
+def _default_transient(
+    creator: Creator, function: str, args: Sequence[str]
+) -> dict[str, bytes] | None:
+    if function == "RedLetterBill" and len(args) >= 3:
+        return {"checkCode": ("R" + args[2][-5:]).encode()}
+    if creator == PLATFORM and function in _PAYER_FUNCTIONS:
+        return proof()
+    return None
+
+
+_PAYER_FUNCTIONS = ("ReadBill", "AuthoriseReimburser", "RevokeAuthorisation", "ListBillsByPayer")
+
+
 class FakeStub:
     """One transaction's view of a :class:`Ledger`; implements the shim's Stub."""
 
@@ -298,6 +318,10 @@ class FakeStub:
 
     def get_signed_proposal(self) -> Any:
         return None
+
+    def local_time(self) -> dt.datetime:
+        """The ledger's clock (the time the latest transaction was created)."""
+        return self.ledger.clock
 
     # --- the peer's simulator rules ----------------------------------------------------
 
@@ -551,10 +575,11 @@ PAYER_ID = "460100199001011234"
 OTHER_PAYER_ID = "460100198805055678"
 
 FINANCE = identity("FinanceMSP", "finance1", role="finance")
-PAYER = identity("FinanceMSP", "payer1", role="payer", payerType="person", payerId=PAYER_ID)
-OTHER_PAYER = identity(
-    "FinanceMSP", "payer2", role="payer", payerType="person", payerId=OTHER_PAYER_ID
-)
+#: Payers act through the finance department's platform: one identity without any
+#: personal attribute; who the payer is travels as transient data (see proof()).
+PLATFORM = identity("FinanceMSP", "platform1", role="platform")
+PAYER = PLATFORM
+OTHER_PAYER = PLATFORM
 ISSUER = identity("UnitsMSP", "hospital1", role="issuer", unit="HN0101")
 OTHER_ISSUER = identity("UnitsMSP", "school1", role="issuer", unit="HN0201")
 CLERK = identity("UnitsMSP", "clerk1", role="clerk", unit="HN0101")
@@ -644,10 +669,14 @@ def transient(
     salt: bytes = SALT,
     payer_id: str = PAYER_ID,
     with_medical: int | None = 26850,
+    bill: dict[str, Any] | None = None,
     **extra: bytes,
 ) -> dict[str, bytes]:
-    """The issuance's transient map."""
+    """DepositBillPrivate's transient map (the full bill 1 of ``with_medical`` fen
+    unless ``bill`` is given)."""
+    document = bill if bill is not None else bill_json(1, with_medical or 26850)
     result = {
+        "bill": json.dumps(document, ensure_ascii=False).encode(),
         "payer": json.dumps(
             {"type": "person", "id": payer_id, "name": PAYER_NAME}, ensure_ascii=False
         ).encode(),
@@ -657,6 +686,60 @@ def transient(
         result["medical"] = json.dumps(medical(with_medical), ensure_ascii=False).encode()
     result.update(extra)
     return result
+
+
+def check_code(n: int = 1) -> str:
+    """The check code the tests' issuer system gives bill ``n``."""
+    return f"C{n:05d}"
+
+
+def public_json(
+    n: int = 1, amount: int = 26850, salt: bytes = SALT, payer_id: str = PAYER_ID, **changes: Any
+) -> dict[str, Any]:
+    """IssueBill's argument for bill ``n``: the public part and the payer hash."""
+    full = bill_json(n, amount)
+    names = ("billCode", "billNumber", "billName", "unitCode", "unitName", "issueDate")
+    document = {name: full[name] for name in names}
+    document.update(totalAmount=amount, payerHash=payer_hash(salt, payer_id))
+    document.update(changes)
+    return document
+
+
+def proof(salt: bytes = SALT, payer_id: str = PAYER_ID) -> dict[str, bytes]:
+    """The platform's transient proof that the payer ``payer_id`` owns a bill."""
+    payer = json.dumps({"type": "person", "id": payer_id}).encode()
+    return {"payer": payer, "payerSalt": salt}
+
+
+def reply_key() -> tuple[Any, dict[str, bytes]]:
+    """A fresh X25519 key and the transient map asking for a reply sealed to it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    key = X25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return key, {"replyKey": raw}
+
+
+def open_reply(key: Any, answer: dict[str, Any], function: str = "ReadBillPrivate") -> Any:
+    """Decrypt a sealed reply (written here independently of the contract)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    sealed = answer["sealed"]
+    assert sealed["alg"] == "X25519-HKDF-SHA256-AES256GCM"
+    ephemeral = base64.b64decode(sealed["ephemeralKey"])
+    own = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    secret = key.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+    aes = HKDF(hashes.SHA256(), 32, ephemeral + own, b"ebill sealed reply v1").derive(secret)
+    plain = AESGCM(aes).decrypt(
+        base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["ciphertext"]), function.encode()
+    )
+    return json.loads(plain)
 
 
 class World:
@@ -705,14 +788,37 @@ class World:
         self.school_batch = self.grant_stock(OTHER_ISSUER, SCHOOL[0], SCHOOL_CODE, 1, 1000)
         return self
 
-    def issue(self, n: int = 1, amount: int = 26850, **options: Any) -> dict[str, Any]:
-        options.setdefault("transient", transient(with_medical=amount))
-        document = json.dumps(bill_json(n, amount), ensure_ascii=False)
-        result: dict[str, Any] = self.ok(ISSUER, "IssueBill", document, **options)
+    def deposit(self, n: int = 1, amount: int = 26850, **options: Any) -> dict[str, Any]:
+        """DepositBillPrivate of bill ``n`` (transient: the full bill, payer, salt, medical)."""
+        options.setdefault("transient", transient(with_medical=amount, bill=bill_json(n, amount)))
+        result: dict[str, Any] = self.ok(ISSUER, "DepositBillPrivate", CODE, number(n), **options)
         return result
 
+    def issue(
+        self,
+        n: int = 1,
+        amount: int = 26850,
+        *,
+        salt: bytes = SALT,
+        payer_id: str = PAYER_ID,
+        with_medical: bool = True,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Deposit and issue bill ``n``; the record with the check code used added
+        (the record itself holds only its hash)."""
+        deposit = dict(options)
+        deposit["transient"] = transient(
+            salt, payer_id, amount if with_medical else None, bill=bill_json(n, amount)
+        )
+        self.ok(ISSUER, "DepositBillPrivate", CODE, number(n), **deposit)
+        document = json.dumps(public_json(n, amount, salt, payer_id), ensure_ascii=False)
+        code = check_code(n)
+        options["transient"] = {"checkCode": code.encode()}
+        result: dict[str, Any] = self.ok(ISSUER, "IssueBill", document, **options)
+        return {**result, "checkCode": code}
+
     def authorise(self, n: int, reimburser: str, salt: bytes = SALT) -> None:
-        self.ok(PAYER, "AuthoriseReimburser", CODE, number(n), reimburser, salt.hex())
+        self.ok(PAYER, "AuthoriseReimburser", CODE, number(n), reimburser, transient=proof(salt))
 
     def bill(self, n: int = 1, code: str = CODE) -> dict[str, Any]:
         raw = self.ledger.state[bill_key(n, code)].value

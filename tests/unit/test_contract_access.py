@@ -13,12 +13,17 @@ from fake_stub import (
     FINANCE,
     ISSUER,
     MEDINS,
+    OTHER_PAYER_ID,
+    PAYER_ID,
     ROLES,
-    SALT,
     World,
     bill_json,
+    check_code,
     number,
     payer_hash,
+    proof,
+    public_json,
+    reply_key,
     standard_world,
     transient,
 )
@@ -30,12 +35,15 @@ ALL = frozenset(ROLES)
 READERS = {"finance", "supervisor"}
 UNIT_STAFF = {"issuer own unit", "clerk"}
 PAYER_ROLES = {"payer own", "payer other"}
+PAYER_FUNCTIONS = {"ReadBill", "AuthoriseReimburser", "RevokeAuthorisation", "ListBillsByPayer"}
 
 
 def base_world() -> World:
-    """Bill 1 issued, MEDINS-HN authorised on it, a pending application of HN0101."""
+    """Bill 1 issued, MEDINS-HN authorised on it, bill 2 deposited, a pending application
+    of HN0101."""
     world = standard_world()
     world.issue(1)
+    world.deposit(2)
     world.authorise(1, "MEDINS-HN")
     application = {"unitCode": "HN0101", "billCode": "46010226", "startNumber": N1, "count": 5}
     world.pending = world.ok(ISSUER, "ApplyStock", json.dumps(application))["batchId"]
@@ -53,7 +61,15 @@ def world_in(state: str) -> World:
         elif state == "suspended":
             world.ok(FINANCE, "SuspendUnit", "HN0101", "audit")
         elif state == "red_lettered":
-            world.ok(ISSUER, "RedLetterBill", CODE, N1, number(2), "x")
+            world.ok(
+                ISSUER,
+                "RedLetterBill",
+                CODE,
+                N1,
+                number(5),
+                "x",
+                transient={"checkCode": b"R00005"},
+            )
         _WORLDS[state] = world
     return _WORLDS[state].copy()
 
@@ -74,7 +90,7 @@ APPLICATION = json.dumps(
 #: access.RULES, so that the table and the behaviour are checked against each other.
 MATRIX: dict[str, tuple[str, Args, set[str]]] = {
     "Ping": ("base", fixed(), set(ALL)),
-    "VerifyBill": ("base", lambda w: (CODE, N1, w.bill(1)["checkCode"]), set(ALL)),
+    "VerifyBill": ("base", fixed(CODE, N1, check_code(1)), set(ALL)),
     "RegisterUnit": ("base", fixed(UNIT), {"finance"}),
     "SuspendUnit": ("base", fixed("HN0101", "audit"), {"finance"}),
     "ResumeUnit": ("suspended", fixed("HN0101"), {"finance"}),
@@ -86,10 +102,11 @@ MATRIX: dict[str, tuple[str, Args, set[str]]] = {
     "ReconcileStock": ("base", lambda w: (w.hospital_batch,), {"finance"}),
     "ReadStock": ("base", lambda w: (w.hospital_batch,), READERS | UNIT_STAFF),
     "ListStock": ("base", fixed("HN0101", "10"), READERS | UNIT_STAFF),
-    "IssueBill": ("base", fixed(json.dumps(bill_json(2))), {"issuer own unit"}),
+    "DepositBillPrivate": ("base", fixed(CODE, number(4)), {"issuer own unit"}),
+    "IssueBill": ("base", fixed(json.dumps(public_json(2))), {"issuer own unit"}),
     "ReadBill": (
         "base",
-        fixed(CODE, N1, SALT.hex()),
+        fixed(CODE, N1),
         READERS | UNIT_STAFF | {"reimburser authorised", "payer own"},
     ),
     "ReadBillPrivate": (
@@ -97,8 +114,8 @@ MATRIX: dict[str, tuple[str, Args, set[str]]] = {
         fixed(CODE, N1),
         {"supervisor", "reimburser authorised"} | UNIT_STAFF,
     ),
-    "AuthoriseReimburser": ("base", fixed(CODE, N1, "EMPLOYER-1", SALT.hex()), {"payer own"}),
-    "RevokeAuthorisation": ("base", fixed(CODE, N1, "MEDINS-HN", SALT.hex()), {"payer own"}),
+    "AuthoriseReimburser": ("base", fixed(CODE, N1, "EMPLOYER-1"), {"payer own"}),
+    "RevokeAuthorisation": ("base", fixed(CODE, N1, "MEDINS-HN"), {"payer own"}),
     "LockBill": ("base", fixed(CODE, N1), {"reimburser authorised"}),
     "ClaimBill": ("locked", fixed(CODE, N1, "100", "V1"), {"reimburser authorised"}),
     "UnlockBill": ("locked", fixed(CODE, N1), {"reimburser authorised", "finance"}),
@@ -113,7 +130,7 @@ MATRIX: dict[str, tuple[str, Args, set[str]]] = {
     "TotalsByUnit": ("base", fixed("HN0101", "20260101", "20261231", "10"), READERS | UNIT_STAFF),
     "ListBillsByPayer": (
         "base",
-        fixed(payer_hash(), "10", "", SALT.hex()),
+        fixed(payer_hash(), "10", ""),
         READERS | {"payer own"},
     ),
     "ListBillsByStatus": ("base", fixed("issued", "10"), READERS),
@@ -135,8 +152,8 @@ def test_the_rules_table_says_what_the_matrix_says() -> None:
         "clerk": "clerk",
         "reimburser authorised": "reimburser",
         "reimburser not authorised": "reimburser",
-        "payer own": "payer",
-        "payer other": "payer",
+        "payer own": "platform",
+        "payer other": "platform",
         "supervisor": "supervisor",
     }
     for function, (_, _, allowed) in MATRIX.items():
@@ -155,7 +172,16 @@ def test_access(function: str, role: str) -> None:
     args = args_of(world)
     options: dict[str, Any] = {}
     if function == "IssueBill":
-        options["transient"] = transient()
+        options["transient"] = {"checkCode": b"C00002"}
+    elif function == "DepositBillPrivate":
+        options["transient"] = transient(bill=bill_json(4))
+    elif function == "RedLetterBill":
+        options["transient"] = {"checkCode": b"R00003"}
+    elif function == "ReadBillPrivate":
+        options["transient"] = reply_key()[1]
+    elif function in PAYER_FUNCTIONS:
+        # the platform acts for payer 1 ("payer own") or another person ("payer other")
+        options["transient"] = proof(payer_id=OTHER_PAYER_ID if role == "payer other" else PAYER_ID)
     creator = ROLES[role]
     if role in allowed:
         world.ok(creator, function, *args, **options)

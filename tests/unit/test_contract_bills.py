@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from fake_stub import (
     CLERK,
     CODE,
@@ -16,7 +17,6 @@ from fake_stub import (
     ISSUER,
     MEDINS,
     OTHER_ISSUER,
-    OTHER_PAYER,
     OTHER_SALT,
     PAYER,
     PAYER_ID,
@@ -32,13 +32,17 @@ from fake_stub import (
     identity,
     key,
     number,
+    open_reply,
     payer_hash,
+    proof,
+    public_json,
+    reply_key,
     standard_world,
     transient,
 )
 
 from ebill_chaincode.contract import contract
-from ebill_chaincode.contract.checkcode import ALPHABET, derive_check_code
+from ebill_chaincode.contract.checkcode import ALPHABET, check_code_matches, hash_check_code
 from ebill_chaincode.shim import Creator
 
 
@@ -48,7 +52,8 @@ def world() -> World:
 
 
 def issue_args(n: int = 1, **changes: Any) -> str:
-    return json.dumps(bill_json(n, **changes), ensure_ascii=False)
+    """IssueBill's argument: the public part of bill ``n``."""
+    return json.dumps(public_json(n, **changes), ensure_ascii=False)
 
 
 # --- Ping --------------------------------------------------------------------------------
@@ -75,6 +80,7 @@ def test_registered_functions() -> None:
             "ReconcileStock",
             "ReadStock",
             "ListStock",
+            "DepositBillPrivate",
             "IssueBill",
             "VerifyBill",
             "ReadBill",
@@ -97,12 +103,55 @@ def test_registered_functions() -> None:
     )
 
 
-# --- IssueBill ---------------------------------------------------------------------------
+# --- DepositBillPrivate and IssueBill ------------------------------------------------------
+
+CHECK = {"checkCode": b"C00001"}
 
 
-def test_issue_stores_public_private_and_indexes(world: World) -> None:
+def deposit(world: World, n: int = 1, **options: Any) -> Any:
+    options.setdefault("transient", transient(bill=bill_json(n)))
+    return world.run(ISSUER, "DepositBillPrivate", CODE, number(n), **options)
+
+
+def test_deposit_writes_only_the_private_collection(world: World) -> None:
+    before = world.ledger.snapshot()
+    outcome = deposit(world)
+    assert (outcome.status, outcome.code) == (200, VALID), outcome.message
+    assert outcome.json() == {"billCode": CODE, "billNumber": number(1), "payerHash": payer_hash()}
+    assert outcome.stub.write_set == {}
+    assert world.ledger.snapshot()["public"] == before["public"]
+    private = json.loads(world.ledger.private["billPrivate"][bill_key(1)].value)
+    full = bill_json(1)
+    assert private == {
+        "payer": {"type": "person", "id": PAYER_ID, "name": PAYER_NAME},
+        "medical": {
+            "patientNumber": "MZ2026000123",
+            "insuranceType": "城镇职工",
+            "fundPaid": 25850,
+            "personalAccountPaid": 500,
+            "ownPaid": 500,
+        },
+        "salt": SALT.hex(),
+        "items": [{**item, "quantity": str(item["quantity"])} for item in full["items"]],
+        "clerk": full["clerk"],
+    }
+    seal = json.loads(world.ledger.private["billPrivate"][key("billseal", CODE, number(1))].value)
+    assert seal == {
+        "billCode": CODE,
+        "billNumber": number(1),
+        "unitCode": "HN0101",
+        "totalAmount": 26850,
+        "payerHash": payer_hash(),
+    }
+    assert outcome.stub.event is not None and outcome.stub.event.name == "DepositBillPrivate"
+    event = outcome.stub.event.payload.decode()
+    assert PAYER_ID not in event and PAYER_NAME not in event
+
+
+def test_issue_stores_the_public_part_and_indexes(world: World) -> None:
+    assert deposit(world).status == 200
     before = set(world.ledger.state)
-    outcome = world.run(ISSUER, "IssueBill", issue_args(), transient=transient())
+    outcome = world.run(ISSUER, "IssueBill", issue_args(), transient=CHECK)
     assert (outcome.status, outcome.code) == (200, VALID), outcome.message
     record = outcome.json()
     tx = outcome.stub.tx_id
@@ -114,10 +163,13 @@ def test_issue_stores_public_private_and_indexes(world: World) -> None:
         key("bill~status", "issued", CODE, number(1)),
         key("bill~period", "202601", CODE, number(1)),
     }
+    assert outcome.stub.private_write_set == {}
     assert world.ledger.state[bill_key(1)].value == outcome.response.payload
     assert record["status"] == "issued" and record["kind"] == "normal"
     assert record["payerHash"] == payer_hash()
-    assert record["checkCode"] == derive_check_code(tx, CODE, number(1))
+    assert "checkCode" not in record
+    assert check_code_matches("C00001", record["checkCodeHash"])
+    assert record["checkCodeHash"] == hash_check_code("C00001", tx, CODE, number(1))
     assert record["batchId"] == world.hospital_batch
     assert (record["issueTxId"], record["issuerMsp"]) == (tx, "UnitsMSP")
     assert base64.b64decode(record["issuerId"]).decode() == (
@@ -131,20 +183,8 @@ def test_issue_stores_public_private_and_indexes(world: World) -> None:
         "actorId": record["issuerId"],
         "at": record["issuedAt"],
     }
-    assert "payer" not in record and "medical" not in record
-
-    private = json.loads(world.ledger.private["billPrivate"][bill_key(1)].value)
-    assert private == {
-        "payer": {"type": "person", "id": PAYER_ID, "name": PAYER_NAME},
-        "medical": {
-            "patientNumber": "MZ2026000123",
-            "insuranceType": "城镇职工",
-            "fundPaid": 25850,
-            "personalAccountPaid": 500,
-            "ownPaid": 500,
-        },
-        "salt": SALT.hex(),
-    }
+    for private_field in ("payer", "medical", "items", "clerk", "reviewer", "remark", "salt"):
+        assert private_field not in record
     assert outcome.stub.event is not None and outcome.stub.event.name == "IssueBill"
     assert json.loads(outcome.stub.event.payload) == {
         "billCode": CODE,
@@ -156,108 +196,194 @@ def test_issue_stores_public_private_and_indexes(world: World) -> None:
     }
 
 
-def test_public_state_never_holds_the_payer(world: World) -> None:
+def test_public_state_never_holds_the_payer_items_or_check_code(world: World) -> None:
     world.issue(1)
-    world.issue(2, transient=transient(with_medical=None))
+    world.issue(2, with_medical=False)
     for stored_key, item in world.ledger.state.items():
         text = stored_key + item.value.decode("utf-8")
         assert PAYER_ID not in text and PAYER_NAME not in text and "MZ2026" not in text
+        assert "阿莫西林" not in text and "李四" not in text and "C00001" not in text
 
 
-def test_issue_without_medical_and_on_a_non_member_peer(world: World) -> None:
-    """Finance endorses issuance without being a collection member: writes only."""
-    outcome = world.run(
+def test_issue_on_a_non_member_peer_needs_only_the_seal_hash(world: World) -> None:
+    """Finance endorses IssueBill without being a collection member: it reads a hash."""
+    assert deposit(world, transient=transient(with_medical=None)).status == 200
+    outcome = world.run(ISSUER, "IssueBill", issue_args(), transient=CHECK, peer_msp="FinanceMSP")
+    assert (outcome.status, outcome.code) == (200, VALID), outcome.message
+
+
+def test_issue_without_a_deposit_or_with_a_different_one(world: World) -> None:
+    world.refused(
         ISSUER,
         "IssueBill",
         issue_args(),
-        transient=transient(with_medical=None),
-        peer_msp="FinanceMSP",
+        transient=CHECK,
+        status=409,
+        message="Conflict: IssueBill: no private part deposited for bill 46010126/0000000001",
     )
-    assert (outcome.status, outcome.code) == (200, VALID), outcome.message
-    private = json.loads(world.ledger.private["billPrivate"][bill_key(1)].value)
-    assert "medical" not in private
+    assert deposit(world, transient=transient(salt=OTHER_SALT)).status == 200
+    world.refused(
+        ISSUER,
+        "IssueBill",
+        issue_args(),
+        transient=CHECK,
+        status=409,
+        message="Conflict: IssueBill: the private part deposited for bill 46010126/0000000001"
+        " does not match",
+    )
+    world.refused(
+        ISSUER,
+        "IssueBill",
+        issue_args(totalAmount=100, payerHash=payer_hash(OTHER_SALT)),
+        transient=CHECK,
+        status=409,
+        message="Conflict: IssueBill: the private part deposited",
+    )
+
+
+def test_deposit_again_before_issuance_overwrites_and_after_is_refused(world: World) -> None:
+    assert deposit(world, transient=transient(salt=OTHER_SALT)).status == 200
+    assert deposit(world).status == 200
+    world.ok(ISSUER, "IssueBill", issue_args(), transient=CHECK)
+    outcome = deposit(world)
+    assert outcome.status == 409
+    assert outcome.message.startswith(
+        "Conflict: DepositBillPrivate: bill 46010126/0000000001 already exists"
+    )
 
 
 def test_two_endorsers_store_identical_records(world: World) -> None:
+    assert deposit(world).status == 200
     first, second = world.copy(), world.copy()
     options: dict[str, Any] = {
         "tx_id": "tx-same",
-        "timestamp": dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+        "timestamp": dt.datetime(2026, 1, 5, 2, 0, 30, tzinfo=dt.UTC),
     }
-    one = first.run(ISSUER, "IssueBill", issue_args(), transient=transient(), **options)
-    two = second.run(ISSUER, "IssueBill", issue_args(), transient=transient(), **options)
+    one = first.run(ISSUER, "IssueBill", issue_args(), transient=CHECK, **options)
+    two = second.run(ISSUER, "IssueBill", issue_args(), transient=CHECK, **options)
+    assert one.status == 200, one.message
     assert one.response == two.response
     assert one.stub.write_set == two.stub.write_set
-    assert one.stub.private_write_set == two.stub.private_write_set
-    other = world.run(ISSUER, "IssueBill", issue_args(), transient=transient(), tx_id="tx-other")
-    assert other.json()["checkCode"] != one.json()["checkCode"]
+    other = world.run(ISSUER, "IssueBill", issue_args(), transient=CHECK, tx_id="tx-other")
+    assert other.json()["checkCodeHash"] != one.json()["checkCodeHash"]
 
 
-def test_check_code_is_deterministic_per_transaction() -> None:
-    first = derive_check_code("tx-a", "46010126", "0000000001")
-    assert first == derive_check_code("tx-a", "46010126", "0000000001")
-    assert len(first) == 6 and all(c in ALPHABET for c in first)
+def test_check_code_hash_is_salted_and_slow() -> None:
+    stored = hash_check_code("7K3M9Q", "tx-a", "46010126", "0000000001")
+    assert stored.startswith("scrypt$15$8$1$")
+    assert check_code_matches("7K3M9Q", stored)
+    assert not check_code_matches("7K3M9R", stored)
+    assert hash_check_code("7K3M9Q", "tx-b", "46010126", "0000000001") != stored
+    assert not check_code_matches("7K3M9Q", "scrypt$2$1$1$" + "00" * 16 + "$" + "00" * 32)
+    assert not check_code_matches("7K3M9Q", "plain")
     assert "I" not in ALPHABET and "O" not in ALPHABET and len(ALPHABET) == 34
-    assert derive_check_code("tx-b", "46010126", "0000000001") != first
-    assert derive_check_code("tx-a", "46010126", "0000000002") != first
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("transient_map", "message"),
     [
-        ({"transient": {}}, "InvalidArgument: transient payer: required"),
+        ({}, "InvalidArgument: transient bill: required"),
         (
-            {"transient": {"payer": transient()["payer"]}},
+            {"bill": transient()["bill"], "payer": transient()["payer"]},
             "InvalidArgument: transient payerSalt: required",
         ),
+        (transient(salt=b"short"), "InvalidArgument: transient payerSalt: must be 16 to 64 bytes"),
+        (transient(salt=b"x" * 65), "InvalidArgument: transient payerSalt: must be 16 to 64 bytes"),
         (
-            {"transient": transient(salt=b"short")},
-            "InvalidArgument: transient payerSalt: must be 16 to 64 bytes",
+            transient(salt=bytes(16)),
+            "InvalidArgument: transient payerSalt: must be random bytes",
         ),
         (
-            {"transient": transient(salt=b"x" * 65)},
-            "InvalidArgument: transient payerSalt: must be 16 to 64 bytes",
+            transient(salt=b"ab" * 8),
+            "InvalidArgument: transient payerSalt: must be random bytes",
         ),
+        (transient(payer=b"{oops"), "InvalidArgument: transient payer: not valid JSON"),
+        (transient(payer=b"\xff\xfe"), "InvalidArgument: transient payer: must be UTF-8 JSON"),
         (
-            {"transient": transient(payer=b"{oops")},
-            "InvalidArgument: transient payer: not valid JSON",
-        ),
-        (
-            {"transient": transient(payer=b"\xff\xfe")},
-            "InvalidArgument: transient payer: must be UTF-8 JSON",
-        ),
-        (
-            {"transient": transient(payer=b'{"type": "alien", "id": "1", "name": "x"}')},
+            transient(payer=b'{"type": "alien", "id": "1", "name": "x"}'),
             'InvalidArgument: payer.type: must be "person" or "company"',
         ),
         (
-            {"transient": transient(with_medical=2000)},
+            transient(with_medical=2000, bill=bill_json(1)),
             "InvalidArgument: medical: fundPaid + personalAccountPaid + ownPaid = 2000 fen",
         ),
+        (transient(medical=b"[]"), "InvalidArgument: medical: must be a JSON object"),
+        (transient(extra=b"1"), "InvalidArgument: transient 'extra': unknown transient data"),
         (
-            {"transient": transient(medical=b"[]")},
-            "InvalidArgument: medical: must be a JSON object",
+            transient(bill=bill_json(2)),
+            "InvalidArgument: billNumber: the arguments must name the bill in transient bill",
         ),
         (
-            {"transient": transient(extra=b"1")},
-            "InvalidArgument: transient 'extra': unknown transient data",
+            transient(bill=bill_json(1, issueDate="2076-01-05T10:30:00+08:00")),
+            "InvalidArgument: issueDate: must not be more than 1:00:00 after",
         ),
     ],
 )
-def test_issue_transient_rules(world: World, options: dict[str, Any], message: str) -> None:
-    world.refused(ISSUER, "IssueBill", issue_args(), status=400, message=message, **options)
+def test_deposit_transient_rules(
+    world: World, transient_map: dict[str, bytes], message: str
+) -> None:
+    world.refused(
+        ISSUER,
+        "DepositBillPrivate",
+        CODE,
+        number(1),
+        transient=transient_map,
+        status=400,
+        message=message,
+    )
 
 
-def test_issue_refuses_personal_data_in_the_public_json(world: World) -> None:
-    document = bill_json(1)
-    document["payer"] = {"type": "person", "id": PAYER_ID, "name": PAYER_NAME}
+@pytest.mark.parametrize(
+    ("transient_map", "message"),
+    [
+        ({}, "InvalidArgument: transient checkCode: required"),
+        ({"checkCode": b"ABCDEI"}, "InvalidArgument: transient checkCode: must be 6 characters"),
+        ({"checkCode": b"\xff" * 6}, "InvalidArgument: transient checkCode: must be 6"),
+        ({**CHECK, "payer": b"{}"}, "InvalidArgument: transient 'payer': unknown transient"),
+    ],
+)
+def test_issue_transient_rules(world: World, transient_map: dict[str, bytes], message: str) -> None:
+    assert deposit(world).status == 200
+    world.refused(
+        ISSUER, "IssueBill", issue_args(), transient=transient_map, status=400, message=message
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"issueDate": "2076-01-05T10:30:00+08:00"}, "InvalidArgument: issueDate: must not be"),
+        ({"issueDate": "2025-11-05T10:30:00+08:00"}, "InvalidArgument: issueDate: must not be"),
+    ],
+)
+def test_issue_date_window(world: World, changes: dict[str, Any], message: str) -> None:
+    world.refused(
+        ISSUER, "IssueBill", issue_args(**changes), transient=CHECK, status=400, message=message
+    )
+
+
+def test_proposal_time_far_from_the_endorsers_clock_is_refused(world: World) -> None:
+    ahead = world.ledger.clock + dt.timedelta(hours=1)
+    outcome = world.run(ISSUER, "IssueBill", issue_args(), transient=CHECK, timestamp=ahead)
+    assert outcome.status == 400
+    assert outcome.message.startswith(
+        "InvalidArgument: timestamp: the proposal is 3600 s ahead of the endorser's clock;"
+        " at most 300 s allowed"
+    )
+    assert outcome.stub.writes == []
+
+
+@pytest.mark.parametrize("field", ["payer", "medical", "items", "clerk", "reviewer", "remark"])
+def test_issue_refuses_private_data_in_the_public_json(world: World, field: str) -> None:
+    document = public_json(1)
+    document[field] = "x"
     world.refused(
         ISSUER,
         "IssueBill",
         json.dumps(document),
-        transient=transient(),
+        transient=CHECK,
         status=400,
-        message="InvalidArgument: payer: personal data must not be in billJSON",
+        message=f"InvalidArgument: {field}: private, must not be in billJSON",
     )
 
 
@@ -293,9 +419,7 @@ def test_issue_validates_before_access(world: World) -> None:
     ],
 )
 def test_issue_forbidden_callers(world: World, creator: Creator, message: str) -> None:
-    world.refused(
-        creator, "IssueBill", issue_args(), transient=transient(), status=403, message=message
-    )
+    world.refused(creator, "IssueBill", issue_args(), transient=CHECK, status=403, message=message)
 
 
 def test_duplicate_is_a_plain_conflict(world: World) -> None:
@@ -304,7 +428,7 @@ def test_duplicate_is_a_plain_conflict(world: World) -> None:
         ISSUER,
         "IssueBill",
         issue_args(billName="另一张"),
-        transient=transient(),
+        transient=CHECK,
         status=409,
         message="Conflict: bill 46010126/0000000001 already exists",
     )
@@ -316,7 +440,7 @@ def test_issue_by_unregistered_unit_and_wrong_unit_name(world: World) -> None:
         stranger,
         "IssueBill",
         issue_args(unitCode="HN0999"),
-        transient=transient(),
+        transient=CHECK,
         status=404,
         message="NotFound: IssueBill: unit HN0999 is not registered",
     )
@@ -324,7 +448,7 @@ def test_issue_by_unregistered_unit_and_wrong_unit_name(world: World) -> None:
         ISSUER,
         "IssueBill",
         issue_args(unitName="海南医院"),
-        transient=transient(),
+        transient=CHECK,
         status=409,
         message="Conflict: IssueBill: unitName '海南医院' is not the registered name",
     )
@@ -336,7 +460,7 @@ def test_issue_by_a_suspended_unit_is_an_anomaly(world: World) -> None:
         ISSUER,
         "IssueBill",
         issue_args(),
-        transient=transient(),
+        transient=CHECK,
         anomaly_type="issuance-by-suspended-unit",
         kind="Forbidden",
         message="IssueBill: unit HN0101 is suspended (overdue reconciliation)",
@@ -353,7 +477,7 @@ def test_issue_outside_stock_is_an_anomaly(world: World) -> None:
         ISSUER,
         "IssueBill",
         issue_args(5000),
-        transient=transient(),
+        transient=CHECK,
         anomaly_type="issuance-outside-stock",
         kind="Forbidden",
         message="IssueBill: bill 46010126/0000005000 is outside the stock of unit HN0101:"
@@ -367,7 +491,7 @@ def test_issue_in_another_units_batch_is_an_anomaly(world: World) -> None:
         ISSUER,
         "IssueBill",
         issue_args(2001),
-        transient=transient(),
+        transient=CHECK,
         anomaly_type="issuance-outside-stock",
         kind="Forbidden",
         message="IssueBill: bill 46010126/0000002001 is outside the stock of unit HN0101:"
@@ -382,7 +506,7 @@ def test_issue_in_a_reconciled_batch_is_an_anomaly(world: World) -> None:
         ISSUER,
         "IssueBill",
         issue_args(2),
-        transient=transient(),
+        transient=CHECK,
         anomaly_type="issuance-outside-stock",
         kind="Forbidden",
         message=f"IssueBill: bill 46010126/0000000002 is outside the stock of unit HN0101:"
@@ -398,7 +522,7 @@ def test_issue_in_a_pending_application_is_an_anomaly() -> None:
         ISSUER,
         "IssueBill",
         issue_args(1),
-        transient=transient(),
+        transient=CHECK,
         anomaly_type="issuance-outside-stock",
         kind="Forbidden",
     )
@@ -411,7 +535,7 @@ def test_issue_at_the_edges_of_a_batch(world: World) -> None:
         ISSUER,
         "IssueBill",
         issue_args(1001),
-        transient=transient(),
+        transient=CHECK,
         anomaly_type="issuance-outside-stock",
         kind="Forbidden",
     )
@@ -515,60 +639,95 @@ def test_read_bill_returns_the_stored_record(world: World) -> None:
         assert outcome.stub.writes == []
 
 
-def test_payer_reads_with_the_salt_as_argument_or_transient(world: World) -> None:
+def test_platform_reads_the_payers_bill_with_payer_and_salt_as_transient(world: World) -> None:
     world.issue(1)
-    by_argument = world.run(PAYER, "ReadBill", CODE, number(1), SALT.hex(), submit=False)
-    assert by_argument.status == 200, by_argument.message
-    by_transient = world.run(
-        PAYER, "ReadBill", CODE, number(1), transient={"payerSalt": SALT}, submit=False
+    outcome = world.run(PAYER, "ReadBill", CODE, number(1), transient=proof(), submit=False)
+    assert outcome.status == 200, outcome.message
+    assert outcome.json()["payerHash"] == payer_hash()
+
+
+def test_salt_is_no_longer_an_argument(world: World) -> None:
+    world.issue(1)
+    world.refused(
+        PAYER,
+        "ReadBill",
+        CODE,
+        number(1),
+        SALT.hex(),
+        status=400,
+        message="InvalidArgument: ReadBill expects 2 arguments, got 3",
+        submit=False,
     )
-    assert by_transient.status == 200, by_transient.message
 
 
 @pytest.mark.parametrize(
-    ("creator", "args", "status", "message"),
+    ("transient_map", "status", "message"),
     [
+        ({}, 403, "Forbidden: ReadBill: the platform proves a bill is the payer's with transient"),
         (
-            PAYER,
-            (),
+            proof(OTHER_SALT),
             403,
-            "Forbidden: ReadBill: a payer proves a bill is theirs with the bill's salt",
+            "Forbidden: ReadBill: the payer and salt given do not give this payerHash",
         ),
         (
-            PAYER,
-            (OTHER_SALT.hex(),),
+            proof(payer_id="460100198805055678"),
             403,
-            "Forbidden: ReadBill: the salt with the caller's payerType and payerId does not",
+            "Forbidden: ReadBill: the payer and salt given do not give this payerHash",
         ),
         (
-            OTHER_PAYER,
-            (SALT.hex(),),
-            403,
-            "Forbidden: ReadBill: the salt with the caller's payerType and payerId does not",
-        ),
-        (PAYER, ("abc",), 400, "InvalidArgument: saltHex: must be hex digits, two per byte"),
-        (PAYER, ("ab" * 8 + "zz",), 400, "InvalidArgument: saltHex: must be hex digits"),
-        (PAYER, ("ab" * 15,), 400, "InvalidArgument: saltHex: must be 16 to 64 bytes"),
-        (
-            identity("FinanceMSP", "p3", role="payer", payerType="person"),
-            (SALT.hex(),),
-            403,
-            "Forbidden: ReadBill: caller has role payer but no payerId attribute",
+            {"payer": proof()["payer"]},
+            400,
+            "InvalidArgument: transient payerSalt: required with transient payer/payerSalt",
         ),
         (
-            identity("FinanceMSP", "p4", role="payer", payerType="robot", payerId=PAYER_ID),
-            (SALT.hex(),),
-            403,
-            "Forbidden: ReadBill: caller has role payer but payerType is 'robot'",
+            {"payerSalt": SALT},
+            400,
+            "InvalidArgument: transient payer: required with transient payer/payerSalt",
+        ),
+        (proof(b"ab" * 7), 400, "InvalidArgument: transient payerSalt: must be 16 to 64 bytes"),
+        (proof(bytes(16)), 400, "InvalidArgument: transient payerSalt: must be random bytes"),
+        (
+            {**proof(), "payer": b'{"type": "robot", "id": "1"}'},
+            400,
+            'InvalidArgument: transient payer.type: must be "person" or "company"',
+        ),
+        (
+            {**proof(), "payer": b'{"type": "person", "id": " "}'},
+            400,
+            "InvalidArgument: transient payer.id: must be a non-blank string",
         ),
     ],
 )
 def test_read_bill_payer_refusals(
-    world: World, creator: Creator, args: tuple[str, ...], status: int, message: str
+    world: World, transient_map: dict[str, bytes], status: int, message: str
 ) -> None:
     world.issue(1)
+    outcome = world.refused(
+        PAYER,
+        "ReadBill",
+        CODE,
+        number(1),
+        transient=transient_map,
+        status=status,
+        message=message,
+        submit=False,
+    )
+    assert PAYER_ID not in outcome.message
+
+
+def test_no_payer_attribute_is_honoured_in_a_certificate(world: World) -> None:
+    """A certificate with the old payer attributes is no payer: the role is gone."""
+    world.issue(1)
+    old = identity("FinanceMSP", "p3", role="payer", payerType="person", payerId=PAYER_ID)
     world.refused(
-        creator, "ReadBill", CODE, number(1), *args, status=status, message=message, submit=False
+        old,
+        "ReadBill",
+        CODE,
+        number(1),
+        transient=proof(),
+        status=403,
+        message="Forbidden: ReadBill may be called by",
+        submit=False,
     )
 
 
@@ -588,20 +747,60 @@ def test_read_bill_not_found_and_bad_number(world: World) -> None:
 # --- ReadBillPrivate ---------------------------------------------------------------------
 
 
-def test_read_private_part(world: World) -> None:
+def test_read_private_part_is_sealed_to_the_callers_key(world: World) -> None:
     world.issue(1)
     world.authorise(1, "MEDINS-HN")
     for creator in (SUPERVISOR, ISSUER, CLERK, MEDINS):
-        answer = world.ok(creator, "ReadBillPrivate", CODE, number(1), submit=False)
+        private_key, reply = reply_key()
+        sealed = world.ok(
+            creator, "ReadBillPrivate", CODE, number(1), transient=reply, submit=False
+        )
+        assert set(sealed) == {"sealed"}
+        text = json.dumps(sealed, ensure_ascii=False)
+        assert PAYER_ID not in text and PAYER_NAME not in text and SALT.hex() not in text
+        answer = open_reply(private_key, sealed)
         assert answer["payer"] == {"type": "person", "id": PAYER_ID, "name": PAYER_NAME}
         assert answer["salt"] == SALT.hex() and answer["medical"]["fundPaid"] == 25850
+        assert answer["items"][1]["name"] == "阿莫西林胶囊" and answer["clerk"] == "李四"
         assert (answer["billCode"], answer["billNumber"]) == (CODE, number(1))
+        other_key, _ = reply_key()
+        with pytest.raises(InvalidTag):
+            open_reply(other_key, sealed)
+
+
+@pytest.mark.parametrize(
+    ("transient_map", "message"),
+    [
+        ({}, "InvalidArgument: transient replyKey: required (32-byte X25519 public key)"),
+        ({"replyKey": b"short"}, "InvalidArgument: transient replyKey: must be 32 bytes"),
+    ],
+)
+def test_read_private_part_needs_a_reply_key(
+    world: World, transient_map: dict[str, bytes], message: str
+) -> None:
+    world.issue(1)
+    world.refused(
+        SUPERVISOR,
+        "ReadBillPrivate",
+        CODE,
+        number(1),
+        transient=transient_map,
+        status=400,
+        message=message,
+        submit=False,
+    )
 
 
 def test_read_private_part_needs_a_member_peer(world: World) -> None:
     world.issue(1)
     outcome = world.run(
-        SUPERVISOR, "ReadBillPrivate", CODE, number(1), submit=False, peer_msp="FinanceMSP"
+        SUPERVISOR,
+        "ReadBillPrivate",
+        CODE,
+        number(1),
+        transient=reply_key()[1],
+        submit=False,
+        peer_msp="FinanceMSP",
     )
     assert outcome.status == 500
     assert "not a member" in outcome.message
@@ -617,6 +816,7 @@ def test_read_private_part_missing_on_this_peer(world: World) -> None:
         number(1),
         status=404,
         message="NotFound: private part of bill 46010126/0000000001 not found on this peer",
+        transient=reply_key()[1],
         submit=False,
     )
 
@@ -633,14 +833,21 @@ def test_read_private_part_missing_on_this_peer(world: World) -> None:
 def test_read_private_part_refusals(world: World, creator: Creator, message: str) -> None:
     world.issue(1)
     world.refused(
-        creator, "ReadBillPrivate", CODE, number(1), status=403, message=message, submit=False
+        creator,
+        "ReadBillPrivate",
+        CODE,
+        number(1),
+        transient=reply_key()[1],
+        status=403,
+        message=message,
+        submit=False,
     )
 
 
 def test_revoked_reimburser_no_longer_reads_the_private_part(world: World) -> None:
     world.issue(1)
     world.authorise(1, "MEDINS-HN")
-    world.ok(PAYER, "RevokeAuthorisation", CODE, number(1), "MEDINS-HN", SALT.hex())
+    world.ok(PAYER, "RevokeAuthorisation", CODE, number(1), "MEDINS-HN")
     world.refused(
         MEDINS,
         "ReadBillPrivate",
@@ -648,6 +855,7 @@ def test_revoked_reimburser_no_longer_reads_the_private_part(world: World) -> No
         number(1),
         status=403,
         message="Forbidden: ReadBillPrivate: reimburser MEDINS-HN is not authorised",
+        transient=reply_key()[1],
         submit=False,
     )
 
@@ -666,7 +874,7 @@ def test_red_letter(world: World) -> None:
     assert red["kind"] == "red" and red["status"] == "issued"
     assert red["redOf"] == {"billCode": CODE, "billNumber": number(1)}
     assert red["totalAmount"] == -26850
-    assert sum(item["amount"] for item in red["items"]) == -26850
+    assert "items" not in red and "clerk" not in red and "checkCode" not in red
     assert red["payerHash"] == original["payerHash"]
     assert red["issueDate"].endswith("+08:00")
     assert red["batchId"] == world.hospital_batch
@@ -676,11 +884,12 @@ def test_red_letter(world: World) -> None:
     assert key("bill~status", "issued", CODE, number(2)) in state
     assert key("bill~payer", payer_hash(), CODE, number(2)) in state
     # the red bill verifies with its negative amount, and shows its private part via the original
-    code = red["checkCode"]
-    assert verify(world, CODE, number(2), code, "-26850")["redOf"] == red["redOf"]
-    private = world.ok(SUPERVISOR, "ReadBillPrivate", CODE, number(2), submit=False)
+    assert verify(world, CODE, number(2), "R00002", "-26850")["redOf"] == red["redOf"]
+    private_key, reply = reply_key()
+    sealed = world.ok(SUPERVISOR, "ReadBillPrivate", CODE, number(2), transient=reply, submit=False)
+    private = open_reply(private_key, sealed)
     assert private["payer"]["id"] == PAYER_ID and private["redOf"] == red["redOf"]
-    assert verify(world, CODE, number(1), original["checkCode"])["status"] == "red_lettered"
+    assert verify(world, CODE, number(1), "C00001")["status"] == "red_lettered"
 
 
 @pytest.mark.parametrize(
@@ -832,7 +1041,7 @@ def test_archive_a_red_lettered_bill_and_its_red_bill(world: World) -> None:
     assert (red["status"], red["previousStatus"]) == ("archived", "issued")
     assert key("bill~status", "archived", CODE, number(1)) in world.ledger.state
     assert key("bill~status", "red_lettered", CODE, number(1)) not in world.ledger.state
-    answer = verify(world, CODE, number(1), archived["checkCode"])
+    answer = verify(world, CODE, number(1), "C00001")
     assert (answer["status"], answer["previousStatus"]) == ("archived", "red_lettered")
 
 

@@ -59,7 +59,10 @@ def test_a_damaged_record_is_an_internal_error() -> None:
     world: World = standard_world()
     world.issue(1)
     world.ledger.state[bill_key(1)].value = b"not json"
-    outcome = world.run(SUPERVISOR, "ReadBillPrivate", CODE, number(1), submit=False)
+    reply = {"replyKey": bytes(range(32))}
+    outcome = world.run(
+        SUPERVISOR, "ReadBillPrivate", CODE, number(1), transient=reply, submit=False
+    )
     assert outcome.status == 500
     assert outcome.message.startswith("Internal: stored record at ['46010126', '0000000001']")
     world.ledger.state[bill_key(1)].value = json.dumps([1]).encode()

@@ -13,7 +13,6 @@ from fake_stub import (
     MEDINS,
     PAYER,
     PICC,
-    SALT,
     World,
     number,
     standard_world,
@@ -61,8 +60,8 @@ def call(action: str, status: str) -> tuple[Creator, tuple[str, ...]]:
         "UnlockBill": (MEDINS, (CODE, N1)),
         "RedLetterBill": (ISSUER, (CODE, N1, number(3), "voided")),
         "ArchiveBill": (FINANCE, (CODE, N1)),
-        "AuthoriseReimburser": (PAYER, (CODE, N1, "EMPLOYER-1", SALT.hex())),
-        "RevokeAuthorisation": (PAYER, (CODE, N1, "PICC-HN", SALT.hex())),
+        "AuthoriseReimburser": (PAYER, (CODE, N1, "EMPLOYER-1")),
+        "RevokeAuthorisation": (PAYER, (CODE, N1, "PICC-HN")),
     }[action]
 
 

@@ -23,6 +23,9 @@ from fake_stub import (
     identity,
     number,
     payer_hash,
+    proof,
+    public_json,
+    reply_key,
     standard_world,
     transient,
 )
@@ -44,13 +47,14 @@ def prepared() -> World:
     world.ok(MEDINS, "LockBill", CODE, number(1))
     world.ok(ISSUER, "RedLetterBill", CODE, number(2), number(3), "x")
     world.issue(4)
+    world.deposit(6)
     application = {"unitCode": "HN0101", "billCode": "46010226", "startNumber": N1, "count": 5}
     world.pending = world.ok(ISSUER, "ApplyStock", json.dumps(application))["batchId"]
     return world
 
 
 PREPARED = prepared()
-CHECK_CODE = PREPARED.bill(1)["checkCode"]
+CHECK_CODE = "C00001"
 
 CREATORS = [
     *ROLES.values(),
@@ -110,6 +114,8 @@ POOL = [
     "lock-while-locked",
     json.dumps(bill_json(4)),
     json.dumps(bill_json(1)),
+    json.dumps(public_json(4)),
+    json.dumps(public_json(6)),
     json.dumps({"unitCode": "HN0301", "name": "法院", "sector": "court", "region": "46"}),
     json.dumps({"unitCode": "HN0101", "billCode": "46010326", "startNumber": N1, "count": 3}),
 ]
@@ -118,8 +124,14 @@ transients = st.one_of(
     st.none(),
     st.just(transient()),
     st.just({"payerSalt": SALT}),
+    st.just(proof()),
+    st.just(proof(OTHER_SALT)),
+    st.just(reply_key()[1]),
+    st.just({"checkCode": b"C00006"}),
+    st.just(transient(bill=bill_json(7))),
     st.dictionaries(
-        st.sampled_from(["payer", "payerSalt", "medical", "other"]), st.binary(max_size=70)
+        st.sampled_from(["bill", "payer", "payerSalt", "medical", "checkCode", "replyKey", "x"]),
+        st.binary(max_size=70),
     ),
 )
 calls = st.tuples(
@@ -148,11 +160,12 @@ VALID_CALLS: dict[str, tuple[Creator, tuple[str, ...], Any]] = {
     "ReconcileStock": (FINANCE, (PREPARED.hospital_batch,), None),
     "ReadStock": (CLERK, (PREPARED.hospital_batch,), None),
     "ListStock": (CLERK, ("HN0101", "1"), None),
-    "IssueBill": (ISSUER, (json.dumps(bill_json(6)),), transient()),
-    "ReadBill": (PAYER, (CODE, N1, SALT.hex()), None),
-    "ReadBillPrivate": (MEDINS, (CODE, N1), None),
-    "AuthoriseReimburser": (PAYER, (CODE, N1, "PICC-HN", SALT.hex()), None),
-    "RevokeAuthorisation": (PAYER, (CODE, N1, "MEDINS-HN"), {"payerSalt": SALT}),
+    "DepositBillPrivate": (ISSUER, (CODE, number(7)), transient(bill=bill_json(7))),
+    "IssueBill": (ISSUER, (json.dumps(public_json(6)),), {"checkCode": b"C00006"}),
+    "ReadBill": (PAYER, (CODE, N1), proof()),
+    "ReadBillPrivate": (MEDINS, (CODE, N1), reply_key()[1]),
+    "AuthoriseReimburser": (PAYER, (CODE, N1, "PICC-HN"), proof()),
+    "RevokeAuthorisation": (PAYER, (CODE, N1, "MEDINS-HN"), proof()),
     "LockBill": (MEDINS, (CODE, N1), None),
     "ClaimBill": (MEDINS, (CODE, N1, "20000", "V1"), None),
     "UnlockBill": (MEDINS, (CODE, N1), None),
@@ -161,7 +174,7 @@ VALID_CALLS: dict[str, tuple[Creator, tuple[str, ...], Any]] = {
     "BillHistory": (SUPERVISOR, (CODE, N1), None),
     "ListBillsByUnit": (CLERK, ("HN0101", *SPAN, "2"), None),
     "TotalsByUnit": (SUPERVISOR, ("HN0101", *SPAN, "2"), None),
-    "ListBillsByPayer": (PAYER, (payer_hash(), "1", "", SALT.hex()), None),
+    "ListBillsByPayer": (PAYER, (payer_hash(), "1", ""), proof()),
     "ListBillsByStatus": (SUPERVISOR, ("issued", "1"), None),
     "ListBillsByPeriod": (FINANCE, ("202601", "1"), None),
     "ListAnomalies": (SUPERVISOR, (*SPAN, "2"), None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -14,13 +15,14 @@ from fake_stub import (
     OTHER_PAYER,
     OTHER_SALT,
     PAYER,
+    PAYER_ID,
     PICC,
-    SALT,
     SUPERVISOR,
     VALID,
     World,
     key,
     number,
+    proof,
     standard_world,
 )
 from hypothesis import given, settings
@@ -49,15 +51,15 @@ def locked_by_medins(world: World) -> World:
 
 
 def test_authorise(world: World) -> None:
-    outcome = world.run(PAYER, "AuthoriseReimburser", CODE, N1, "MEDINS-HN", SALT.hex())
+    outcome = world.run(PAYER, "AuthoriseReimburser", CODE, N1, "MEDINS-HN")
     assert outcome.status == 200, outcome.message
     bill = outcome.json()
     assert bill["authorised"] == {
         "MEDINS-HN": {"at": bill["lastAction"]["at"], "txId": outcome.stub.tx_id}
     }
     assert bill["status"] == "issued"
-    # a payer's certificate names the person: never written to the public record
-    assert bill["lastAction"]["actorId"] == "payer"
+    # the platform signs: its certificate carries no personal attribute
+    assert base64.b64decode(bill["lastAction"]["actorId"]).decode().startswith("x509::CN=platform1")
     assert bill["lastAction"]["org"] == "FinanceMSP"
     assert outcome.stub.event is not None
     assert json.loads(outcome.stub.event.payload) == {
@@ -69,27 +71,50 @@ def test_authorise(world: World) -> None:
     }
 
 
-def test_authorise_with_the_salt_in_the_transient_map(world: World) -> None:
+def test_authorise_with_the_proof_in_the_transient_map(world: World) -> None:
     """Submitted arguments are written to the block; the transient map is not."""
-    world.ok(PAYER, "AuthoriseReimburser", CODE, N1, "PICC-HN", transient={"payerSalt": SALT})
+    outcome = world.run(PAYER, "AuthoriseReimburser", CODE, N1, "PICC-HN", transient=proof())
+    assert outcome.status == 200, outcome.message
     assert "PICC-HN" in world.bill(1)["authorised"]
+    assert outcome.stub.params == [CODE, N1, "PICC-HN"]
+    assert PAYER_ID not in outcome.response.payload.decode()
 
 
 @pytest.mark.parametrize(
-    ("creator", "args", "status", "message"),
+    ("creator", "reimburser", "proof_map", "status", "message"),
     [
-        (PAYER, ("MEDINS HN", SALT.hex()), 400, "InvalidArgument: reimburserId: must be"),
-        (PAYER, ("MEDINS-HN",), 403, "Forbidden: AuthoriseReimburser: a payer proves"),
-        (PAYER, ("MEDINS-HN", OTHER_SALT.hex()), 403, "Forbidden: AuthoriseReimburser: the salt"),
-        (OTHER_PAYER, ("MEDINS-HN", SALT.hex()), 403, "Forbidden: AuthoriseReimburser: the salt"),
-        (FINANCE, ("MEDINS-HN", SALT.hex()), 403, "Forbidden: AuthoriseReimburser may be called"),
-        (MEDINS, ("MEDINS-HN", SALT.hex()), 403, "Forbidden: AuthoriseReimburser may be called"),
+        (PAYER, "MEDINS HN", proof(), 400, "InvalidArgument: reimburserId: must be"),
+        (PAYER, "MEDINS-HN", {}, 403, "Forbidden: AuthoriseReimburser: the platform proves"),
+        (PAYER, "MEDINS-HN", proof(OTHER_SALT), 403, "Forbidden: AuthoriseReimburser: the payer"),
+        (
+            OTHER_PAYER,
+            "MEDINS-HN",
+            proof(payer_id="460100198805055678"),
+            403,
+            "Forbidden: AuthoriseReimburser: the payer and salt given",
+        ),
+        (FINANCE, "MEDINS-HN", proof(), 403, "Forbidden: AuthoriseReimburser may be called"),
+        (MEDINS, "MEDINS-HN", proof(), 403, "Forbidden: AuthoriseReimburser may be called"),
     ],
 )
 def test_authorise_refusals(
-    world: World, creator: Creator, args: tuple[str, ...], status: int, message: str
+    world: World,
+    creator: Creator,
+    reimburser: str,
+    proof_map: dict[str, bytes],
+    status: int,
+    message: str,
 ) -> None:
-    world.refused(creator, "AuthoriseReimburser", CODE, N1, *args, status=status, message=message)
+    world.refused(
+        creator,
+        "AuthoriseReimburser",
+        CODE,
+        N1,
+        reimburser,
+        transient=proof_map,
+        status=status,
+        message=message,
+    )
 
 
 def test_authorise_state_conflicts(world: World) -> None:
@@ -100,7 +125,6 @@ def test_authorise_state_conflicts(world: World) -> None:
         CODE,
         N1,
         "MEDINS-HN",
-        SALT.hex(),
         status=409,
         message="Conflict: AuthoriseReimburser: MEDINS-HN is already authorised",
     )
@@ -112,7 +136,6 @@ def test_authorise_state_conflicts(world: World) -> None:
         CODE,
         N1,
         "ONE-TOO-MANY",
-        SALT.hex(),
         status=409,
         message="Conflict: AuthoriseReimburser: bill 46010126/0000000001 already has 10",
     )
@@ -123,7 +146,6 @@ def test_authorise_state_conflicts(world: World) -> None:
         CODE,
         N1,
         "PICC-HN",
-        SALT.hex(),
         status=409,
         message="Conflict: AuthoriseReimburser: bill 46010126/0000000001 is red-lettered",
     )
@@ -133,7 +155,6 @@ def test_authorise_state_conflicts(world: World) -> None:
         CODE,
         number(2),
         "PICC-HN",
-        SALT.hex(),
         status=409,
         message="Conflict: AuthoriseReimburser: bill 46010126/0000000002 is a red bill",
     )
@@ -143,7 +164,6 @@ def test_authorise_state_conflicts(world: World) -> None:
         CODE,
         number(9),
         "PICC-HN",
-        SALT.hex(),
         status=404,
         message="NotFound: bill 46010126/0000000009 not found",
     )
@@ -151,7 +171,7 @@ def test_authorise_state_conflicts(world: World) -> None:
 
 def test_revoke_an_unused_authorisation(world: World) -> None:
     world.authorise(1, "PICC-HN")
-    bill = world.ok(PAYER, "RevokeAuthorisation", CODE, N1, "PICC-HN", SALT.hex())
+    bill = world.ok(PAYER, "RevokeAuthorisation", CODE, N1, "PICC-HN")
     assert bill["authorised"] == {}
     world.refused(
         PAYER,
@@ -159,7 +179,6 @@ def test_revoke_an_unused_authorisation(world: World) -> None:
         CODE,
         N1,
         "PICC-HN",
-        SALT.hex(),
         status=404,
         message="NotFound: RevokeAuthorisation: PICC-HN is not authorised",
     )
@@ -173,7 +192,6 @@ def test_a_used_authorisation_cannot_be_revoked(world: World) -> None:
         CODE,
         N1,
         "MEDINS-HN",
-        SALT.hex(),
         status=409,
         message="Conflict: RevokeAuthorisation: MEDINS-HN holds the lock",
     )
@@ -184,7 +202,6 @@ def test_a_used_authorisation_cannot_be_revoked(world: World) -> None:
         CODE,
         N1,
         "MEDINS-HN",
-        SALT.hex(),
         status=409,
         message="Conflict: RevokeAuthorisation: MEDINS-HN has claimed",
     )
@@ -194,9 +211,9 @@ def test_a_used_authorisation_cannot_be_revoked(world: World) -> None:
         CODE,
         N1,
         "MEDINS-HN",
-        SALT.hex(),
+        transient=proof(payer_id="460100198805055678"),
         status=403,
-        message="Forbidden: RevokeAuthorisation: the salt",
+        message="Forbidden: RevokeAuthorisation: the payer and salt given",
     )
 
 

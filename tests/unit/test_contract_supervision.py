@@ -23,8 +23,11 @@ from fake_stub import (
     SUPERVISOR,
     World,
     bill_json,
+    check_code,
     number,
     payer_hash,
+    proof,
+    public_json,
     standard_world,
     transient,
 )
@@ -39,10 +42,18 @@ def world() -> World:
     return standard_world()
 
 
-def issue_on(world: World, n: int, day: str, **options: Any) -> None:
-    document = bill_json(n, issueDate=f"{day}T09:00:00+08:00")
-    options.setdefault("transient", transient())
-    world.ok(ISSUER, "IssueBill", json.dumps(document, ensure_ascii=False), **options)
+def issue_on(world: World, n: int, day: str, salt: bytes = SALT) -> None:
+    """Deposit and issue bill ``n`` dated ``day`` 09:00 in China (the clock moved there:
+    issueDate must be near the transaction time)."""
+    date = f"{day}T09:00:00+08:00"
+    world.ledger.clock = max(world.ledger.clock, dt.datetime.fromisoformat(date))
+    document = bill_json(n, issueDate=date)
+    world.ok(
+        ISSUER, "DepositBillPrivate", CODE, number(n), transient=transient(salt, bill=document)
+    )
+    public = public_json(n, salt=salt, issueDate=date)
+    check = {"checkCode": check_code(n).encode()}
+    world.ok(ISSUER, "IssueBill", json.dumps(public, ensure_ascii=False), transient=check)
 
 
 def read(world: World, creator: Creator, function: str, *args: str) -> Any:
@@ -94,7 +105,7 @@ def test_bill_history(world: World) -> None:
         assert entry["txId"] == entry["lastAction"]["txId"]
         assert entry["timestamp"] == entry["lastAction"]["at"]
         assert entry["isDelete"] is False
-    assert history["history"][1]["lastAction"]["actorId"] == "payer"
+    assert history["history"][1]["lastAction"]["org"] == "FinanceMSP"  # the platform
     assert read(world, FINANCE, "BillHistory", CODE, number(1)) == history
 
 
@@ -189,13 +200,11 @@ def test_list_by_unit_refusals(
 def test_list_by_payer(world: World) -> None:
     world.issue(1)
     world.issue(2)
-    world.issue(3, transient=transient(salt=OTHER_SALT))  # same payer, another salt
-    world.issue(4, transient=transient(payer_id="460100198805055678"))
-    mine = read(world, PAYER, "ListBillsByPayer", HASH, "10", "", SALT.hex())
+    world.issue(3, salt=OTHER_SALT)  # same payer, another salt
+    world.issue(4, payer_id="460100198805055678")
+    mine = read(world, PAYER, "ListBillsByPayer", HASH, "10", "")
     assert [bill["billNumber"] for bill in mine["records"]] == [number(1), number(2)]
-    by_transient = world.run(
-        PAYER, "ListBillsByPayer", HASH, "10", transient={"payerSalt": SALT}, submit=False
-    )
+    by_transient = world.run(PAYER, "ListBillsByPayer", HASH, "10", transient=proof(), submit=False)
     assert by_transient.json() == mine
     other_salt = payer_hash(OTHER_SALT)
     assert read(world, SUPERVISOR, "ListBillsByPayer", other_salt, "10")["count"] == 1
@@ -206,18 +215,18 @@ def test_list_by_payer(world: World) -> None:
         HASH,
         "10",
         "",
-        SALT.hex(),
+        transient=proof(payer_id="460100198805055678"),
         status=403,
-        message="Forbidden: ListBillsByPayer: the salt with the caller's payerType and payerId"
-        " does not give this payerHash",
+        message="Forbidden: ListBillsByPayer: the payer and salt given do not give this payerHash",
     )
     world.refused(
         PAYER,
         "ListBillsByPayer",
         HASH,
         "10",
+        transient={},
         status=403,
-        message="Forbidden: ListBillsByPayer: a payer proves",
+        message="Forbidden: ListBillsByPayer: the platform proves",
     )
     world.refused(
         ISSUER, "ListBillsByPayer", HASH, "10", status=403, message="Forbidden: ListBillsByPayer"
@@ -311,8 +320,8 @@ def test_list_anomalies_by_day_and_type(world: World) -> None:
     world.anomaly(
         ISSUER,
         "IssueBill",
-        json.dumps(bill_json(5000)),
-        transient=transient(),
+        json.dumps(public_json(5000)),
+        transient={"checkCode": b"C05000"},
         anomaly_type="issuance-outside-stock",
         kind="Forbidden",
     )
@@ -362,10 +371,10 @@ def crowded() -> World:
     world = standard_world()
     for n in range(1, 24):
         salt = SALT if n % 3 else OTHER_SALT
-        issue_on(world, n, f"2026-01-{5 + n % 3:02d}", transient=transient(salt=salt))
+        issue_on(world, n, f"2026-01-{5 + n % 3:02d}", salt=salt)
     for n in range(1, 8):
-        document = json.dumps(bill_json(5000 + n))
-        world.run(ISSUER, "IssueBill", document, transient=transient())
+        document = json.dumps(public_json(5000 + n))
+        world.run(ISSUER, "IssueBill", document, transient={"checkCode": b"C00000"})
     return world
 
 
@@ -423,7 +432,7 @@ LAST_HASH, LAST_SALT = max((payer_hash(salt), salt) for salt in (SALT, OTHER_SAL
         (
             PAYER,
             "ListBillsByPayer",
-            (LAST_HASH, "5", "{bookmark}", LAST_SALT.hex()),
+            (LAST_HASH, "5", "{bookmark}"),
             "bill~payer\x00",
         ),
         (
@@ -441,13 +450,17 @@ def test_a_forged_bookmark_cannot_leave_the_query(
     """The peer starts a page at any bookmark; the contract refuses foreign results."""
     world = crowded.copy()
     world.grant_stock(OTHER_ISSUER, "HN0201", "46030226", 1, 10)
+    options: dict[str, Any] = {}
+    if function == "ListBillsByPayer":
+        options["transient"] = proof(LAST_SALT)
     honest = tuple(arg.replace("{bookmark}", "") for arg in args)
-    assert world.run(creator, function, *honest, submit=False).status == 200
+    assert world.run(creator, function, *honest, submit=False, **options).status == 200
     filled = tuple(arg.replace("{bookmark}", forged) for arg in args)
     world.refused(
         creator,
         function,
         *filled,
+        **options,
         status=400,
         message="InvalidArgument: bookmark: does not belong to this query",
         submit=False,

@@ -25,6 +25,7 @@ from fake_stub import (
     identity,
     key,
     number,
+    public_json,
     standard_world,
     transient,
 )
@@ -397,7 +398,11 @@ def test_reconcile_ignores_bills_of_neighbouring_ranges(world: World) -> None:
     batch = world.grant_stock(OTHER_ISSUER, SCHOOL[0], CODE, 1001, 10)
     world.issue(1000)
     document = bill_json(1001, unitCode=SCHOOL[0], unitName=SCHOOL[1])
-    world.ok(OTHER_ISSUER, "IssueBill", json.dumps(document), transient=transient())
+    world.ok(
+        OTHER_ISSUER, "DepositBillPrivate", CODE, number(1001), transient=transient(bill=document)
+    )
+    public = public_json(1001, unitCode=SCHOOL[0], unitName=SCHOOL[1])
+    world.ok(OTHER_ISSUER, "IssueBill", json.dumps(public), transient={"checkCode": b"C01001"})
     counts = world.ok(FINANCE, "ReconcileStock", batch)["reconciliation"]
     assert (counts["issued"], counts["unused"]) == (1, 9)
 
@@ -426,7 +431,10 @@ def test_reconcile_and_issuance_cannot_both_commit(world: World) -> None:
     world.issue(2)
     assert world.ledger.commit(reconcile) == PHANTOM_READ_CONFLICT
 
-    issue = world.ledger.stub(ISSUER, "IssueBill", json.dumps(bill_json(3)), transient=transient())
+    world.deposit(3)
+    issue = world.ledger.stub(
+        ISSUER, "IssueBill", json.dumps(public_json(3)), transient={"checkCode": b"C00003"}
+    )
     assert contract(issue).status == 200
     world.ok(FINANCE, "ReconcileStock", world.hospital_batch)
     assert world.ledger.commit(issue) == MVCC_READ_CONFLICT

@@ -21,7 +21,7 @@ from ebill.unit import UnitClient
 
 ROLES: dict[str, type[PartyClient]] = {
     "finance1": FinanceClient,
-    "payer1": PayerClient,
+    "platform1": PayerClient,
     "hospital1": UnitClient,
     "school1": UnitClient,
     "medins1": ReimburserClient,
@@ -214,12 +214,21 @@ def test_json_output_is_the_chaincode_json(fakes: Fakes) -> None:
     assert json.loads(out) == BILL_JSON
 
 
-def test_bill_show_with_a_salt_reads_as_the_payer(fakes: Fakes) -> None:
-    fakes.client("payer1").read_bill.return_value = BILL
-    code, _, _ = run(fakes, "bill", "show", "46010126", "0000000001", "--salt", "ab" * 16)
+def test_bill_show_with_a_salt_reads_through_the_platform(fakes: Fakes) -> None:
+    platform = fakes.client("platform1")
+    platform.for_payer.return_value = platform
+    platform.read_bill.return_value = BILL
+    code, _, _ = run(fakes, "bill", "show", "46010126", "0000000001", "--salt", "ab" * 16,
+                     "--payer", "person:460100199001011234")  # fmt: skip
     assert code == 0
-    assert fakes.opened[-1][1:] == ("finance", "payer1")
-    fakes.clients["payer1"].read_bill.assert_called_once_with("46010126", "0000000001", "ab" * 16)
+    assert fakes.opened[-1][1:] == ("finance", "platform1")
+    platform.for_payer.assert_called_once_with("person", "460100199001011234")
+    platform.read_bill.assert_called_once_with("46010126", "0000000001", "ab" * 16)
+
+
+def test_bill_show_with_a_salt_needs_the_payer(fakes: Fakes) -> None:
+    code, _, err = run(fakes, "bill", "show", "46010126", "0000000001", "--salt", "ab" * 16)
+    assert code == 2 and "--payer" in err
 
 
 def test_bill_issue_from_a_file(fakes: Fakes, tmp_path: Path) -> None:
@@ -309,11 +318,14 @@ def test_verify_passes_amount_in_fen(fakes: Fakes) -> None:
 
 
 def test_payer_authorise_sends_the_salt(fakes: Fakes) -> None:
-    fakes.client("payer1").authorise_reimburser.return_value = BILL
+    platform = fakes.client("platform1")
+    platform.for_payer.return_value = platform
+    platform.authorise_reimburser.return_value = BILL
     code, out, _ = run(fakes, "payer", "authorise", "46010126", "0000000001", "MEDINS-HN",
-                       "--salt", "ab" * 16)  # fmt: skip
+                       "--salt", "ab" * 16, "--payer", "person:1")  # fmt: skip
     assert code == 0 and "authorised MEDINS-HN" in out
-    fakes.clients["payer1"].authorise_reimburser.assert_called_once_with(
+    platform.for_payer.assert_called_once_with("person", "1")
+    fakes.clients["platform1"].authorise_reimburser.assert_called_once_with(
         "46010126", "0000000001", "MEDINS-HN", "ab" * 16
     )
 

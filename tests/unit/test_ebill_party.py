@@ -10,10 +10,11 @@ import grpc
 import pytest
 
 import fabricgw
-from ebill import errors
+from ebill import consistency, errors
 from ebill.finance import FinanceClient
+from ebill.payer import payer_hash
 from ebill.reimburser import ReimburserClient
-from ebill.unit import UnitClient
+from ebill.unit import CHECK_CODE_ALPHABET, UnitClient, new_check_code
 
 TX = "cd" * 32
 
@@ -171,15 +172,45 @@ def test_totals_sum_every_page() -> None:
     )  # fmt: skip
 
 
-def test_issue_sends_the_personal_part_as_transient_data() -> None:
-    record = {**BILL, "status": "issued", "checkCode": "ABCDEF"}
-    hospital = client(UnitClient, {"IssueBill": [record]}, unit="HN0101")
+def test_issue_deposits_the_private_part_then_issues_the_public_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waited: list[tuple[int, tuple[str, ...]]] = []
+    monkeypatch.setattr(
+        consistency,
+        "wait_for_block",
+        lambda conn, block, peers: waited.append((block, tuple(peers))),
+    )
+    record = {**BILL, "status": "issued", "checkCodeHash": "scrypt$..."}
+    answers = {"DepositBillPrivate": [{"billCode": "46010126"}], "IssueBill": [record]}
+    hospital = client(UnitClient, answers, unit="HN0101")
     hospital.connection.msp_id = "UnitsMSP"
-    payer = {"type": "person", "id": "1", "name": "张三"}
-    issued = hospital.issue_bill({"billCode": "46010126"}, payer, None, salt=b"s" * 16)
-    name, args, transient, endorsers = hospital.connection.contract.calls[0]
-    assert name == "IssueBill" and json.loads(args[0]) == {"billCode": "46010126"}
-    assert json.loads(transient["payer"]) == payer and transient["payerSalt"] == b"s" * 16
+    payer = {"type": "person", "id": "460100199001011234", "name": "张三"}
+    full = {"billCode": "46010126", "billNumber": "0000000001", "totalAmount": 100, "items": []}
+    salt = bytes(range(16))
+    issued = hospital.issue_bill(full, payer, None, salt=salt)
+    (deposit, args, transient, endorsers), issue = hospital.connection.contract.calls
+    assert deposit == "DepositBillPrivate" and args == ("46010126", "0000000001")
+    assert json.loads(transient["bill"]) == full
+    assert json.loads(transient["payer"]) == payer and transient["payerSalt"] == salt
     assert "medical" not in transient
+    assert endorsers == ["UnitsMSP"]  # the finance peer never receives the personal part
+    assert waited == [(42, ("FinanceMSP",))]  # finance has the deposit before IssueBill
+    name, args, transient, endorsers = issue
+    public = json.loads(args[0])
+    assert name == "IssueBill" and set(transient) == {"checkCode"}
+    assert public == {
+        "billCode": "46010126",
+        "billNumber": "0000000001",
+        "totalAmount": 100,
+        "payerHash": payer_hash(salt, "person", "460100199001011234"),
+    }
+    code = transient["checkCode"].decode()
+    assert len(code) == 6 and all(c in CHECK_CODE_ALPHABET for c in code)
     assert endorsers == ["UnitsMSP", "FinanceMSP"]
-    assert issued.salt == b"s" * 16 and issued.bill.check_code == "ABCDEF"
+    assert issued.salt == salt and issued.bill.check_code == code == issued.check_code
+
+
+def test_check_codes_are_random() -> None:
+    codes = {new_check_code() for _ in range(50)}
+    assert len(codes) > 45

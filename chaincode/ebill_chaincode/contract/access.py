@@ -7,8 +7,8 @@ Callers are identified by their MSP and the Fabric CA attributes in their certif
 role        MSP           attributes
 ==========  ============  ==================================================================
 finance     FinanceMSP    role=finance: registers units, grants and reconciles stock
-payer       FinanceMSP    role=payer, payerType=person|company, payerId=<ID / credit code>
-                          (payers are clients of the finance department's public platform)
+platform    FinanceMSP    role=platform: the finance department's public platform, through
+                          which payers act; no personal attribute (see :mod:`.privacy`)
 issuer      UnitsMSP      role=issuer, unit=<unit code>: issues and red-letters
 clerk       UnitsMSP      role=clerk, unit=<unit code>: reads its unit's data, issues nothing
 reimburser  InsuranceMSP  role=reimburser, reimburser=<reimburser id>
@@ -21,25 +21,28 @@ a message saying why. The order in every function is: arguments validated, then
 :func:`allow` (the table), then the object loaded and its per-object rule, then the
 life-cycle rules, then writes.
 
-Why ReadBill is not open to the whole channel: the public record carries the check
-code (whoever reads it could then "verify" a bill they never held) and the line items
-(drug and treatment names). Anyone may call VerifyBill, which needs the check code and
-answers genuine/status without personal data; the full record is for the parties of
-the bill: its unit, finance, supervisors, the reimbursers the payer authorised and the
-payer (who proves it with the bill's salt, see :mod:`.privacy`).
+Payers: no certificate that signs a transaction carries a personal attribute
+(certificates are in every block). The platform authenticates the person off-chain
+and passes the payer's {type, id} and the bill's salt as transient data; every payer
+action (read own bill, list own bills, authorise, revoke) first recomputes the bill's
+payerHash from them (:func:`require_payer_of`).
+
+Why ReadBill is not open to the whole channel: the record is for the parties of the
+bill: its unit, finance, supervisors, the reimbursers the payer authorised and the
+payer. Anyone may call VerifyBill, which needs the check code and answers
+genuine/status without personal data.
 """
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
 from ..shim.errors import Forbidden
 from ..shim.identity import ClientIdentity, IdentityError
 from ..shim.stub import Stub
-from .model import PAYER_TYPES
-from .privacy import payer_hash
+from .clock import check_proposal_time
+from .privacy import PayerClaim
 
 FINANCE_MSP = "FinanceMSP"
 UNITS_MSP = "UnitsMSP"
@@ -47,7 +50,7 @@ INSURANCE_MSP = "InsuranceMSP"
 AUDIT_MSP = "AuditMSP"
 
 FINANCE = "finance"
-PAYER = "payer"
+PLATFORM = "platform"
 ISSUER = "issuer"
 CLERK = "clerk"
 REIMBURSER = "reimburser"
@@ -56,7 +59,7 @@ SUPERVISOR = "supervisor"
 #: The MSP in which each role attribute is honoured.
 ROLE_MSP = {
     FINANCE: FINANCE_MSP,
-    PAYER: FINANCE_MSP,
+    PLATFORM: FINANCE_MSP,
     ISSUER: UNITS_MSP,
     CLERK: UNITS_MSP,
     REIMBURSER: INSURANCE_MSP,
@@ -104,9 +107,9 @@ RULES: dict[str, Rule] = {
         *READERS,
         *UNIT_STAFF,
         REIMBURSER,
-        PAYER,
+        PLATFORM,
         scope="unit staff: own unit's bills; reimburser: authorised on the bill;"
-        " payer: own bill, proved with the salt",
+        " platform: the payer's own bill, proved with payer and salt",
     ),
     "ReadBillPrivate": _rule(
         SUPERVISOR,
@@ -114,11 +117,12 @@ RULES: dict[str, Rule] = {
         REIMBURSER,
         scope="unit staff: own unit's bills; reimburser: currently authorised on the bill",
     ),
+    "DepositBillPrivate": _rule(ISSUER, scope="own unit only; before IssueBill"),
     "RedLetterBill": _rule(ISSUER, scope="own unit's bills only"),
     "ArchiveBill": _rule(FINANCE, ISSUER, scope="issuer: own unit's bills only"),
     # reimbursement
-    "AuthoriseReimburser": _rule(PAYER, scope="own bill, proved with the salt"),
-    "RevokeAuthorisation": _rule(PAYER, scope="own bill, proved with the salt"),
+    "AuthoriseReimburser": _rule(PLATFORM, scope="the payer's own bill, proved with the salt"),
+    "RevokeAuthorisation": _rule(PLATFORM, scope="the payer's own bill, proved with the salt"),
     "LockBill": _rule(REIMBURSER, scope="authorised on the bill"),
     "ClaimBill": _rule(REIMBURSER, scope="authorised on the bill and holding its lock"),
     "UnlockBill": _rule(
@@ -128,7 +132,9 @@ RULES: dict[str, Rule] = {
     "BillHistory": _rule(*READERS),
     "ListBillsByUnit": _rule(*READERS, *UNIT_STAFF, scope="unit staff: own unit only"),
     "TotalsByUnit": _rule(*READERS, *UNIT_STAFF, scope="unit staff: own unit only"),
-    "ListBillsByPayer": _rule(*READERS, PAYER, scope="payer: own hash, proved with the salt"),
+    "ListBillsByPayer": _rule(
+        *READERS, PLATFORM, scope="platform: the payer's own hash, proved with the salt"
+    ),
     "ListBillsByStatus": _rule(*READERS),
     "ListBillsByPeriod": _rule(*READERS),
     "ListAnomalies": _rule(*READERS),
@@ -144,15 +150,12 @@ class Actor:
     role_attribute: str | None
     unit: str | None
     reimburser: str | None
-    payer_type: str | None
-    payer_id: str | None
     certificate_id: str
 
     @property
     def actor_id(self) -> str:
-        """The id written to records' lastAction. A payer's certificate names the person,
-        so payers are written as "payer" (the record's payerHash already links them)."""
-        return PAYER if self.role == PAYER else self.certificate_id
+        """The id written to records' lastAction (the certificate's subject and issuer)."""
+        return self.certificate_id
 
     def describe(self) -> str:
         if self.role is not None:
@@ -182,8 +185,6 @@ def caller(stub: Stub) -> Actor:
         role_attribute=attribute,
         unit=identity.get_attribute("unit"),
         reimburser=identity.get_attribute("reimburser"),
-        payer_type=identity.get_attribute("payerType"),
-        payer_id=identity.get_attribute("payerId"),
         certificate_id=identity.get_id(),
     )
 
@@ -198,20 +199,15 @@ def _require_role_attributes(actor: Actor, function: str) -> None:
         ISSUER: "unit" if not actor.unit else None,
         CLERK: "unit" if not actor.unit else None,
         REIMBURSER: "reimburser" if not actor.reimburser else None,
-        PAYER: "payerId" if not actor.payer_id else None,
     }.get(actor.role or "")
     if missing:
         raise Forbidden(f"{function}: caller has role {actor.role} but no {missing} attribute")
-    if actor.role == PAYER and actor.payer_type not in PAYER_TYPES:
-        raise Forbidden(
-            f"{function}: caller has role payer but payerType is {actor.payer_type!r},"
-            ' not "person" or "company"'
-        )
 
 
 def allow(stub: Stub, function: str) -> Actor:
     """The caller, if :data:`RULES` lets its role call ``function``; else Forbidden."""
     rule = RULES[function]
+    check_proposal_time(stub)
     actor = caller(stub)
     if rule.roles and actor.role not in rule.roles:
         raise Forbidden(
@@ -247,37 +243,31 @@ def require_authorised(actor: Actor, bill: dict[str, Any], function: str) -> Non
         )
 
 
-def owns_hash(actor: Actor, expected_hash: str, salt: bytes | None) -> bool:
-    """Does the salt with the caller's payerType/payerId give ``expected_hash``?"""
-    if salt is None or actor.payer_type is None or actor.payer_id is None:
-        return False
-    computed = payer_hash(salt, actor.payer_type, actor.payer_id)
-    return hmac.compare_digest(computed, expected_hash)
-
-
-def require_payer_of(actor: Actor, expected_hash: str, salt: bytes | None, function: str) -> None:
-    """A payer acts only on its own bills: it proves them with the salt."""
-    if actor.role != PAYER:
+def require_payer_of(
+    actor: Actor, expected_hash: str, claim: PayerClaim | None, function: str
+) -> None:
+    """The platform acts only for the payer of the bill: transient payer + salt give the hash."""
+    if actor.role != PLATFORM:
         return
-    if salt is None:
+    if claim is None:
         raise Forbidden(
-            f"{function}: a payer proves a bill is theirs with the bill's salt"
-            " (argument saltHex or transient payerSalt); none given"
+            f"{function}: the platform proves a bill is the payer's with transient payer"
+            " {type, id} and payerSalt; none given"
         )
-    if not owns_hash(actor, expected_hash, salt):
+    if not claim.owns(expected_hash):
         raise Forbidden(
-            f"{function}: the salt with the caller's payerType and payerId does not give"
-            " this payerHash; a payer acts only on its own bills"
+            f"{function}: the payer and salt given do not give this payerHash; a payer acts"
+            " only on its own bills"
         )
 
 
 def require_bill_reader(
-    actor: Actor, bill: dict[str, Any], salt: bytes | None, function: str
+    actor: Actor, bill: dict[str, Any], claim: PayerClaim | None, function: str
 ) -> None:
     """ReadBill: finance and supervisors read all; the others only the bills they are party to."""
     require_own_unit(actor, bill["unitCode"], function)
     require_authorised(actor, bill, function)
-    require_payer_of(actor, bill["payerHash"], salt, function)
+    require_payer_of(actor, bill["payerHash"], claim, function)
 
 
 def require_private_reader(actor: Actor, bill: dict[str, Any], function: str) -> None:

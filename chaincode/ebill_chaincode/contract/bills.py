@@ -1,29 +1,36 @@
 """Bills: issuance, verification, reading, red-letter, archive.
 
-The public record of a bill (key ``bill / billCode / billNumber``) is the validated
-issuance JSON plus::
+Issuance is two transactions, so that no personal data reaches the finance peer
+(see :mod:`.privacy`): DepositBillPrivate (endorsed by the units peer alone, writes
+only the collection) and IssueBill (finance and units; public part only; checks the
+deposited seal by its hash).
 
-    kind: "normal" | "red", payerHash, status, checkCode, issuedAt, issuerMsp, issuerId,
+The public record of a bill (key ``bill / billCode / billNumber``) is the validated
+public part (:class:`~.model.PublicBill`: code, number, name, unit, issue date,
+total, payerHash) plus::
+
+    kind: "normal" | "red", status, checkCodeHash, issuedAt, issuerMsp, issuerId,
     issueTxId, batchId, authorised: {reimburserId: {at, txId}}, lock?: {reimburserId,
     txId, at, previousStatus}, claims: [{reimburserId, amount, voucherNo, txId, at}],
     reimbursedTotal, redLetter?: {redBillNumber, reason, txId, at} (on a voided bill),
     redOf?: {billCode, billNumber} and reason (on a red bill), previousStatus and
     archivedAt (when archived), lastAction: {function, txId, org, actorId, at}
 
-The private part (payer, medical extension, salt) is in collection ``billPrivate``
-under the same key (see :mod:`.privacy`). Each new bill also writes its indexes
-``bill~unit``, ``bill~payer``, ``bill~status`` and ``bill~period`` (see :mod:`.keys`);
-nothing is shared by all issuances (no counter, no hot key).
+The private part (payer, medical extension, salt, line items, clerk, reviewer,
+remark) is in collection ``billPrivate`` under the same key (see :mod:`.privacy`).
+Each new bill also writes its indexes ``bill~unit``, ``bill~payer``, ``bill~status``
+and ``bill~period`` (see :mod:`.keys`); nothing is shared by all issuances (no counter, no hot key).
 
 A red bill voids a bill: it is a new bill of the same code with its own number from
 the unit's stock, kind ``red``, ``redOf`` pointing to the original, the original's
-items and total with negative amounts (so totals net out), the original's payerHash,
+total with a negative amount (so totals net out), the original's payerHash,
 issued now; it has no private record of its own (ReadBillPrivate of a red bill
 answers the original's). The original becomes ``red_lettered``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from typing import Any
@@ -31,11 +38,11 @@ from typing import Any
 from ..shim.contract import canonical_json
 from ..shim.errors import Conflict, Forbidden, InvalidArgument, NotFound
 from ..shim.stub import Stub
-from . import access, keys, ledger, lifecycle, privacy
+from . import access, clock, keys, ledger, lifecycle, privacy
 from .access import Actor
 from .anomalies import Anomaly
-from .checkcode import derive_check_code, normalize_check_code
-from .model import CHINA, MAX_AMOUNT, bill_ref, day_arg, parse_bill, text_arg
+from .checkcode import check_code_matches, hash_check_code, parse_check_code
+from .model import CHINA, MAX_AMOUNT, bill_ref, day_arg, parse_public_bill, text_arg
 from .router import transaction
 from .stock import batch_holding
 from .units import SUSPENDED
@@ -94,16 +101,76 @@ def _issued_fields(stub: Stub, actor: Actor, function: str, batch: ledger.Record
     }
 
 
+def _transient_check_code(stub: Stub, function: str) -> str:
+    """The check code the issuer's system generated, from transient ``checkCode``."""
+    privacy.refuse_unknown_transient(stub, (privacy.TRANSIENT_CHECK_CODE,))
+    raw = stub.transient.get(privacy.TRANSIENT_CHECK_CODE)
+    if raw is None:
+        raise InvalidArgument(
+            f"transient {privacy.TRANSIENT_CHECK_CODE}: required ({function} takes the check"
+            " code the issuer's system generated, never as an argument)"
+        )
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        text = ""
+    return parse_check_code(text, f"transient {privacy.TRANSIENT_CHECK_CODE}")
+
+
+@transaction("DepositBillPrivate")
+def deposit_bill_private(stub: Stub, bill_code: str, bill_number: str) -> ledger.Record:
+    """Step 1 of issuance: write the bill's private part; everything comes as transient
+    data (bill, payer, payerSalt, medical?). Endorsed by the units peer alone: it writes
+    only collection billPrivate, whose endorsement policy is OR('UnitsMSP.peer').
+
+    Allowed again (it overwrites) until the bill is issued; Conflict after. Returns
+    {billCode, billNumber, payerHash}.
+    """
+    bill_ref(bill_code, bill_number)
+    part = privacy.PrivatePart.from_transient(stub)
+    if (part.bill.bill_code, part.bill.bill_number) != (bill_code, bill_number):
+        raise InvalidArgument("billNumber: the arguments must name the bill in transient bill")
+    actor = access.allow(stub, "DepositBillPrivate")
+    access.require_own_unit(actor, part.bill.unit_code, "DepositBillPrivate")
+    clock.check_issue_date(stub, part.bill.issue_date)
+    key = keys.bill(bill_code, bill_number)
+    if stub.get_state(key) is not None:
+        raise Conflict(f"DepositBillPrivate: bill {bill_code}/{bill_number} already exists")
+    stub.put_private_data(privacy.COLLECTION, key, canonical_json(part.to_json()))
+    stub.put_private_data(privacy.COLLECTION, keys.bill_seal(bill_code, bill_number), part.seal())
+    ledger.emit(stub, "DepositBillPrivate", billCode=bill_code, billNumber=bill_number)
+    return {"billCode": bill_code, "billNumber": bill_number, "payerHash": part.payer_hash}
+
+
+def _check_deposit(stub: Stub, bill: ledger.Record) -> None:
+    """Conflict unless the deposited seal's hash matches the public record's fields."""
+    code, number = bill["billCode"], bill["billNumber"]
+    deposited = stub.get_private_data_hash(privacy.COLLECTION, keys.bill_seal(code, number))
+    if deposited is None:
+        raise Conflict(
+            f"IssueBill: no private part deposited for bill {code}/{number};"
+            " call DepositBillPrivate first"
+        )
+    expected = privacy.seal(code, number, bill["unitCode"], bill["totalAmount"], bill["payerHash"])
+    if not hmac.compare_digest(deposited, hashlib.sha256(expected).digest()):
+        raise Conflict(
+            f"IssueBill: the private part deposited for bill {code}/{number} does not match"
+            " (unitCode, totalAmount or payerHash differ); deposit it again"
+        )
+
+
 @transaction("IssueBill")
 def issue_bill(stub: Stub, bill_json: str) -> ledger.Record:
-    """Issue a bill from the unit's stock; the payer etc. come as transient data.
+    """Step 2 of issuance: the public part (argument) of a bill whose private part is
+    deposited; the check code comes as transient ``checkCode``.
 
-    Returns the stored public record (with its check code).
+    Returns the stored public record (it holds only the check code's slow hash).
     """
-    bill = parse_bill(bill_json)
-    private = privacy.PrivatePart.from_transient(stub, bill.total_amount)
+    bill = parse_public_bill(bill_json)
+    check_code = _transient_check_code(stub, "IssueBill")
     actor = access.allow(stub, "IssueBill")
     access.require_own_unit(actor, bill.unit_code, "IssueBill")
+    clock.check_issue_date(stub, bill.issue_date)
     code, number = bill.bill_code, bill.bill_number
     key = keys.bill(code, number)
     if stub.get_state(key) is not None:
@@ -119,12 +186,11 @@ def issue_bill(stub: Stub, bill_json: str) -> ledger.Record:
     record = {
         **bill.public_json(),
         "kind": lifecycle.KIND_NORMAL,
-        "payerHash": private.payer_hash,
-        "checkCode": derive_check_code(stub.tx_id, code, number),
+        "checkCodeHash": hash_check_code(check_code, stub.tx_id, code, number),
         **_issued_fields(stub, actor, "IssueBill", batch),
     }
+    _check_deposit(stub, record)
     _add_new_bill(stub, record)
-    stub.put_private_data(privacy.COLLECTION, key, canonical_json(private.to_json()))
     ledger.emit(
         stub,
         "IssueBill",
@@ -165,14 +231,13 @@ def verify_bill(
     nothing personal.
     """
     bill_ref(bill_code, bill_number)
-    code = normalize_check_code(check_code)
-    if code is None:
-        raise InvalidArgument("checkCode: must be 6 characters of 0-9 and A-Z without I and O")
+    code = parse_check_code(check_code, "checkCode")
+    clock.check_proposal_time(stub)
     amount = _signed_fen(total_amount)
     day = day_arg(issue_date.strip(), "issueDate") if issue_date.strip() else None
     record = load_bill(stub, bill_code, bill_number)
     ledger.emit(stub, "VerifyBill", billCode=bill_code, billNumber=bill_number)
-    if not hmac.compare_digest(code, str(record.get("checkCode", ""))):
+    if not check_code_matches(code, str(record.get("checkCodeHash", ""))):
         return {"genuine": False, "reason": "check code does not match"}
     if amount is not None and amount != record["totalAmount"]:
         return {"genuine": False, "reason": "total amount does not match"}
@@ -186,28 +251,32 @@ def verify_bill(
 
 
 @transaction("ReadBill")
-def read_bill(stub: Stub, bill_code: str, bill_number: str, salt_hex: str = "") -> bytes:
-    """The public record (canonical JSON) for the bill's parties; payers give the salt."""
+def read_bill(stub: Stub, bill_code: str, bill_number: str) -> bytes:
+    """The public record (canonical JSON) for the bill's parties; the platform gives the
+    payer and salt as transient data."""
     bill_ref(bill_code, bill_number)
-    salt = privacy.salt_given(stub, salt_hex)
+    claim = privacy.payer_claim(stub)
     actor = access.allow(stub, "ReadBill")
     raw = stub.get_state(keys.bill(bill_code, bill_number))
     if raw is None:
         raise NotFound(f"bill {bill_code}/{bill_number} not found")
     bill = ledger.decode(raw, "bill")
-    access.require_bill_reader(actor, bill, salt, "ReadBill")
+    access.require_bill_reader(actor, bill, claim, "ReadBill")
     ledger.emit(stub, "ReadBill", billCode=bill_code, billNumber=bill_number, status=bill["status"])
     return raw
 
 
 @transaction("ReadBillPrivate")
 def read_bill_private(stub: Stub, bill_code: str, bill_number: str) -> ledger.Record:
-    """The private part {billCode, billNumber, payer, medical?, salt} (evaluate only).
+    """The private part {billCode, billNumber, payer, medical?, salt, items, clerk...},
+    encrypted to the transient ``replyKey`` (see :func:`.privacy.seal_reply`): even a
+    submitted call writes only ciphertext to the block.
 
     For the issuing unit, the reimbursers authorised on the bill now, supervisors.
     Needs a peer of a collection member; a red bill answers its original's part.
     """
     bill_ref(bill_code, bill_number)
+    recipient = privacy.reply_key(stub)
     actor = access.allow(stub, "ReadBillPrivate")
     bill = load_bill(stub, bill_code, bill_number)
     access.require_private_reader(actor, bill, "ReadBillPrivate")
@@ -218,12 +287,13 @@ def read_bill_private(stub: Stub, bill_code: str, bill_number: str) -> ledger.Re
     if raw is None:
         raise NotFound(f"private part of bill {bill_code}/{bill_number} not found on this peer")
     ledger.emit(stub, "ReadBillPrivate", billCode=bill_code, billNumber=bill_number)
-    return {
+    answer = {
         "billCode": bill_code,
         "billNumber": bill_number,
         **ledger.decode(raw, "private bill"),
         **({"redOf": bill["redOf"]} if "redOf" in bill else {}),
     }
+    return privacy.seal_reply(recipient, canonical_json(answer), "ReadBillPrivate")
 
 
 def _red_bill(
@@ -233,9 +303,9 @@ def _red_bill(
     reason: str,
     actor: Actor,
     batch: ledger.Record,
+    check_code: str,
 ) -> ledger.Record:
     code = original["billCode"]
-    items = [{**item, "amount": -item["amount"]} for item in original["items"]]
     return {
         "billCode": code,
         "billNumber": red_number,
@@ -244,13 +314,11 @@ def _red_bill(
         "unitName": original["unitName"],
         "issueDate": stub.tx_timestamp.astimezone(CHINA).isoformat(),
         "totalAmount": -original["totalAmount"],
-        "items": items,
-        "clerk": original["clerk"],
         "kind": lifecycle.KIND_RED,
         "redOf": {"billCode": code, "billNumber": original["billNumber"]},
         "reason": reason,
         "payerHash": original["payerHash"],
-        "checkCode": derive_check_code(stub.tx_id, code, red_number),
+        "checkCodeHash": hash_check_code(check_code, stub.tx_id, code, red_number),
         **_issued_fields(stub, actor, "RedLetterBill", batch),
     }
 
@@ -259,12 +327,14 @@ def _red_bill(
 def red_letter_bill(
     stub: Stub, bill_code: str, bill_number: str, red_bill_number: str, reason: str
 ) -> dict[str, ledger.Record]:
-    """Void a bill with a red bill from the unit's stock. Returns {original, red}."""
+    """Void a bill with a red bill from the unit's stock; the red bill's check code comes
+    as transient ``checkCode``. Returns {original, red}."""
     bill_ref(bill_code, bill_number)
     bill_ref(bill_code, red_bill_number, "redBillNumber")
     if red_bill_number == bill_number:
         raise InvalidArgument("redBillNumber: must differ from billNumber")
     reason = text_arg(reason, "reason", 200)
+    check_code = _transient_check_code(stub, "RedLetterBill")
     actor = access.allow(stub, "RedLetterBill")
     original = load_bill(stub, bill_code, bill_number)
     unit_code = original["unitCode"]
@@ -275,7 +345,7 @@ def red_letter_bill(
     subject = lifecycle.subject(original)
     _active_unit(stub, unit_code, "RedLetterBill", subject)
     batch = batch_holding(stub, unit_code, bill_code, red_bill_number, "RedLetterBill")
-    red = _red_bill(stub, original, red_bill_number, reason, actor, batch)
+    red = _red_bill(stub, original, red_bill_number, reason, actor, batch, check_code)
     _add_new_bill(stub, red)
     original.update(
         status=lifecycle.RED_LETTERED,

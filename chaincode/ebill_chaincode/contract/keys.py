@@ -26,6 +26,7 @@ stockrange / billCode / endNumber                      {batchId, unitCode, start
 bill / billCode / billNumber                           public bill record; the same key
                                                        in collection billPrivate holds
                                                        the private part
+billseal / billCode / billNumber (billPrivate only)    the seal IssueBill checks by hash
 bill~unit / unitCode / yyyymmdd / billCode / number    marker
 bill~payer / payerHash / billCode / billNumber         marker
 bill~status / status / billCode / billNumber           marker
@@ -55,6 +56,7 @@ STOCK_BY_UNIT = "stock~unit"
 STOCK_OPEN = "stockopen"
 STOCK_RANGE = "stockrange"
 BILL = "bill"
+BILL_SEAL = "billseal"
 BILL_BY_UNIT = "bill~unit"
 BILL_BY_PAYER = "bill~payer"
 BILL_BY_STATUS = "bill~status"
@@ -111,6 +113,11 @@ def stock_range(bill_code: str, end_number: str) -> str:
 
 def bill(bill_code: str, bill_number: str) -> str:
     return key(BILL, bill_code, bill_number)
+
+
+def bill_seal(bill_code: str, bill_number: str) -> str:
+    """In collection billPrivate: the seal binding a deposited private part to its bill."""
+    return key(BILL_SEAL, bill_code, bill_number)
 
 
 def bill_by_unit(unit_code: str, day: str, bill_code: str, bill_number: str) -> str:

@@ -17,9 +17,9 @@ Choices made here (ours, not from a rulebook):
 * Optional strings given as ``null`` or ``""`` count as absent.
 * Text must not contain control characters; required text must not be blank.
 * Duplicate keys in a JSON object are refused; unknown fields are refused.
-* The issuance JSON holds only the public part of a bill: the payer and the medical
-  extension travel as transient data (see :mod:`.privacy`), and a ``payer`` or
-  ``medical`` field in the JSON is refused with a message saying so.
+* The full issuance JSON (:class:`Bill`) travels only as transient data to
+  DepositBillPrivate; IssueBill's argument is :class:`PublicBill` (no line items, staff
+  names, payer or medical part; such a field is refused with a message saying so).
 * Dates given as arguments (``fromDate``, ``toDate``, VerifyBill's ``issueDate``) are
   ``YYYY-MM-DD`` or ``YYYYMMDD``; periods are ``YYYYMM``; page sizes 1..200.
 * Dates the contract derives from the transaction time (anomaly day, archive age,
@@ -407,6 +407,70 @@ class Bill:
         return result
 
 
+_PUBLIC_REQUIRED = (
+    "billCode",
+    "billNumber",
+    "billName",
+    "unitCode",
+    "unitName",
+    "issueDate",
+    "totalAmount",
+    "payerHash",
+)
+_PRIVATE_ONLY = ("items", "clerk", "reviewer", "remark", "payer", "medical")
+
+
+@dataclass(frozen=True)
+class PublicBill:
+    """The public part of a bill, IssueBill's argument: what verification and
+    supervision need. Line items, staff names, payer and medical part are private
+    (deposited first with DepositBillPrivate)."""
+
+    bill_code: str
+    bill_number: str
+    bill_name: str
+    unit_code: str
+    unit_name: str
+    issue_date: str
+    total_amount: int
+    payer_hash: str
+
+    @classmethod
+    def parse(cls, value: Any) -> PublicBill:
+        obj = _object(value, "billJSON")
+        for field in _PRIVATE_ONLY:
+            if field in obj:
+                raise InvalidArgument(
+                    f"{field}: private, must not be in billJSON; deposit it with"
+                    " DepositBillPrivate (transient data)"
+                )
+        _check_keys(obj, "", _PUBLIC_REQUIRED, ())
+        return cls(
+            bill_code=_pattern(obj, "", "billCode", BILL_CODE, "must be 8 digits"),
+            bill_number=_pattern(obj, "", "billNumber", BILL_NUMBER, "must be 10 digits"),
+            bill_name=_text(obj, "", "billName", 100),
+            unit_code=_pattern(obj, "", "unitCode", UNIT_CODE, "must be 1 to 32 letters or digits"),
+            unit_name=_text(obj, "", "unitName", 200),
+            issue_date=_date_time(obj, "", "issueDate"),
+            total_amount=_fen(obj, "", "totalAmount", positive=True),
+            payer_hash=_pattern(
+                obj, "", "payerHash", PAYER_HASH, "must be 64 lower-case hex digits"
+            ),
+        )
+
+    def public_json(self) -> dict[str, Any]:
+        return {
+            "billCode": self.bill_code,
+            "billNumber": self.bill_number,
+            "billName": self.bill_name,
+            "unitCode": self.unit_code,
+            "unitName": self.unit_name,
+            "issueDate": self.issue_date,
+            "totalAmount": self.total_amount,
+            "payerHash": self.payer_hash,
+        }
+
+
 @dataclass(frozen=True)
 class Unit:
     """An issuing unit as finance registers it."""
@@ -496,8 +560,13 @@ def decode_json(text: str, argument: str = "billJSON") -> Any:
 
 
 def parse_bill(text: str) -> Bill:
-    """Decode and validate the IssueBill argument."""
+    """Decode and validate a full issuance document (DepositBillPrivate's transient bill)."""
     return Bill.parse(decode_json(text, "billJSON"))
+
+
+def parse_public_bill(text: str) -> PublicBill:
+    """Decode and validate the IssueBill argument (the public part)."""
+    return PublicBill.parse(decode_json(text, "billJSON"))
 
 
 def parse_unit(text: str) -> Unit:

@@ -16,7 +16,7 @@ Rules (ours where the domain leaves room):
   the anomaly ``over-claim`` (the lock stays with its holder, who may claim the right
   amount or unlock).
 * UnlockBill by the lock holder, or by finance to release a stale lock (there is no
-  lock timeout: transaction times are client clocks).
+  lock timeout; see :mod:`.clock` for which clock each time rule trusts).
 * Two reimbursers acting at the same instant both read and write the bill key: Fabric's
   MVCC check commits one and invalidates the other, so no bill is claimed twice.
 """
@@ -49,23 +49,24 @@ def _refuse_repeated_claim(bill: ledger.Record, actor: Actor, function: str) -> 
 
 
 def _payers_bill(
-    stub: Stub, function: str, bill_code: str, bill_number: str, salt_hex: str
+    stub: Stub, function: str, bill_code: str, bill_number: str
 ) -> tuple[Actor, ledger.Record]:
     bill_ref(bill_code, bill_number)
-    salt = privacy.salt_given(stub, salt_hex)
+    claim = privacy.payer_claim(stub)
     actor = access.allow(stub, function)
     bill = load_bill(stub, bill_code, bill_number)
-    access.require_payer_of(actor, bill["payerHash"], salt, function)
+    access.require_payer_of(actor, bill["payerHash"], claim, function)
     return actor, bill
 
 
 @transaction("AuthoriseReimburser")
 def authorise_reimburser(
-    stub: Stub, bill_code: str, bill_number: str, reimburser_id: str, salt_hex: str = ""
+    stub: Stub, bill_code: str, bill_number: str, reimburser_id: str
 ) -> ledger.Record:
-    """The payer lets a reimburser use the bill. Salt: saltHex or transient payerSalt."""
+    """The payer (through the platform: transient payer and payerSalt) lets a reimburser
+    use the bill."""
     reimburser_id_arg(reimburser_id)
-    actor, bill = _payers_bill(stub, "AuthoriseReimburser", bill_code, bill_number, salt_hex)
+    actor, bill = _payers_bill(stub, "AuthoriseReimburser", bill_code, bill_number)
     lifecycle.check(lifecycle.AUTHORISE, bill)
     authorised = bill.setdefault("authorised", {})
     if reimburser_id in authorised:
@@ -93,11 +94,11 @@ def authorise_reimburser(
 
 @transaction("RevokeAuthorisation")
 def revoke_authorisation(
-    stub: Stub, bill_code: str, bill_number: str, reimburser_id: str, salt_hex: str = ""
+    stub: Stub, bill_code: str, bill_number: str, reimburser_id: str
 ) -> ledger.Record:
     """The payer withdraws an unused authorisation."""
     reimburser_id_arg(reimburser_id)
-    actor, bill = _payers_bill(stub, "RevokeAuthorisation", bill_code, bill_number, salt_hex)
+    actor, bill = _payers_bill(stub, "RevokeAuthorisation", bill_code, bill_number)
     lifecycle.check(lifecycle.REVOKE, bill)
     authorised = bill.get("authorised", {})
     if reimburser_id not in authorised:

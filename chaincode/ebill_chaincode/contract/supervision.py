@@ -140,14 +140,15 @@ def totals_by_unit(
 
 @transaction("ListBillsByPayer")
 def list_bills_by_payer(
-    stub: Stub, payer_hash: str, page_size: str, bookmark: str = "", salt_hex: str = ""
+    stub: Stub, payer_hash: str, page_size: str, bookmark: str = ""
 ) -> dict[str, Any]:
-    """The bills of one payerHash; a payer lists its own, proving it with the salt."""
+    """The bills of one payerHash; the platform lists a payer's own, proving it with
+    transient payer and payerSalt."""
     payer_hash_arg(payer_hash)
     size, bookmark = page_size_arg(page_size), bookmark_arg(bookmark)
-    salt = privacy.salt_given(stub, salt_hex)
+    claim = privacy.payer_claim(stub)
     actor = access.allow(stub, "ListBillsByPayer")
-    access.require_payer_of(actor, payer_hash, salt, "ListBillsByPayer")
+    access.require_payer_of(actor, payer_hash, claim, "ListBillsByPayer")
     bounds = keys.starting_with(keys.BILL_BY_PAYER, payer_hash)
     bills, next_bookmark = _bills_page(stub, bounds, size, bookmark)
     ledger.emit(stub, "ListBillsByPayer")

@@ -15,7 +15,7 @@ import logging
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
@@ -159,6 +159,10 @@ class Stub(Protocol):
     def get_binding(self) -> bytes: ...
 
     def get_signed_proposal(self) -> Any: ...
+
+    def local_time(self) -> datetime:
+        """The endorsing chaincode's own clock (UTC), to check the client's timestamp."""
+        ...
 
 
 def _check_key_part(part: str, what: str) -> None:
@@ -340,6 +344,10 @@ class ChaincodeStub:
         if self._context.binding is None:
             raise ShimError("the transaction carries no signed proposal")
         return self._context.binding
+
+    def local_time(self) -> datetime:
+        """This chaincode process's clock, timezone UTC."""
+        return datetime.now(UTC)
 
     def get_signed_proposal(self) -> Any:
         """A copy of the ``SignedProposal`` the transaction was invoked with."""
