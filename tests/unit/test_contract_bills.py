@@ -93,6 +93,7 @@ def test_registered_functions() -> None:
             "ListBillsByPeriod",
             "TotalsByUnit",
             "ListAnomalies",
+            "RecordAnomalies",
         ]
     )
 

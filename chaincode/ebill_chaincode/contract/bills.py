@@ -107,7 +107,7 @@ def issue_bill(stub: Stub, bill_json: str) -> ledger.Record:
     code, number = bill.bill_code, bill.bill_number
     key = keys.bill(code, number)
     if stub.get_state(key) is not None:
-        raise Conflict(f"bill {code}/{number} already exists")
+        raise Conflict(f"bill {code}/{number} already exists", "bill-exists")
     subject = {"billCode": code, "billNumber": number, "unitCode": bill.unit_code}
     unit = _active_unit(stub, bill.unit_code, "IssueBill", subject)
     if unit["name"] != bill.unit_name:
@@ -271,7 +271,9 @@ def red_letter_bill(
     access.require_own_unit(actor, unit_code, "RedLetterBill")
     lifecycle.check(lifecycle.RED_LETTER, original)
     if stub.get_state(keys.bill(bill_code, red_bill_number)) is not None:
-        raise Conflict(f"RedLetterBill: bill {bill_code}/{red_bill_number} already exists")
+        raise Conflict(
+            f"RedLetterBill: bill {bill_code}/{red_bill_number} already exists", "bill-exists"
+        )
     subject = lifecycle.subject(original)
     _active_unit(stub, unit_code, "RedLetterBill", subject)
     batch = batch_holding(stub, unit_code, bill_code, red_bill_number, "RedLetterBill")
