@@ -173,7 +173,8 @@ def test_an_anomaly_is_an_error_whose_code_is_its_type() -> None:
         lifecycle.check("LockBill", bill(status="locked", lock={"reimburserId": "MEDINS-HN"}))
     assert (error.value.status, error.value.code) == (409, "lock-while-locked")
     assert error.value.message == (
-        "Conflict [lock-while-locked]: LockBill: bill 46010126/0000000001 is already locked (by MEDINS-HN)"
+        "Conflict [lock-while-locked]: LockBill: bill 46010126/0000000001"
+        " is already locked (by MEDINS-HN)"
     )
     with pytest.raises(ValueError, match="unknown anomaly type"):
         Anomaly(Conflict("x"), "made-up", {})

@@ -237,7 +237,9 @@ def test_personal_parts_must_travel_as_transient_data(field: str) -> None:
     ],
 )
 def test_rule_violation_names_the_field(path: str, value: Any, message: str) -> None:
-    assert rejected(with_change(path, value)).startswith(f"InvalidArgument [invalid-argument]: {message}")
+    assert rejected(with_change(path, value)).startswith(
+        f"InvalidArgument [invalid-argument]: {message}"
+    )
 
 
 @pytest.mark.parametrize("path", ["billCode", "billName", "items", "items.0.amount", "clerk"])
@@ -253,13 +255,16 @@ def test_unknown_fields_are_named() -> None:
     assert rejected(document) == "InvalidArgument [invalid-argument]: colour, size: unknown fields"
     document = good_bill()
     document["items"][1]["discount"] = 5
-    assert rejected(document) == "InvalidArgument [invalid-argument]: items[1].discount: unknown field"
+    assert (
+        rejected(document) == "InvalidArgument [invalid-argument]: items[1].discount: unknown field"
+    )
 
 
 def test_item_sum_must_equal_total() -> None:
     document = with_change("items.1.amount", 11999)
     assert rejected(document) == (
-        "InvalidArgument [invalid-argument]: items: amounts sum to 12549 fen but totalAmount is 12550"
+        "InvalidArgument [invalid-argument]: items: amounts sum to 12549 fen"
+        " but totalAmount is 12550"
     )
 
 
@@ -268,7 +273,10 @@ def test_too_many_items() -> None:
     item = document["items"][0]
     document["items"] = [dict(item, amount=1) for _ in range(201)]
     document["totalAmount"] = 201
-    assert rejected(document) == "InvalidArgument [invalid-argument]: items: must be a list of 1 to 200 items"
+    assert (
+        rejected(document)
+        == "InvalidArgument [invalid-argument]: items: must be a list of 1 to 200 items"
+    )
     document["items"] = document["items"][:200]
     document["totalAmount"] = 200
     assert len(parse(document).items) == 200

@@ -77,9 +77,15 @@ def test_results_are_encoded() -> None:
 
 def test_unknown_and_missing_function() -> None:
     unknown = call("Nope", "x")
-    assert (unknown.status, unknown.message) == (400, "InvalidArgument [unknown-function]: unknown function Nope")
+    assert (unknown.status, unknown.message) == (
+        400,
+        "InvalidArgument [unknown-function]: unknown function Nope",
+    )
     empty = call()
-    assert (empty.status, empty.message) == (400, "InvalidArgument [invalid-argument]: no function name given")
+    assert (empty.status, empty.message) == (
+        400,
+        "InvalidArgument [invalid-argument]: no function name given",
+    )
 
 
 def test_argument_count_is_checked() -> None:
@@ -89,7 +95,10 @@ def test_argument_count_is_checked() -> None:
         "InvalidArgument [wrong-argument-count]: Text expects 1 to 2 arguments, got 0",
     )
     too_many = call("Dict", "extra")
-    assert too_many.message == "InvalidArgument [wrong-argument-count]: Dict expects 0 arguments, got 1"
+    assert (
+        too_many.message
+        == "InvalidArgument [wrong-argument-count]: Dict expects 0 arguments, got 1"
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,7 +119,10 @@ def test_errors_map_to_status_and_kind(kind: str, status: int, message: str) -> 
 def test_unexpected_exception_is_500_without_details(caplog: pytest.LogCaptureFixture) -> None:
     response = call("Raise", "crash")
     assert response.status == 500
-    assert response.message == "Internal [internal]: unexpected error in Raise (tx tx-abc); see chaincode log"
+    assert (
+        response.message
+        == "Internal [internal]: unexpected error in Raise (tx tx-abc); see chaincode log"
+    )
     assert "private detail" in caplog.text  # the traceback is logged, not returned
 
 

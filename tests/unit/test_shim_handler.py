@@ -522,4 +522,6 @@ def test_peer_error_while_iterating_is_500(peer: FakePeer) -> None:
     completed = peer.recv()  # no close for a query the peer dropped
     response = response_of(completed)
     assert response.status == 500
-    assert response.message == "Internal [internal]: QUERY_STATE_NEXT refused by peer: iterator gone"
+    assert (
+        response.message == "Internal [internal]: QUERY_STATE_NEXT refused by peer: iterator gone"
+    )
