@@ -21,6 +21,7 @@ from typing import Any, TextIO, TypeVar
 from . import views
 from .capabilities import BillReader, PrivateReader, SupervisionReads, UnitReads
 from .clock import issue_date_now
+from .connection import load_description
 from .errors import (
     AlreadyExists,
     EbillError,
@@ -38,6 +39,7 @@ from .payer import PayerClient
 from .progress import Progress
 from .reimburser import ReimburserClient
 from .samples import OUTPATIENT_CODE, TUITION_CODE, SampleBill, outpatient_bill, tuition_bill
+from .spool import spool_path
 from .table import render
 from .unit import UnitClient
 
@@ -442,6 +444,32 @@ def supervise_totals(ctx: Context) -> Output:
     if len(rows) > 1:
         data["all"] = views.to_json(sum((t for _, t in rows), Totals()))
     return Output(data, views.totals_table(rows))
+
+
+def anomalies_anchor(ctx: Context) -> Output:
+    """Finance anchors the finance chaincode's anomaly spool (RecordAnomalies); with
+    ``--follow`` it keeps polling the spool for new lines until interrupted."""
+    a = ctx.args
+    spool = spool_path(load_description(a.network) if a.spool is None else {}, a.spool)
+    finance = ctx.client(FinanceClient, "finance")
+    recorded: list[str] = []
+    known = 0
+    offset = 0
+    try:
+        while True:
+            done = finance.anchor_anomalies(spool, offset)
+            recorded += done.recorded
+            known += len(done.known)
+            offset = done.next_offset
+            if done.recorded:
+                ctx.err.write(f"anchored {len(done.recorded)} anomalies\n")
+            if not a.follow:
+                break
+            time.sleep(a.interval)  # --follow polls the spool file for new lines
+    except KeyboardInterrupt:
+        pass
+    data = {"spool": str(spool), "recorded": recorded, "known": known}
+    return Output(data, f"{len(recorded)} anomalies anchored, {known} already on the chain")
 
 
 def supervise_anomalies(ctx: Context) -> Output:

@@ -129,6 +129,11 @@ def definition_digest(package: Package) -> str:
     return h.hexdigest()
 
 
+def anomaly_spool(layout: Layout) -> Path:
+    """The finance chaincode server's anomaly spool (in finance's data folder, dir 0700)."""
+    return layout.org_dir(peer_org("finance")) / "anomalies" / "spool.jsonl"
+
+
 def start_server(
     layout: Layout,
     procs: ProcessManager,
@@ -148,6 +153,7 @@ def start_server(
             "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
             "CHAINCODE_TLS_CLIENT_CA": str(layout.tls_ca(peer_org("finance"))),
+            "CHAINCODE_ANOMALY_SPOOL": str(anomaly_spool(layout)),
             "PYTHONUNBUFFERED": "1",
         },
     )

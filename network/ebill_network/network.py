@@ -258,6 +258,8 @@ class Network:
             "orderer": layout.address(layout.orderer_port(0)),
             "orderer_tls_ca": str(layout.tls_ca(ORDERER_ORG)),
             "orgs": orgs,
+            # the finance chaincode's anomaly spool, which finance anchors on the chain
+            "anomaly_spool": str(chaincode.anomaly_spool(layout)),
         }
 
     def write_description(self) -> None:
