@@ -156,3 +156,48 @@ def test_peer_cli_invoke_of_a_refusal_exits_non_zero_with_the_code(
     output = done.stdout + done.stderr
     assert done.returncode != 0, output
     assert "[claim-on-reimbursed-bill]" in output, output
+
+
+NODE_DIR = Path(__file__).resolve().parents[2] / "bench" / "node"
+
+
+def test_the_official_node_client_gets_an_error_carrying_the_code(
+    world: World,
+    connect_as: Connect,
+    description: dict[str, Any],
+    next_number: Callable[[], str],
+    tmp_path: Path,
+) -> None:
+    if not (NODE_DIR / "node_modules" / "@hyperledger" / "fabric-gateway").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--prefix", str(NODE_DIR), "--ignore-scripts"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    sample = _closed_bill(connect_as, next_number())
+    org = description["orgs"]["insurance"]
+    user = org["users"]["medins1"]
+    config = {
+        "peer": org["peer"],
+        "tlsRootCert": org["tls_ca"],
+        "mspId": org["msp_id"],
+        "certPath": user["cert"],
+        "keyPath": user["key"],
+        "channel": description["channel"],
+        "chaincode": description["chaincode"],
+        "function": "ClaimBill",
+        "args": [sample.code, sample.number, "100", "NODE-AGAIN"],
+    }
+    path = tmp_path / "probe.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run(
+        ["node", str(NODE_DIR / "refusal_probe.mjs"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["error"] == "EndorseError", answer
+    assert any("Conflict [claim-on-reimbursed-bill]: " in d for d in answer["details"]), answer
