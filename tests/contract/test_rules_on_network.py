@@ -67,7 +67,7 @@ def test_issuance_endorsed_without_finance_is_invalidated_at_commit(
     assert status.code_name == "ENDORSEMENT_POLICY_FAILURE"
     with pytest.raises(fabricgw.EvaluateError) as missing:
         query(connect_as("audit", "auditor1"), "ReadBill", OUTPATIENT_CODE, sample.number)
-    assert (missing.value.chaincode_message or "").startswith("NotFound:")
+    assert (missing.value.chaincode_message or "").startswith("NotFound [not-found]:")
     # the same bill endorsed by finance and the unit commits
     assert issue(hospital, sample)["status"] == "issued"
 
