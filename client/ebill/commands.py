@@ -450,7 +450,14 @@ def anomalies_anchor(ctx: Context) -> Output:
     """Finance anchors the finance chaincode's anomaly spool (RecordAnomalies); with
     ``--follow`` it keeps polling the spool for new lines until interrupted."""
     a = ctx.args
-    spool = spool_path(load_description(a.network) if a.spool is None else {}, a.spool)
+    if a.spool is None:
+        try:
+            description = load_description(Path(a.network))
+        except FileNotFoundError as error:
+            raise NetworkUnavailable(str(error)) from None
+    else:
+        description = {}
+    spool = spool_path(description, a.spool)
     finance = ctx.client(FinanceClient, "finance")
     recorded: list[str] = []
     known = 0
