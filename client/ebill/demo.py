@@ -3,7 +3,8 @@
 Finance registers a hospital and a school and grants them stock; the hospital issues
 bills to a payer; the payer authorises the medical-insurance centre and a commercial
 insurer, who share one bill's reimbursement; a second claim on the closed bill is
-refused and logged as an anomaly; the school voids a bill with a red bill; the
+refused (an error with a code) and finance anchors the anomaly its chaincode spooled;
+the school voids a bill with a red bill; the
 supervisor traces a bill's history, the anomaly log and the totals per unit; anyone
 verifies a bill with its check code. Every line names who acted.
 
