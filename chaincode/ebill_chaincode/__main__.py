@@ -12,12 +12,14 @@ CHAINCODE_TLS_KEY          --tls-key              server private key PEM (with t
 CHAINCODE_TLS_CLIENT_CA    --tls-client-ca        CA PEM; requires client certs (mutual TLS)
 CHAINCODE_STATE_TIMEOUT    --state-timeout        seconds a state request waits for the peer (20)
 CHAINCODE_LOG_LEVEL        --log-level            DEBUG, INFO (default), WARNING, ERROR
+CHAINCODE_ANOMALY_SPOOL    --anomaly-spool        file the anomalies are spooled to (0600)
 =========================  =====================  ==========================================
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -25,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .contract import contract
+from .contract.anomalies import SPOOL_ENV, Spool
 from .shim.server import ChaincodeServer, TlsFiles
 
 logger = logging.getLogger("ebill_chaincode")
@@ -41,6 +44,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument("--tls-client-ca", default=env.get("CHAINCODE_TLS_CLIENT_CA"))
     parser.add_argument("--state-timeout", default=env.get("CHAINCODE_STATE_TIMEOUT", "20"))
     parser.add_argument("--log-level", default=env.get("CHAINCODE_LOG_LEVEL", "INFO"))
+    parser.add_argument("--anomaly-spool", default=env.get(SPOOL_ENV))
     return parser
 
 
@@ -87,8 +91,18 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             f"CHAINCODE_STATE_TIMEOUT must be a number of seconds in (0, 3600), "
             f"got {args.state_timeout!r}"
         )
+    dispatch = contract.dispatch
+    if args.anomaly_spool:
+        try:
+            spool = Spool(Path(args.anomaly_spool))
+        except OSError as exc:
+            parser.error(f"anomaly spool {args.anomaly_spool}: {exc}")
+        dispatch = functools.partial(contract.dispatch, observer=spool.observe)
+        logger.info("anomalies spooled to %s", spool.path)
+    else:
+        logger.warning("no %s: anomalies are refused but not spooled", SPOOL_ENV)
     server = ChaincodeServer(
-        args.chaincode_id, args.address, contract, tls=tls, reply_timeout=state_timeout
+        args.chaincode_id, args.address, dispatch, tls=tls, reply_timeout=state_timeout
     )
     try:
         server.start()

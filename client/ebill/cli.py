@@ -235,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", default="", help="one anomaly type, e.g. repeated-claim")
     _limit_arg(p)
 
+    anomalies = groups.add_parser("anomalies", help="finance: anchor the anomaly spool")
+    a_cmds = anomalies.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p = _command(
+        a_cmds, "anchor", c.anomalies_anchor, FINANCE, "record spooled anomalies on the chain"
+    )
+    p.add_argument("--spool", help="the spool file (default: anomaly_spool of network.json)")
+    p.add_argument("--follow", action="store_true", help="keep anchoring new lines")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between polls (--follow)")
+
     net = groups.add_parser("network", help="the local network")
     net_cmds = net.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _command(net_cmds, "status", c.network_status, FINANCE, "processes and chaincode")
@@ -267,6 +276,7 @@ def _report(error: BaseException, args: argparse.Namespace | None, err: TextIO) 
         if isinstance(error, EbillError):
             payload.update(
                 kind=error.kind,
+                code=error.code,
                 hint=error.hint,
                 transactionId=error.transaction_id,
                 anomalyId=error.anomaly_id,

@@ -21,6 +21,7 @@ from typing import Any, TextIO, TypeVar
 from . import views
 from .capabilities import BillReader, PrivateReader, SupervisionReads, UnitReads
 from .clock import issue_date_now
+from .connection import load_description
 from .errors import (
     AlreadyExists,
     Conflict,
@@ -40,6 +41,7 @@ from .payer import PayerClient
 from .progress import Progress
 from .reimburser import ReimburserClient
 from .samples import OUTPATIENT_CODE, TUITION_CODE, SampleBill, outpatient_bill, tuition_bill
+from .spool import spool_path
 from .table import render
 from .unit import UnitClient
 
@@ -454,6 +456,39 @@ def supervise_totals(ctx: Context) -> Output:
     if len(rows) > 1:
         data["all"] = views.to_json(sum((t for _, t in rows), Totals()))
     return Output(data, views.totals_table(rows))
+
+
+def anomalies_anchor(ctx: Context) -> Output:
+    """Finance anchors the finance chaincode's anomaly spool (RecordAnomalies); with
+    ``--follow`` it keeps polling the spool for new lines until interrupted."""
+    a = ctx.args
+    if a.spool is None:
+        try:
+            description = load_description(Path(a.network))
+        except FileNotFoundError as error:
+            raise NetworkUnavailable(str(error)) from None
+    else:
+        description = {}
+    spool = spool_path(description, a.spool)
+    finance = ctx.client(FinanceClient, "finance")
+    recorded: list[str] = []
+    known = 0
+    offset = 0
+    try:
+        while True:
+            done = finance.anchor_anomalies(spool, offset)
+            recorded += done.recorded
+            known += len(done.known)
+            offset = done.next_offset
+            if done.recorded:
+                ctx.err.write(f"anchored {len(done.recorded)} anomalies\n")
+            if not a.follow:
+                break
+            time.sleep(a.interval)  # --follow polls the spool file for new lines
+    except KeyboardInterrupt:
+        pass
+    data = {"spool": str(spool), "recorded": recorded, "known": known}
+    return Output(data, f"{len(recorded)} anomalies anchored, {known} already on the chain")
 
 
 def supervise_anomalies(ctx: Context) -> Output:

@@ -3,7 +3,8 @@
 Finance registers a hospital and a school and grants them stock; the hospital issues
 bills to a payer; the payer authorises the medical-insurance centre and a commercial
 insurer, who share one bill's reimbursement; a second claim on the closed bill is
-refused and logged as an anomaly; the school voids a bill with a red bill; the
+refused (an error with a code) and finance anchors the anomaly its chaincode spooled;
+the school voids a bill with a red bill; the
 supervisor traces a bill's history, the anomaly log and the totals per unit; anyone
 verifies a bill with its check code. Every line names who acted.
 
@@ -19,6 +20,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ebill_network.layout import layout_from_env
@@ -44,6 +46,7 @@ from .samples import (
     outpatient_bill,
     tuition_bill,
 )
+from .spool import spool_path
 from .supervisor import SupervisorClient
 from .sync import BlockSync
 from .table import render
@@ -183,7 +186,8 @@ def run(description: dict[str, Any]) -> None:
     parties: list[PartyClient] = [finance, hospital, school, platform, medins, insurer]
     parties.append(auditor)
     try:
-        _story(story, finance, hospital, school, payer1, payer2, medins, insurer, auditor)
+        parts = (finance, hospital, school, payer1, payer2, medins, insurer, auditor)
+        _story(story, spool_path(description), *parts)
     finally:
         for party in parties:
             party.close()
@@ -192,6 +196,7 @@ def run(description: dict[str, Any]) -> None:
 
 def _story(
     story: Story,
+    spool: Path,
     finance: FinanceClient,
     hospital: UnitClient,
     school: UnitClient,
@@ -273,7 +278,8 @@ def _story(
         logged.append(error.anomaly_id or "")
         story.did(medins, f"reimburse {code}/{number} again, 10.00 yuan")
         story.note(f"-> {type(error).__name__}: {error.message}")
-        story.note(f"   the chain logged anomaly {error.anomaly_type}, id {error.anomaly_id}")
+        story.note(f"   an error to every client, code {error.code}; finance's chaincode")
+        story.note(f"   spooled anomaly {error.anomaly_type}, id {error.anomaly_id}")
     payer1.authorise_reimburser(bill_b.bill_code, bill_b.bill_number, "PICC-HN", personal_salt)
     try:
         insurer.reimburse(bill_b.bill_code, bill_b.bill_number, 30000, "PICC-CLM-88121")
@@ -281,9 +287,16 @@ def _story(
         logged.append(error.anomaly_id or "")
         story.did(insurer, f"claim 300.00 yuan on {bill_b.bill_code}/{bill_b.bill_number}")
         story.note(f"-> {type(error).__name__}: {error.message}")
-        story.note(f"   logged as anomaly {error.anomaly_type}")
+        story.note(f"   code {error.code}, spooled as anomaly {error.anomaly_type}")
         state = insurer.read_bill(bill_b.bill_code, bill_b.bill_number)
         story.note(f"   the lock was released again: the bill is {state.status}")
+
+    anchored = finance.anchor_anomalies(spool)
+    story.did(
+        finance,
+        f"RecordAnomalies from its chaincode's spool: {len(anchored.recorded)} anchored,"
+        f" {len(anchored.known)} already on the chain (the offender never submitted them)",
+    )
 
     story.step("The school issues a tuition bill to 李四 and voids it with a red bill")
     s_first = int(s_batch.start_number)

@@ -32,18 +32,16 @@ Hierarchy (``kind`` is the chaincode's error kind when the chaincode answered)::
     +-- NetworkUnavailable           no connection, a deadline passed, or network.json missing
     +-- InternalError                the chaincode failed (Internal) or answered nonsense
 
-A refusal that the chaincode logs as an anomaly arrives as a status-200 payload
-``{"refused": {"kind", "message"}, "anomaly": id}``; it maps to the same classes with
-``anomaly_id`` (the transaction id) and ``anomaly_type`` set. Every class has a
-``hint``: one sentence saying what to do.
+Every chaincode refusal is an error answer ``"<Kind> [<code>]: <text>"``; the class
+comes from the code through one table (:data:`CODE_ERRORS`), never from the prose.
+A refusal whose code is an anomaly type has ``anomaly_id`` (the refused proposal's
+transaction id: the finance chaincode spooled it, finance anchors it) and
+``anomaly_type`` set. Every class has a ``hint``: one sentence saying what to do.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, TypeGuard
 
 import grpc
 
@@ -57,7 +55,8 @@ class EbillError(Exception):
 
     ``message`` is the chaincode's text without its kind prefix; ``kind`` the
     chaincode kind (``InvalidArgument``, ``Forbidden``, ``NotFound``, ``Conflict``,
-    ``Internal``) or ``None``; ``transaction_id`` when known; ``function`` the
+    ``Internal``) or ``None``; ``code`` the chaincode's stable refusal code or
+    ``None``; ``transaction_id`` when known; ``function`` the
     contract function called; ``anomaly_id`` when the chaincode logged an anomaly.
     """
 
@@ -72,10 +71,12 @@ class EbillError(Exception):
         function: str | None = None,
         anomaly_id: str | None = None,
         anomaly_type: str | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.kind = kind
+        self.code = code
         self.transaction_id = transaction_id
         self.function = function
         self.anomaly_id = anomaly_id
@@ -242,62 +243,50 @@ class InternalError(EbillError):
     hint = "look at the chaincode log (.data/logs) and report it"
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """A chaincode message pattern, the class it maps to, and its anomaly type if logged."""
-
-    pattern: re.Pattern[str]
-    error: type[EbillError]
-    anomaly: str | None = None
-    functions: tuple[str, ...] = ()
-
-
-def _rule(
-    pattern: str, error: type[EbillError], anomaly: str | None = None, *functions: str
-) -> _Rule:
-    return _Rule(re.compile(pattern), error, anomaly, functions)
-
-
-# First match wins; checked against "<Function>: <text>" messages of kind Conflict or
-# Forbidden. Anomaly types as in the chaincode's anomalies.TYPES.
-_RULES: tuple[_Rule, ...] = (
-    _rule(r"is outside the stock of unit", OutOfStock, "issuance-outside-stock"),
-    _rule(
-        r"unit \S+ is suspended",
-        UnitSuspended,
-        "issuance-by-suspended-unit",
-        "IssueBill",
-        "RedLetterBill",
-    ),
-    _rule(r"unit \S+ is suspended", UnitSuspended),
-    _rule(r"is a red bill", RedBill),
-    _rule(r"has already claimed", RepeatedClaim, "repeated-claim"),
-    _rule(r"would take the reimbursed total", OverClaim, "over-claim"),
-    _rule(r"is already locked", BillLocked, "lock-while-locked"),
-    _rule(r"is locked for a claim", BillLocked, "red-letter-while-locked", "RedLetterBill"),
-    _rule(r"is locked for a claim", BillLocked),
-    _rule(r"is fully reimbursed", AlreadyReimbursed, "lock-on-reimbursed-bill", "LockBill"),
-    _rule(r"is fully reimbursed", AlreadyReimbursed, "claim-on-reimbursed-bill", "ClaimBill"),
-    _rule(r"is fully reimbursed", AlreadyReimbursed),
-    _rule(r"is red-lettered", BillRedLettered, "lock-on-red-lettered-bill", "LockBill"),
-    _rule(r"is red-lettered", BillRedLettered, "claim-on-red-lettered-bill", "ClaimBill"),
-    _rule(r"is (?:already )?red-lettered", BillRedLettered),
-    _rule(r"is archived only after", TooEarlyToArchive),
-    _rule(r"is archived", BillArchived, "lock-on-archived-bill", "LockBill"),
-    _rule(r"is archived", BillArchived, "claim-on-archived-bill", "ClaimBill"),
-    _rule(r"is (?:already )?archived", BillArchived),
-    _rule(r"has been claimed", BillClaimed, "red-letter-after-claim"),
-    _rule(r"is not locked", BillNotLocked),
-    _rule(r"a used authorisation cannot be revoked", AuthorisationInUse),
-    _rule(r"authorised reimbursers; revoke", TooManyAuthorised),
-    _rule(r"already registered|already exists|is already authorised", AlreadyExists),
-    _rule(
-        r"still pending|not reconciled|overlap batch|, not pending|only an approved batch"
-        r"|is of region",
-        StockConflict,
-    ),
-)
-
+#: The one table from the chaincode's refusal codes (``"<Kind> [<code>]: <text>"``, see
+#: ``ebill_chaincode.contract.codes``) to classes. Anomaly codes are the anomaly types.
+CODE_ERRORS: dict[str, type[EbillError]] = {
+    "invalid-argument": InvalidInput,
+    "unknown-function": InvalidInput,
+    "wrong-argument-count": InvalidInput,
+    "not-authorised": NotAuthorised,
+    "not-found": NotFound,
+    "conflict": Conflict,
+    "internal": InternalError,
+    "error-not-recorded": InternalError,
+    "unit-exists": AlreadyExists,
+    "bill-exists": AlreadyExists,
+    "already-authorised": AlreadyExists,
+    "too-many-authorised": TooManyAuthorised,
+    "authorisation-in-use": AuthorisationInUse,
+    "stock-conflict": StockConflict,
+    "unit-suspended": UnitSuspended,
+    "red-bill": RedBill,
+    "too-early-to-archive": TooEarlyToArchive,
+    "bill-not-locked": BillNotLocked,
+    "bill-locked": BillLocked,
+    "bill-reimbursed": AlreadyReimbursed,
+    "bill-red-lettered": BillRedLettered,
+    "bill-archived": BillArchived,
+    # anomalies (spooled by the finance chaincode and anchored on the chain)
+    "issuance-outside-stock": OutOfStock,
+    "issuance-by-suspended-unit": UnitSuspended,
+    "lock-while-locked": BillLocked,
+    "lock-on-reimbursed-bill": AlreadyReimbursed,
+    "lock-on-red-lettered-bill": BillRedLettered,
+    "lock-on-archived-bill": BillArchived,
+    "claim-on-reimbursed-bill": AlreadyReimbursed,
+    "claim-on-red-lettered-bill": BillRedLettered,
+    "claim-on-archived-bill": BillArchived,
+    "over-claim": OverClaim,
+    "repeated-claim": RepeatedClaim,
+    "red-letter-while-locked": BillLocked,
+    "red-letter-after-claim": BillClaimed,
+}
+#: The codes whose refusal the chaincode logs as an anomaly.
+ANOMALY_CODES = frozenset(
+    code for code in CODE_ERRORS if code.startswith(("issuance-", "lock-", "claim-", "red-letter-"))
+) | {"over-claim", "repeated-claim"}
 _KIND_ERRORS: dict[str, type[EbillError]] = {
     "InvalidArgument": InvalidInput,
     "Forbidden": NotAuthorised,
@@ -305,64 +294,35 @@ _KIND_ERRORS: dict[str, type[EbillError]] = {
     "Conflict": Conflict,
     "Internal": InternalError,
 }
-_KIND_PREFIX = re.compile(r"(InvalidArgument|Forbidden|NotFound|Conflict|Internal): (.*)", re.S)
-_FUNCTION_PREFIX = re.compile(r"([A-Z][A-Za-z]+): ")
+#: The chaincode's message form; the kind and code are machine-readable, the text prose.
+MESSAGE_FORMAT = re.compile(
+    r"(?P<kind>InvalidArgument|Forbidden|NotFound|Conflict|Internal)"
+    r" \[(?P<code>[a-z0-9]+(?:-[a-z0-9]+)*)\]: (?P<text>.*)",
+    re.S,
+)
 _CONFLICT_CODES = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
 _UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
-def _classify(
-    kind: str, text: str, function: str | None, logged: bool
-) -> tuple[type[EbillError], str | None]:
-    """The class for a chaincode error of ``kind`` with ``text``, and its anomaly type."""
-    named = _FUNCTION_PREFIX.match(text)
-    called = named.group(1) if named else function
-    if kind in ("Conflict", "Forbidden"):
-        for rule in _RULES:
-            if rule.functions and called not in rule.functions:
-                continue
-            if rule.pattern.search(text):
-                return rule.error, (rule.anomaly if logged else None)
-    return _KIND_ERRORS.get(kind, InternalError), None
-
-
-def _from_chaincode(
-    kind: str,
-    text: str,
-    *,
-    function: str | None,
-    transaction_id: str | None,
-    anomaly_id: str | None = None,
-) -> EbillError:
-    error, anomaly_type = _classify(kind, text, function, anomaly_id is not None)
+def from_message(
+    message: str, *, function: str | None = None, transaction_id: str | None = None
+) -> EbillError | None:
+    """The domain error for a chaincode message ``"<Kind> [<code>]: <text>"``; None if
+    the message is not of that form. An unknown code falls back to its kind's class."""
+    match = MESSAGE_FORMAT.fullmatch(message)
+    if match is None:
+        return None
+    kind, code, text = match["kind"], match["code"], match["text"]
+    error = CODE_ERRORS.get(code) or _KIND_ERRORS[kind]
+    logged = code in ANOMALY_CODES
     return error(
         text,
         kind=kind,
+        code=code,
         transaction_id=transaction_id,
         function=function,
-        anomaly_id=anomaly_id,
-        anomaly_type=anomaly_type,
-    )
-
-
-def _from_refusal(
-    payload: Mapping[str, Any], function: str | None, transaction_id: str | None
-) -> EbillError:
-    refused = payload.get("refused")
-    if not isinstance(refused, Mapping):
-        return InternalError(
-            f"answer without a refusal: {payload!r}",
-            function=function,
-            transaction_id=transaction_id,
-        )
-    anomaly = payload.get("anomaly")
-    anomaly_id = str(anomaly) if anomaly else None
-    return _from_chaincode(
-        str(refused.get("kind", "Conflict")),
-        str(refused.get("message", "refused")),
-        function=function,
-        transaction_id=transaction_id or anomaly_id,
-        anomaly_id=anomaly_id,
+        anomaly_id=transaction_id if logged else None,
+        anomaly_type=code if logged else None,
     )
 
 
@@ -391,11 +351,9 @@ def _from_gateway(
         )
     message = error.chaincode_message
     if message is not None:
-        match = _KIND_PREFIX.match(message)
-        if match is not None:
-            return _from_chaincode(
-                match.group(1), match.group(2), function=function, transaction_id=tx_id
-            )
+        mapped = from_message(message, function=function, transaction_id=tx_id)
+        if mapped is not None:
+            return mapped
         return InternalError(message, transaction_id=tx_id, function=function)
     first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
     if error.code in _UNREACHABLE:
@@ -410,24 +368,17 @@ def _from_gateway(
 
 
 def domain_error(
-    source: fabricgw.GatewayError | Mapping[str, Any],
+    source: fabricgw.GatewayError,
     *,
     function: str | None = None,
     transaction_id: str | None = None,
 ) -> EbillError:
-    """The domain error for a fabricgw error or a refused payload (``{"refused": ...}``).
+    """The domain error for a fabricgw error, by the chaincode's refusal code.
 
     Never raises: something unrecognised becomes :class:`InternalError` or a plain
     :class:`EbillError` carrying the original text.
     """
-    if isinstance(source, fabricgw.GatewayError):
-        return _from_gateway(source, function, transaction_id)
-    return _from_refusal(source, function, transaction_id)
-
-
-def is_refusal(answer: Any) -> TypeGuard[Mapping[str, Any]]:
-    """Is a chaincode answer the status-200 refusal payload of a logged anomaly?"""
-    return isinstance(answer, Mapping) and isinstance(answer.get("refused"), Mapping)
+    return _from_gateway(source, function, transaction_id)
 
 
 __all__ = [
@@ -457,6 +408,7 @@ __all__ = [
     "TransactionConflict",
     "TransactionFailed",
     "UnitSuspended",
+    "CODE_ERRORS",
     "domain_error",
-    "is_refusal",
+    "from_message",
 ]

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
 
 from .capabilities import BillArchiver, BillReader, SupervisionReads, UnitReads
 from .models import Bill, StockBatch, Unit
+from .spool import read_spool
+
+#: Entries per RecordAnomalies transaction (the contract takes at most 100).
+ANCHOR_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """What one anchoring did: ids newly recorded, ids already on the chain, and the
+    spool offset read up to (pass it back to read only what is new)."""
+
+    recorded: list[str]
+    known: list[str]
+    next_offset: int
+
 
 SECTORS = ("medical", "education", "court", "police", "administrative", "other")
 
@@ -50,3 +67,19 @@ class FinanceClient(BillArchiver, BillReader, SupervisionReads, UnitReads):
     def unlock_bill(self, bill_code: str, bill_number: str) -> Bill:
         """UnlockBill: release a stale lock. Raises NotFound, BillNotLocked."""
         return Bill.from_json(self._submit("UnlockBill", bill_code, bill_number))
+
+    def anchor_anomalies(self, spool: Path, offset: int = 0) -> Anchored:
+        """RecordAnomalies for the spooled anomalies from ``offset`` on, in batches.
+
+        Idempotent: anomalies already on the chain are counted as known. Raises
+        InvalidInput (a damaged entry), NotAuthorised, InternalError (a damaged spool).
+        """
+        read = read_spool(spool, offset)
+        recorded: list[str] = []
+        known: list[str] = []
+        for start in range(0, len(read.entries), ANCHOR_BATCH):
+            batch = read.entries[start : start + ANCHOR_BATCH]
+            answer = self._submit("RecordAnomalies", json.dumps(batch, ensure_ascii=False))
+            recorded += [str(i) for i in answer.get("recorded", [])]
+            known += [str(i) for i in answer.get("known", [])]
+        return Anchored(recorded, known, read.next_offset)

@@ -2,9 +2,9 @@
 
 A party client wraps one :class:`~ebill.connection.Connection`. ``_evaluate`` runs a
 query on the caller's peer; ``_submit`` endorses, orders and waits for the commit.
-Both decode the JSON answer and raise :mod:`ebill.errors` exceptions: a refusal the
-chaincode logs as an anomaly (a status-200 ``{"refused": ...}`` answer) is raised
-only after its transaction committed, so the anomaly is on the ledger.
+Both decode the JSON answer and raise :mod:`ebill.errors` exceptions, chosen by the
+chaincode's refusal code. A refusal is an endorsement error: nothing is submitted;
+an anomaly among them is spooled by the finance chaincode and anchored by finance.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fabricgw.commit import check_committed
 
 from . import consistency
 from .connection import Connection
-from .errors import InternalError, domain_error, is_refusal
+from .errors import InternalError, domain_error
 from .models import Page, Verification
 from .sync import BlockSync
 
@@ -62,8 +62,6 @@ class PartyClient:
                 function=function,
                 transaction_id=tx_id,
             ) from None
-        if is_refusal(answer):
-            raise domain_error(answer, function=function, transaction_id=tx_id)
         return answer
 
     def _evaluate(
@@ -97,7 +95,7 @@ class PartyClient:
         transient data goes to a private collection some endorsers are not members of.
         ``wait_peers`` (MSP ids): also wait until their peers have the block.
 
-        Raises :class:`~ebill.errors.EbillError` (a logged refusal after its commit,
+        Raises :class:`~ebill.errors.EbillError` (a refusal,
         :class:`~ebill.errors.TransactionConflict` for an MVCC conflict).
         """
         if self.sync is not None:

@@ -134,6 +134,11 @@ def definition_digest(package: Package) -> str:
     return h.hexdigest()
 
 
+def anomaly_spool(layout: Layout) -> Path:
+    """The finance chaincode server's anomaly spool (in finance's data folder, dir 0700)."""
+    return layout.org_dir(peer_org("finance")) / "anomalies" / "spool.jsonl"
+
+
 def start_server(
     layout: Layout,
     procs: ProcessManager,
@@ -154,6 +159,7 @@ def start_server(
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
             # Only the peers' link certificates: not any certificate of an org's CA.
             "CHAINCODE_TLS_CLIENT_CA": str(pki.link_ca(layout).cert_file),
+            "CHAINCODE_ANOMALY_SPOOL": str(anomaly_spool(layout)),
             "PYTHONUNBUFFERED": "1",
         },
     )

@@ -437,6 +437,8 @@ class Network:
             ],
             "orderer_tls_ca": str(layout.tls_ca(ORDERER_ORG)),
             "orgs": orgs,
+            # the finance chaincode's anomaly spool, which finance anchors on the chain
+            "anomaly_spool": str(chaincode.anomaly_spool(layout)),
         }
 
     def _user_names(self, org: Org) -> list[str]:

@@ -46,12 +46,44 @@ def call(
 ) -> Any:
     """Submit ``function`` (see Connection.submit) and return its JSON answer.
 
-    A refusal payload (an anomaly) is returned as it is.
+    A refusal is an error (fabricgw.EndorseError); see :func:`refusal`.
     """
     raw = consistency.submit(
         conn, function, *args, transient=transient, endorsing_organizations=endorsing_organizations
     )
     return json.loads(raw) if raw else None
+
+
+def _refused(
+    conn: Connection,
+    function: str,
+    *args: str,
+    transient: dict[str, bytes] | None = None,
+    endorsing_organizations: tuple[str, ...] | None = None,
+) -> fabricgw.EndorseError:
+    try:
+        consistency.submit(
+            conn,
+            function,
+            *args,
+            transient=transient,
+            endorsing_organizations=endorsing_organizations,
+        )
+    except fabricgw.EndorseError as error:
+        return error
+    raise AssertionError(f"{function} was not refused")
+
+
+def refusal(conn: Connection, function: str, *args: str, **options: Any) -> str:
+    """Submit a call the chaincode must refuse; its message ``"<Kind> [<code>]: ..."``."""
+    return _refused(conn, function, *args, **options).chaincode_message or ""
+
+
+def refused_tx(conn: Connection, function: str, *args: str, **options: Any) -> str:
+    """Submit a call the chaincode must refuse; the refused transaction id."""
+    error = _refused(conn, function, *args, **options)
+    assert error.transaction_id, error
+    return error.transaction_id
 
 
 def query(conn: Connection, function: str, *args: str) -> Any:

@@ -65,8 +65,8 @@ def test_duplicate_bill_is_refused(
     with pytest.raises(fabricgw.EndorseError) as info:
         issue(hospital, sample)
     assert (
-        info.value.chaincode_message
-        == f"Conflict: DepositBillPrivate: bill {OUTPATIENT_CODE}/{sample.number} already exists"
+        info.value.chaincode_message == "Conflict [bill-exists]: DepositBillPrivate: bill"
+        f" {OUTPATIENT_CODE}/{sample.number} already exists"
     )
     stored = query(hospital, "ReadBill", OUTPATIENT_CODE, sample.number)
     assert stored["checkCodeHash"] == first["checkCodeHash"]
@@ -82,10 +82,10 @@ def test_identity_without_issuer_role_is_refused(
     with pytest.raises(fabricgw.EndorseError) as info:
         issue(connect_as(org, user), sample)
     message = info.value.chaincode_message or ""
-    assert message.startswith("Forbidden:") and "issuer" in message, message
+    assert message.startswith("Forbidden [not-authorised]:") and "issuer" in message, message
     with pytest.raises(fabricgw.EvaluateError) as missing:
         query(connect_as("audit", "auditor1"), "ReadBill", OUTPATIENT_CODE, sample.number)
-    assert (missing.value.chaincode_message or "").startswith("NotFound:")
+    assert (missing.value.chaincode_message or "").startswith("NotFound [not-found]:")
 
 
 def test_issuer_cannot_issue_for_another_unit(
@@ -93,7 +93,7 @@ def test_issuer_cannot_issue_for_another_unit(
 ) -> None:
     with pytest.raises(fabricgw.EndorseError) as info:
         issue(connect_as("units", "school1"), outpatient_bill(next_number()))  # a hospital bill
-    assert (info.value.chaincode_message or "").startswith("Forbidden:")
+    assert (info.value.chaincode_message or "").startswith("Forbidden [not-authorised]:")
 
 
 def test_fifty_concurrent_issues_from_several_threads_all_commit(
@@ -114,10 +114,12 @@ def test_missing_bill_gives_clear_not_found(world: World, connect_as: Connect) -
     auditor = connect_as("audit", "auditor1")
     with pytest.raises(fabricgw.EvaluateError) as info:
         query(auditor, "ReadBill", OUTPATIENT_CODE, "9999999999")
-    assert (info.value.chaincode_message or "").startswith("NotFound: bill 46010126/9999999999")
+    assert (info.value.chaincode_message or "").startswith(
+        "NotFound [not-found]: bill 46010126/9999999999"
+    )
     with pytest.raises(fabricgw.EvaluateError) as verify:
         query(auditor, "VerifyBill", OUTPATIENT_CODE, "9999999999", "ABC123")
-    assert (verify.value.chaincode_message or "").startswith("NotFound:")
+    assert (verify.value.chaincode_message or "").startswith("NotFound [not-found]:")
 
 
 def test_invalid_bill_names_the_field(
@@ -128,4 +130,6 @@ def test_invalid_bill_names_the_field(
     with pytest.raises(fabricgw.EndorseError) as info:
         issue(connect_as("units", "hospital1"), sample)
     message = info.value.chaincode_message or ""
-    assert message.startswith("InvalidArgument:") and "totalAmount" in message, message
+    assert message.startswith("InvalidArgument [invalid-argument]:") and "totalAmount" in message, (
+        message
+    )

@@ -104,6 +104,14 @@ def test_a_bill_from_issue_to_refused_second_claim(
     assert [line.split()[1] for line in history.stdout.splitlines()[2:]] == [
         "IssueBill", "AuthoriseReimburser", "LockBill", "ClaimBill",
     ]  # fmt: skip
+    refused = ebill("--json", "reimburse", "run", "46010126", number, "1.00", "--voucher", "Y3")
+    assert refused.returncode == 5
+    assert json.loads(refused.stderr)["code"] == "lock-on-reimbursed-bill"
+    anchored = ebill("--json", "anomalies", "anchor")  # finance anchors its chaincode's spool
+    assert anchored.returncode == 0, anchored.stderr
+    assert len(json.loads(anchored.stdout)["recorded"]) >= 2
+    again_anchored = ebill("--json", "anomalies", "anchor")
+    assert again_anchored.returncode == 0 and json.loads(again_anchored.stdout)["recorded"] == []
     anomalies = ebill("--json", "supervise", "anomalies", "--type", "lock-on-reimbursed-bill")
     assert anomalies.returncode == 0
     assert number in {a["billNumber"] for a in json.loads(anomalies.stdout)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -98,9 +99,15 @@ def test_totals_sum_every_page(auditor: SupervisorClient, story: dict[str, Any])
 
 
 def test_anomalies_are_logged_for_supervisors(
-    auditor: SupervisorClient, party: Open[Any], story: dict[str, Any]
+    auditor: SupervisorClient,
+    party: Open[Any],
+    story: dict[str, Any],
+    description: dict[str, Any],
 ) -> None:
     over_claim = story["over_claim"]
+    assert over_claim.code == "over-claim"
+    finance = party(FinanceClient, "finance", "finance1")
+    finance.anchor_anomalies(Path(description["anomaly_spool"]))  # finance's spool -> chain
     today = today_in_china()
     found = list(auditor.iter_anomalies(today, today, anomaly_type="over-claim"))
     logged = {a.anomaly_id: a for a in found}
@@ -111,7 +118,6 @@ def test_anomalies_are_logged_for_supervisors(
     assert anomaly.last_action is not None and anomaly.last_action.org == "InsuranceMSP"
     everything = list(auditor.iter_anomalies(today, today, page_size=1))
     assert over_claim.anomaly_id in {a.anomaly_id for a in everything}
-    finance = party(FinanceClient, "finance", "finance1")
     assert over_claim.anomaly_id in {a.anomaly_id for a in finance.iter_anomalies(today, today)}
     with pytest.raises(errors.InvalidInput):
         auditor.list_anomalies(today, today, anomaly_type="no-such-type")

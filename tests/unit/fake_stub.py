@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ebill_chaincode.contract import contract
+from ebill_chaincode.contract.anomalies import TYPES, Anomaly, spool_entry
 from ebill_chaincode.shim import (
     KV,
     Creator,
@@ -50,8 +51,9 @@ from ebill_chaincode.shim import (
     QueryPage,
     Response,
 )
+from ebill_chaincode.shim.errors import ChaincodeError, parse_message
 from ebill_chaincode.shim.identity import ATTRIBUTES_OID
-from ebill_chaincode.shim.stub import create_composite_key, split_composite_key
+from ebill_chaincode.shim.stub import Stub, create_composite_key, split_composite_key
 
 NAMESPACE = "\x00"
 MAX_RUNE = "\U0010ffff"
@@ -118,6 +120,8 @@ class Ledger:
         self.height = 0
         self.clock = clock
         self._tx_counter = 0
+        #: What the finance chaincode's anomaly spool holds (entries, in order).
+        self.spool: list[dict[str, Any]] = []
 
     # --- what tests compare ------------------------------------------------------------
 
@@ -221,6 +225,13 @@ class Ledger:
                 self.metadata[key] = policy
         return code
 
+    def _observe(self, stub: Stub, function: str, error: ChaincodeError) -> None:
+        """The spool's observer, in memory (one entry per anomaly id, as the file)."""
+        if isinstance(error, Anomaly) and all(
+            entry["anomalyId"] != stub.tx_id for entry in self.spool
+        ):
+            self.spool.append(spool_entry(stub, function, error))
+
     def run(
         self,
         creator: Creator,
@@ -231,7 +242,7 @@ class Ledger:
     ) -> Outcome:
         """Simulate ``function``; commit it if ``submit`` and the response is OK."""
         stub = self.stub(creator, function, *args, **options)
-        response = contract(stub)
+        response = contract.dispatch(stub, observer=self._observe)
         code = self.commit(stub) if submit and response.ok else "NOT_SUBMITTED"
         return Outcome(response, stub, code)
 
@@ -250,7 +261,15 @@ class Outcome:
 
     @property
     def message(self) -> str:
-        return self.response.message
+        """The message as ``"<Kind>: <text>"`` (the wire form without its code)."""
+        parsed = parse_message(self.response.message)
+        return self.response.message if parsed is None else f"{parsed.kind}: {parsed.text}"
+
+    @property
+    def error_code(self) -> str | None:
+        """The refusal code of an error answer, None for success."""
+        parsed = parse_message(self.response.message)
+        return None if parsed is None else parsed.code
 
     def json(self) -> Any:
         return json.loads(self.response.payload)
@@ -764,6 +783,11 @@ class World:
         assert not (isinstance(result, dict) and "refused" in result), (function, result)
         return result
 
+    def anchor(self) -> dict[str, Any]:
+        """Finance anchors the whole spool (RecordAnomalies); its JSON answer."""
+        result: dict[str, Any] = self.ok(FINANCE, "RecordAnomalies", json.dumps(self.ledger.spool))
+        return result
+
     def register_units(self) -> World:
         for (code, name), sector in ((HOSPITAL, "medical"), (SCHOOL, "education")):
             unit = {"unitCode": code, "name": name, "sector": sector, "region": "46"}
@@ -833,18 +857,35 @@ class World:
     # --- refusals ------------------------------------------------------------------------
 
     def refused(
-        self, creator: Creator, function: str, *args: str, status: int, message: str, **options: Any
+        self,
+        creator: Creator,
+        function: str,
+        *args: str,
+        status: int,
+        message: str,
+        code: str | None = None,
+        **options: Any,
     ) -> Outcome:
-        """Run, require an ordinary error whose message starts with ``message``; require
-        that the function wrote nothing (so the state before equals the state after)."""
+        """Run, require an ordinary error whose ``"<Kind>: <text>"`` starts with
+        ``message`` (and whose code is ``code`` if given, the kind's default code if
+        ``code`` is None and the message is of the kind alone); require that the
+        function wrote nothing and spooled no anomaly."""
         before = self.ledger.snapshot()
+        spooled = len(self.ledger.spool)
         outcome = self.run(creator, function, *args, **options)
-        assert (outcome.status, outcome.message[: len(message)]) == (status, message), (
+        parsed = parse_message(outcome.response.message)
+        assert parsed is not None, outcome.response.message
+        shown = f"{parsed.kind}: {parsed.text}"
+        assert (outcome.status, shown[: len(message)]) == (status, message), (
             outcome.status,
             outcome.message,
         )
+        if code is not None:
+            assert parsed.code == code, outcome.message
+        assert parsed.code not in TYPES, outcome.message
         assert outcome.stub.writes == [], outcome.stub.writes
         assert self.ledger.snapshot() == before
+        assert len(self.ledger.spool) == spooled
         return outcome
 
     def anomaly(
@@ -857,17 +898,28 @@ class World:
         message: str = "",
         **options: Any,
     ) -> dict[str, Any]:
-        """Run, require a refused payload logged as ``anomaly_type``; require that only the
-        anomaly record and its index were written. Returns the anomaly record."""
+        """Run, require an error of ``kind`` with code ``anomaly_type`` whose text starts
+        with ``message``, no write, and one spool entry for it; then anchor the spool
+        as finance and require that only the anomaly record and its index were
+        written. Returns the anchored anomaly record."""
         before = self.ledger.snapshot()
+        spooled = len(self.ledger.spool)
         outcome = self.run(creator, function, *args, **options)
-        assert outcome.status == 200, outcome.message
-        assert outcome.code == VALID
-        payload = outcome.json()
+        assert outcome.status == {"Conflict": 409, "Forbidden": 403}[kind], outcome.message
+        assert outcome.code == "NOT_SUBMITTED"
+        parsed = parse_message(outcome.response.message)
+        assert parsed is not None, outcome.response.message
+        assert (parsed.kind, parsed.code) == (kind, anomaly_type), outcome.message
+        assert parsed.text.startswith(message), outcome.message
+        assert outcome.stub.writes == [] and outcome.stub.event is None
+        assert self.ledger.snapshot() == before
         tx_id = outcome.stub.tx_id
-        assert payload["anomaly"] == tx_id
-        assert payload["refused"]["kind"] == kind, payload
-        assert payload["refused"]["message"].startswith(message), payload
+        assert [entry["anomalyId"] for entry in self.ledger.spool[spooled:]] == [tx_id]
+        entry = self.ledger.spool[-1]
+        assert entry["refused"] == {"kind": kind, "code": anomaly_type, "message": parsed.text}
+        anchor = self.ledger.run(FINANCE, "RecordAnomalies", json.dumps([entry]))
+        assert anchor.status == 200 and anchor.code == VALID, anchor.message
+        assert anchor.json() == {"recorded": [tx_id], "known": []}
         after = self.ledger.snapshot()
         added = set(after["public"]) - set(before["public"])
         assert {key.split("\x00")[0] for key in added} == {"anomaly", "anomaly~type"}
@@ -879,10 +931,11 @@ class World:
         record: dict[str, Any] = json.loads(self.ledger.state[record_key].value)
         assert record["type"] == anomaly_type
         assert record["anomalyId"] == tx_id and record["function"] == function
-        assert record["refused"] == payload["refused"]
-        assert outcome.stub.event is not None and outcome.stub.event.name == function
-        event = json.loads(outcome.stub.event.payload)
-        assert (event["anomaly"], event["anomalyType"]) == (tx_id, anomaly_type)
+        assert record["refused"] == entry["refused"]
+        assert record["anchor"]["txId"] == anchor.stub.tx_id
+        assert anchor.stub.event is not None and anchor.stub.event.name == "RecordAnomalies"
+        event = json.loads(anchor.stub.event.payload)
+        assert event["recorded"] == [tx_id]
         return record
 
 

@@ -86,6 +86,33 @@ APPLICATION = json.dumps(
     {"unitCode": "HN0101", "billCode": "46010326", "startNumber": N1, "count": 5}
 )
 
+#: A spool entry as the finance chaincode writes it (a claim on a closed bill).
+SPOOLED = json.dumps(
+    [
+        {
+            "anomalyId": "tx-offender",
+            "type": "claim-on-reimbursed-bill",
+            "function": "ClaimBill",
+            "refused": {
+                "kind": "Conflict",
+                "code": "claim-on-reimbursed-bill",
+                "message": f"ClaimBill: bill {CODE}/{N1} is fully reimbursed (closed)",
+            },
+            "day": "20260315",
+            "billCode": CODE,
+            "billNumber": N1,
+            "unitCode": "HN0101",
+            "lastAction": {
+                "function": "ClaimBill",
+                "txId": "tx-offender",
+                "org": "InsuranceMSP",
+                "actorId": "x509::CN=medins1",
+                "at": "2026-03-15T02:00:00Z",
+            },
+        }
+    ]
+)
+
 #: function -> (world state, arguments, roles allowed). Written from the brief, not from
 #: access.RULES, so that the table and the behaviour are checked against each other.
 MATRIX: dict[str, tuple[str, Args, set[str]]] = {
@@ -136,6 +163,7 @@ MATRIX: dict[str, tuple[str, Args, set[str]]] = {
     "ListBillsByStatus": ("base", fixed("issued", "10"), READERS),
     "ListBillsByPeriod": ("base", fixed("202601", "10"), READERS),
     "ListAnomalies": ("base", fixed("20260101", "20261231", "10"), READERS),
+    "RecordAnomalies": ("base", fixed(SPOOLED), {"finance"}),
 }
 
 

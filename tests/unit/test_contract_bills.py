@@ -99,6 +99,7 @@ def test_registered_functions() -> None:
             "ListBillsByPeriod",
             "TotalsByUnit",
             "ListAnomalies",
+            "RecordAnomalies",
         ]
     )
 

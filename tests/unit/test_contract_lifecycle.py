@@ -167,11 +167,13 @@ def test_red_letter_after_any_claim_whatever_the_status() -> None:
     assert error.value.kind == "Conflict" and error.value.status == 409
 
 
-def test_anomalies_outside_the_router_are_ordinary_errors() -> None:
+def test_an_anomaly_is_an_error_whose_code_is_its_type() -> None:
     with pytest.raises(Anomaly) as error:
         lifecycle.check("LockBill", bill(status="locked", lock={"reimburserId": "MEDINS-HN"}))
+    assert (error.value.status, error.value.code) == (409, "lock-while-locked")
     assert error.value.message == (
-        "Conflict: LockBill: bill 46010126/0000000001 is already locked (by MEDINS-HN)"
+        "Conflict [lock-while-locked]: LockBill: bill 46010126/0000000001"
+        " is already locked (by MEDINS-HN)"
     )
     with pytest.raises(ValueError, match="unknown anomaly type"):
         Anomaly(Conflict("x"), "made-up", {})

@@ -375,6 +375,7 @@ def crowded() -> World:
     for n in range(1, 8):
         document = json.dumps(public_json(5000 + n))
         world.run(ISSUER, "IssueBill", document, transient={"checkCode": b"C00000"})
+    assert len(world.anchor()["recorded"]) == 7  # refusals are on the chain once anchored
     return world
 
 

@@ -181,7 +181,7 @@ def test_personal_parts_must_travel_as_transient_data(field: str) -> None:
     document = good_bill()
     document[field] = good_payer() if field == "payer" else good_medical()
     assert rejected(document) == (
-        f"InvalidArgument: {field}: personal data must not be in billJSON;"
+        f"InvalidArgument [invalid-argument]: {field}: personal data must not be in billJSON;"
         f" send it as transient data {field!r}"
     )
 
@@ -237,29 +237,34 @@ def test_personal_parts_must_travel_as_transient_data(field: str) -> None:
     ],
 )
 def test_rule_violation_names_the_field(path: str, value: Any, message: str) -> None:
-    assert rejected(with_change(path, value)).startswith(f"InvalidArgument: {message}")
+    assert rejected(with_change(path, value)).startswith(
+        f"InvalidArgument [invalid-argument]: {message}"
+    )
 
 
 @pytest.mark.parametrize("path", ["billCode", "billName", "items", "items.0.amount", "clerk"])
 def test_missing_required_field(path: str) -> None:
     shown = path.replace("items.0", "items[0]")
-    assert rejected(without(path)) == f"InvalidArgument: {shown}: required"
+    assert rejected(without(path)) == f"InvalidArgument [invalid-argument]: {shown}: required"
 
 
 def test_unknown_fields_are_named() -> None:
     document = good_bill()
     document["colour"] = "red"
     document["size"] = 3
-    assert rejected(document) == "InvalidArgument: colour, size: unknown fields"
+    assert rejected(document) == "InvalidArgument [invalid-argument]: colour, size: unknown fields"
     document = good_bill()
     document["items"][1]["discount"] = 5
-    assert rejected(document) == "InvalidArgument: items[1].discount: unknown field"
+    assert (
+        rejected(document) == "InvalidArgument [invalid-argument]: items[1].discount: unknown field"
+    )
 
 
 def test_item_sum_must_equal_total() -> None:
     document = with_change("items.1.amount", 11999)
     assert rejected(document) == (
-        "InvalidArgument: items: amounts sum to 12549 fen but totalAmount is 12550"
+        "InvalidArgument [invalid-argument]: items: amounts sum to 12549 fen"
+        " but totalAmount is 12550"
     )
 
 
@@ -268,7 +273,10 @@ def test_too_many_items() -> None:
     item = document["items"][0]
     document["items"] = [dict(item, amount=1) for _ in range(201)]
     document["totalAmount"] = 201
-    assert rejected(document) == "InvalidArgument: items: must be a list of 1 to 200 items"
+    assert (
+        rejected(document)
+        == "InvalidArgument [invalid-argument]: items: must be a list of 1 to 200 items"
+    )
     document["items"] = document["items"][:200]
     document["totalAmount"] = 200
     assert len(parse(document).items) == 200
@@ -296,7 +304,7 @@ def test_payer_parses() -> None:
 def test_payer_rules(path: str, value: Any, message: str) -> None:
     with pytest.raises(InvalidArgument) as error:
         Payer.parse(with_change(path, value, good_payer()), "payer")
-    assert error.value.message.startswith(f"InvalidArgument: {message}")
+    assert error.value.message.startswith(f"InvalidArgument [invalid-argument]: {message}")
     with pytest.raises(InvalidArgument, match="payer: must be a JSON object"):
         Payer.parse("张三", "payer")
 
@@ -322,7 +330,7 @@ def test_medical_parses() -> None:
 def test_medical_rules(path: str, value: Any, message: str) -> None:
     with pytest.raises(InvalidArgument) as error:
         MedicalInfo.parse(with_change(path, value, good_medical()), "medical")
-    assert error.value.message.startswith(f"InvalidArgument: {message}")
+    assert error.value.message.startswith(f"InvalidArgument [invalid-argument]: {message}")
 
 
 # --- units and stock applications --------------------------------------------------------
@@ -351,7 +359,7 @@ def test_unit_parses() -> None:
 def test_unit_rules(path: str, value: Any, message: str) -> None:
     with pytest.raises(InvalidArgument) as error:
         parse_unit(json.dumps(with_change(path, value, good_unit())))
-    assert error.value.message.startswith(f"InvalidArgument: {message}")
+    assert error.value.message.startswith(f"InvalidArgument [invalid-argument]: {message}")
 
 
 def good_application() -> dict[str, Any]:
@@ -382,7 +390,7 @@ def test_stock_application_parses() -> None:
 def test_stock_application_rules(path: str, value: Any, message: str) -> None:
     with pytest.raises(InvalidArgument) as error:
         parse_stock_application(json.dumps(with_change(path, value, good_application())))
-    assert error.value.message.startswith(f"InvalidArgument: {message}")
+    assert error.value.message.startswith(f"InvalidArgument [invalid-argument]: {message}")
 
 
 # --- transaction arguments ---------------------------------------------------------------
@@ -419,7 +427,7 @@ def test_stock_application_rules(path: str, value: Any, message: str) -> None:
 def test_argument_rules(call: Any, message: str) -> None:
     with pytest.raises(InvalidArgument) as error:
         call()
-    assert error.value.message.startswith(f"InvalidArgument: {message}")
+    assert error.value.message.startswith(f"InvalidArgument [invalid-argument]: {message}")
 
 
 def test_arguments_accepted() -> None:
@@ -448,7 +456,7 @@ def test_arguments_accepted() -> None:
 def test_malformed_json_names_the_argument(text: str, message: str) -> None:
     with pytest.raises(InvalidArgument) as error:
         parse_bill(text)
-    assert error.value.message.startswith(f"InvalidArgument: {message}")
+    assert error.value.message.startswith(f"InvalidArgument [invalid-argument]: {message}")
 
 
 def test_lone_surrogate_is_rejected_not_crashing() -> None:
@@ -497,7 +505,7 @@ def only_chaincode_errors(text: str) -> None:
             result = parser(text)
         except ChaincodeError as error:
             assert isinstance(error, InvalidArgument)
-            assert error.message.startswith("InvalidArgument: ")
+            assert error.message.startswith("InvalidArgument [invalid-argument]: ")
         else:
             if isinstance(result, Bill):
                 json.dumps(result.public_json(), ensure_ascii=False).encode("utf-8")

@@ -382,3 +382,19 @@ def test_global_options_may_follow_the_command(fakes: Fakes) -> None:
     argv = ["bill", "show", "46010126", "0000000001", "--network", "/tmp/other.json"]
     assert cli.main(argv, opener=fakes, out=out_io, err=err_io) == 0
     assert fakes.opened[-1] == (Path("/tmp/other.json"), "audit", "auditor1")
+
+
+def test_anomalies_anchor_sends_the_spool_as_finance(fakes: Fakes, tmp_path: Path) -> None:
+    from ebill.finance import Anchored
+
+    spool = tmp_path / "spool.jsonl"
+    fakes.client("finance1").anchor_anomalies.return_value = Anchored(["tx-1"], ["tx-0"], 10)
+    code, out, _ = run(fakes, "--json", "anomalies", "anchor", "--spool", str(spool))
+    assert code == 0
+    assert json.loads(out) == {"spool": str(spool), "recorded": ["tx-1"], "known": 1}
+    fakes.client("finance1").anchor_anomalies.assert_called_once_with(spool, 0)
+
+
+def test_anomalies_anchor_without_a_network_description_is_unavailable(fakes: Fakes) -> None:
+    code, _, err = run(fakes, "anomalies", "anchor")  # /tmp/n.json does not exist
+    assert code == 7 and "NetworkUnavailable" in err

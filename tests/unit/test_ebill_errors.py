@@ -1,4 +1,4 @@
-"""Chain answers -> e-bill domain errors: fabricgw errors, refused payloads, commit codes.
+"""Chain answers -> e-bill domain errors: fabricgw errors by refusal code, commit codes.
 
 The chaincode's own refusal messages are produced by its life-cycle table, so the
 mapping is checked against the texts the contract really writes.
@@ -18,6 +18,7 @@ from ebill import errors
 from ebill.errors import domain_error
 from ebill_chaincode.contract import lifecycle
 from ebill_chaincode.contract.anomalies import TYPES, Anomaly
+from ebill_chaincode.contract.codes import CODES
 from ebill_chaincode.shim.errors import ChaincodeError
 
 TX = "ab" * 32
@@ -47,39 +48,36 @@ def evaluate_error(message: str, status: int = 404) -> fabricgw.EvaluateError:
     )
 
 
-def refused(kind: str, message: str, anomaly: str = "tx-anomaly") -> dict[str, Any]:
-    return {"refused": {"kind": kind, "message": message}, "anomaly": anomaly}
-
-
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("InvalidArgument: items[2].amount: must be an integer number of fen", errors.InvalidInput),
-        ("Forbidden: IssueBill may be called by issuer (UnitsMSP); caller is clerk", errors.NotAuthorised),
-        ("NotFound: bill 46010126/0000000009 not found", errors.NotFound),
-        ("Conflict: bill 46010126/0000000001 already exists", errors.AlreadyExists),
-        ("Conflict: RegisterUnit: unit HN0101 is already registered", errors.AlreadyExists),
-        ("Conflict: AuthoriseReimburser: MEDINS-HN is already authorised on bill 1/2", errors.AlreadyExists),
-        ("Conflict: SuspendUnit: unit HN0101 is already suspended", errors.Conflict),
-        ("Conflict: ApplyStock: application x of unit HN0101 for 46010126 numbers 1-2 is still pending; finance must approve or reject it first", errors.StockConflict),
-        ("Conflict: ApplyStock: batch x of unit HN0101 (46010126 numbers 1-2) is approved and not reconciled; finance must reconcile it before a new application", errors.StockConflict),
-        ("Conflict: ApproveStock: 46010126 numbers 1-2 overlap batch y (numbers 1-5) of unit HN0102", errors.StockConflict),
-        ("Conflict: ApproveStock: application x is approved, not pending", errors.StockConflict),
-        ("Conflict: ReconcileStock: batch x is pending; only an approved batch is reconciled", errors.StockConflict),
-        ("Conflict: ApplyStock: bill code 45010126 is of region 45 but unit HN0101 is in region 46", errors.StockConflict),
-        ("Conflict: ApproveStock: unit HN0101 is suspended", errors.UnitSuspended),
-        ("Forbidden: ApplyStock: unit HN0101 is suspended", errors.UnitSuspended),
-        ("Conflict: RevokeAuthorisation: MEDINS-HN holds the lock of bill 1/2; a used authorisation cannot be revoked", errors.AuthorisationInUse),
-        ("Conflict: AuthoriseReimburser: bill 1/2 already has 10 authorised reimbursers; revoke an unused one first", errors.TooManyAuthorised),
-        ("Forbidden: ClaimBill: bill 1/2 is locked by MEDINS-HN, not by PICC-HN; only the lock holder may do this", errors.NotAuthorised),
-        ("Forbidden: LockBill: reimburser PICC-HN is not authorised on bill 1/2; the payer must authorise it first", errors.NotAuthorised),
-        ("Internal: internal error", errors.InternalError),
+        ("InvalidArgument [invalid-argument]: items[2].amount: must be an integer number of fen", errors.InvalidInput),
+        ("Forbidden [not-authorised]: IssueBill may be called by issuer (UnitsMSP); caller is clerk", errors.NotAuthorised),
+        ("NotFound [not-found]: bill 46010126/0000000009 not found", errors.NotFound),
+        ("Conflict [bill-exists]: bill 46010126/0000000001 already exists", errors.AlreadyExists),
+        ("Conflict [unit-exists]: RegisterUnit: unit HN0101 is already registered", errors.AlreadyExists),
+        ("Conflict [already-authorised]: AuthoriseReimburser: MEDINS-HN is already authorised on bill 1/2", errors.AlreadyExists),
+        ("Conflict [conflict]: SuspendUnit: unit HN0101 is already suspended", errors.Conflict),
+        ("Conflict [stock-conflict]: ApplyStock: application x of unit HN0101 for 46010126 numbers 1-2 is still pending; finance must approve or reject it first", errors.StockConflict),
+        ("Conflict [stock-conflict]: ApplyStock: batch x of unit HN0101 (46010126 numbers 1-2) is approved and not reconciled; finance must reconcile it before a new application", errors.StockConflict),
+        ("Conflict [stock-conflict]: ApproveStock: 46010126 numbers 1-2 overlap batch y (numbers 1-5) of unit HN0102", errors.StockConflict),
+        ("Conflict [stock-conflict]: ApproveStock: application x is approved, not pending", errors.StockConflict),
+        ("Conflict [stock-conflict]: ReconcileStock: batch x is pending; only an approved batch is reconciled", errors.StockConflict),
+        ("Conflict [stock-conflict]: ApplyStock: bill code 45010126 is of region 45 but unit HN0101 is in region 46", errors.StockConflict),
+        ("Conflict [unit-suspended]: ApproveStock: unit HN0101 is suspended", errors.UnitSuspended),
+        ("Forbidden [unit-suspended]: ApplyStock: unit HN0101 is suspended", errors.UnitSuspended),
+        ("Conflict [authorisation-in-use]: RevokeAuthorisation: MEDINS-HN holds the lock of bill 1/2; a used authorisation cannot be revoked", errors.AuthorisationInUse),
+        ("Conflict [too-many-authorised]: AuthoriseReimburser: bill 1/2 already has 10 authorised reimbursers; revoke an unused one first", errors.TooManyAuthorised),
+        ("Forbidden [not-authorised]: ClaimBill: bill 1/2 is locked by MEDINS-HN, not by PICC-HN; only the lock holder may do this", errors.NotAuthorised),
+        ("Forbidden [not-authorised]: LockBill: reimburser PICC-HN is not authorised on bill 1/2; the payer must authorise it first", errors.NotAuthorised),
+        ("Internal [internal]: internal error", errors.InternalError),
     ],
 )  # fmt: skip
-def test_chaincode_errors_map_by_kind_and_message(message: str, expected: type) -> None:
+def test_chaincode_errors_map_by_code(message: str, expected: type) -> None:
     error = domain_error(endorse_error(message), function="AnyFunction")
     assert type(error) is expected
-    assert error.kind == message.split(":")[0]
+    assert error.kind == message.split(" ")[0]
+    assert error.code == message.split("[")[1].split("]")[0]
     assert error.message == message.split(": ", 1)[1]
     assert error.transaction_id == TX
     assert error.anomaly_id is None
@@ -87,7 +85,7 @@ def test_chaincode_errors_map_by_kind_and_message(message: str, expected: type) 
 
 
 def test_evaluate_errors_are_mapped_too() -> None:
-    error = domain_error(evaluate_error("NotFound: bill 46010126/0000000009 not found"))
+    error = domain_error(evaluate_error("NotFound [not-found]: bill 46010126/0000000009 not found"))
     assert isinstance(error, errors.NotFound)
     assert error.message == "bill 46010126/0000000009 not found"
 
@@ -133,13 +131,13 @@ def test_every_life_cycle_refusal_maps_to_its_class(
 ) -> None:
     raised = _chaincode_error(action, status)
     expected = EXPECTED_REFUSALS[refusal.reason]
+    error = domain_error(endorse_error(raised.message, raised.status), function=action)
+    assert error.code == raised.code
     if isinstance(raised, Anomaly):
-        # logged: a status-200 refused payload
-        error = domain_error(refused(raised.kind, raised.text, "tx-1"), function=action)
-        assert error.anomaly_id == "tx-1" and error.transaction_id == "tx-1"
-        assert error.anomaly_type == raised.anomaly_type
+        # spooled by the finance chaincode under the proposal's transaction id
+        assert error.anomaly_id == TX and error.transaction_id == TX
+        assert error.anomaly_type == raised.anomaly_type == raised.code
     else:
-        error = domain_error(endorse_error(raised.message), function=action)
         assert error.anomaly_id is None and error.anomaly_type is None
     assert type(error) is expected, (action, status, raised.text)
     assert isinstance(error, errors.Refused) and isinstance(error, errors.Conflict)
@@ -167,20 +165,27 @@ def test_red_bill_and_archive_age_refusals() -> None:
         ("RedLetterBill", "Conflict", "RedLetterBill: bill 1/2 has been claimed", errors.BillClaimed, "red-letter-after-claim"),
     ],
 )  # fmt: skip
-def test_refused_payloads_of_every_anomaly(
+def test_anomaly_refusals_map_by_code_whatever_the_text(
     function: str, kind: str, message: str, expected: type, anomaly_type: str
 ) -> None:
-    error = domain_error(refused(kind, message, "anomaly-tx"), function=function)
-    assert type(error) is expected
-    assert error.kind == kind
-    assert error.anomaly_id == "anomaly-tx"
+    for text in (message, "reworded entirely"):
+        wire = f"{kind} [{anomaly_type}]: {text}"
+        error = domain_error(endorse_error(wire), function=function)
+        assert type(error) is expected
+        assert (error.kind, error.code, error.message) == (kind, anomaly_type, text)
+    assert error.anomaly_id == TX
     assert error.anomaly_type == anomaly_type
     assert "logged as anomaly" in error.one_line()
 
 
-def test_every_anomaly_type_of_the_chaincode_is_known() -> None:
-    known = {rule.anomaly for rule in errors._RULES if rule.anomaly}
-    assert known == set(TYPES)
+def test_every_code_of_the_chaincode_is_mapped() -> None:
+    assert set(errors.CODE_ERRORS) == set(CODES)
+    assert set(TYPES) == errors.ANOMALY_CODES
+
+
+def test_an_unknown_code_falls_back_to_its_kind() -> None:
+    error = domain_error(endorse_error("Conflict [new-rule]: something new"))
+    assert type(error) is errors.Conflict and error.code == "new-rule"
 
 
 @pytest.mark.parametrize("code_name", ["MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"])
@@ -239,19 +244,15 @@ def test_a_chaincode_message_without_a_kind_is_internal() -> None:
     assert type(error) is errors.InternalError
 
 
-def test_a_payload_without_refusal_is_internal() -> None:
-    assert type(domain_error({"records": []})) is errors.InternalError
-
-
-def test_is_refusal() -> None:
-    assert errors.is_refusal(refused("Conflict", "x"))
-    assert not errors.is_refusal({"billCode": "1"})
-    assert not errors.is_refusal(None)
-    assert not errors.is_refusal([1])
+def test_the_old_kind_only_form_is_not_parsed_from_prose() -> None:
+    error = domain_error(endorse_error("Conflict: ClaimBill: bill 1/2 is fully reimbursed"))
+    assert type(error) is errors.InternalError
 
 
 def test_one_line_says_what_to_do() -> None:
-    error = domain_error(endorse_error("Forbidden: IssueBill may be called by issuer (UnitsMSP)"))
+    error = domain_error(
+        endorse_error("Forbidden [not-authorised]: IssueBill may be called by issuer (UnitsMSP)")
+    )
     line = error.one_line()
     assert "\n" not in line
     assert line.endswith(errors.NotAuthorised.hint)

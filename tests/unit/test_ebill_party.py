@@ -100,14 +100,28 @@ def test_submit_answers_a_model() -> None:
     ]
 
 
-def test_a_refused_answer_is_raised_after_its_commit() -> None:
-    refused = {"refused": {"kind": "Conflict", "message": "LockBill: bill 46010126/0000000001"
-               " is fully reimbursed (closed)"}, "anomaly": TX}  # fmt: skip
+def refusal(message: str, status: int = 409) -> fabricgw.EndorseError:
+    """The gateway's EndorseError for a chaincode error answer."""
+    detail = fabricgw.ErrorDetail(
+        "127.0.0.1:1", "FinanceMSP", f"chaincode response {status}, {message}"
+    )
+    return fabricgw.EndorseError(
+        f"endorse failed for transaction {TX}: ABORTED: failed to endorse transaction",
+        transaction_id=TX,
+        code=grpc.StatusCode.ABORTED,
+        details=[detail],
+    )
+
+
+def test_a_refusal_is_raised_from_its_code_and_never_submitted() -> None:
+    refused = refusal("Conflict [lock-on-reimbursed-bill]: LockBill: bill 46010126/0000000001"
+                      " is fully reimbursed (closed)")  # fmt: skip
     medins = client(ReimburserClient, {"LockBill": [refused]})
     with pytest.raises(errors.AlreadyReimbursed) as info:
         medins.lock_bill("46010126", "0000000001")
     assert info.value.anomaly_id == TX and info.value.function == "LockBill"
     assert info.value.anomaly_type == "lock-on-reimbursed-bill"
+    assert info.value.code == "lock-on-reimbursed-bill"
 
 
 def test_an_mvcc_conflict_is_a_transaction_conflict() -> None:
@@ -120,7 +134,8 @@ def test_an_mvcc_conflict_is_a_transaction_conflict() -> None:
 
 def test_an_evaluate_error_is_mapped() -> None:
     failure = fabricgw.EvaluateError(
-        "evaluate failed: chaincode response 404, NotFound: bill 46010126/0000000009 not found",
+        "evaluate failed: chaincode response 404,"
+        " NotFound [not-found]: bill 46010126/0000000009 not found",
         transaction_id=TX,
         code=grpc.StatusCode.UNKNOWN,
     )
@@ -130,8 +145,8 @@ def test_an_evaluate_error_is_mapped() -> None:
 
 
 def test_reimburse_unlocks_when_the_claim_fails() -> None:
-    over = {"refused": {"kind": "Conflict", "message": "ClaimBill: a claim of 1 fen would take"
-            " the reimbursed total of bill 1/2 to 30000 fen"}, "anomaly": TX}  # fmt: skip
+    over = refusal("Conflict [over-claim]: ClaimBill: a claim of 1 fen would take"
+                   " the reimbursed total of bill 1/2 to 30000 fen")  # fmt: skip
     answers = {
         "LockBill": [BILL],
         "ClaimBill": [over],

@@ -77,29 +77,38 @@ def test_results_are_encoded() -> None:
 
 def test_unknown_and_missing_function() -> None:
     unknown = call("Nope", "x")
-    assert (unknown.status, unknown.message) == (400, "InvalidArgument: unknown function Nope")
+    assert (unknown.status, unknown.message) == (
+        400,
+        "InvalidArgument [unknown-function]: unknown function Nope",
+    )
     empty = call()
-    assert (empty.status, empty.message) == (400, "InvalidArgument: no function name given")
+    assert (empty.status, empty.message) == (
+        400,
+        "InvalidArgument [invalid-argument]: no function name given",
+    )
 
 
 def test_argument_count_is_checked() -> None:
     too_few = call("Text")
     assert (too_few.status, too_few.message) == (
         400,
-        "InvalidArgument: Text expects 1 to 2 arguments, got 0",
+        "InvalidArgument [wrong-argument-count]: Text expects 1 to 2 arguments, got 0",
     )
     too_many = call("Dict", "extra")
-    assert too_many.message == "InvalidArgument: Dict expects 0 arguments, got 1"
+    assert (
+        too_many.message
+        == "InvalidArgument [wrong-argument-count]: Dict expects 0 arguments, got 1"
+    )
 
 
 @pytest.mark.parametrize(
     ("kind", "status", "message"),
     [
-        ("400", 400, "InvalidArgument: because"),
-        ("403", 403, "Forbidden: because"),
-        ("404", 404, "NotFound: because"),
-        ("409", 409, "Conflict: because"),
-        ("peer", 500, "Internal: GET_STATE refused by peer: gone"),
+        ("400", 400, "InvalidArgument [invalid-argument]: because"),
+        ("403", 403, "Forbidden [not-authorised]: because"),
+        ("404", 404, "NotFound [not-found]: because"),
+        ("409", 409, "Conflict [conflict]: because"),
+        ("peer", 500, "Internal [internal]: GET_STATE refused by peer: gone"),
     ],
 )
 def test_errors_map_to_status_and_kind(kind: str, status: int, message: str) -> None:
@@ -110,7 +119,10 @@ def test_errors_map_to_status_and_kind(kind: str, status: int, message: str) -> 
 def test_unexpected_exception_is_500_without_details(caplog: pytest.LogCaptureFixture) -> None:
     response = call("Raise", "crash")
     assert response.status == 500
-    assert response.message == "Internal: unexpected error in Raise (tx tx-abc); see chaincode log"
+    assert (
+        response.message
+        == "Internal [internal]: unexpected error in Raise (tx tx-abc); see chaincode log"
+    )
     assert "private detail" in caplog.text  # the traceback is logged, not returned
 
 

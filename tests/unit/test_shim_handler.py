@@ -373,7 +373,7 @@ def test_peer_error_reply_fails_the_transaction(peer: FakePeer) -> None:
     completed = peer.recv()
     response = response_of(completed)
     assert response.status == 500
-    assert response.message == "Internal: GET_STATE refused by peer: ledger unavailable"
+    assert response.message == "Internal [internal]: GET_STATE refused by peer: ledger unavailable"
     assert not completed.HasField("chaincode_event")
 
 
@@ -381,13 +381,13 @@ def test_unknown_function_is_400(peer: FakePeer) -> None:
     peer.send(transaction("tx-unknown", "NoSuchThing"))
     response = response_of(peer.recv())
     assert response.status == 400
-    assert response.message == "InvalidArgument: unknown function NoSuchThing"
+    assert response.message == "InvalidArgument [unknown-function]: unknown function NoSuchThing"
 
 
 def test_application_error_status(peer: FakePeer) -> None:
     peer.send(transaction("tx-deny", "Deny"))
     response = response_of(peer.recv())
-    assert (response.status, response.message) == (403, "Forbidden: not for you")
+    assert (response.status, response.message) == (403, "Forbidden [not-authorised]: not for you")
 
 
 def test_raising_function_does_not_kill_the_handler(peer: FakePeer) -> None:
@@ -395,7 +395,7 @@ def test_raising_function_does_not_kill_the_handler(peer: FakePeer) -> None:
     response = response_of(peer.recv())
     assert response.status == 500
     assert "secret internal detail" not in response.message
-    assert response.message.startswith("Internal: unexpected error in Boom")
+    assert response.message.startswith("Internal [internal]: unexpected error in Boom")
 
     # The stream still serves transactions.
     peer.send(transaction("tx-after", "Copy", "a", "b"))
@@ -524,7 +524,9 @@ def test_peer_error_while_iterating_is_500(peer: FakePeer) -> None:
     completed = peer.recv()  # no close for a query the peer dropped
     response = response_of(completed)
     assert response.status == 500
-    assert response.message == "Internal: QUERY_STATE_NEXT refused by peer: iterator gone"
+    assert (
+        response.message == "Internal [internal]: QUERY_STATE_NEXT refused by peer: iterator gone"
+    )
 
 
 # --- deadlines and per-stream bounds -----------------------------------------------------

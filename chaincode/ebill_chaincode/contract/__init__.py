@@ -8,7 +8,7 @@ Contract every function registers on), and the transaction functions by area:
 :mod:`.units`, :mod:`.stock`, :mod:`.bills`, :mod:`.reimbursement`, :mod:`.supervision`.
 """
 
-from . import bills, reimbursement, stock, supervision, units
+from . import anomalies, bills, reimbursement, stock, supervision, units
 from .router import contract
 
-__all__ = ["bills", "contract", "reimbursement", "stock", "supervision", "units"]
+__all__ = ["anomalies", "bills", "contract", "reimbursement", "stock", "supervision", "units"]

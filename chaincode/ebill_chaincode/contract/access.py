@@ -138,6 +138,7 @@ RULES: dict[str, Rule] = {
     "ListBillsByStatus": _rule(*READERS),
     "ListBillsByPeriod": _rule(*READERS),
     "ListAnomalies": _rule(*READERS),
+    "RecordAnomalies": _rule(FINANCE, scope="anchors the finance chaincode's anomaly spool"),
 }
 
 

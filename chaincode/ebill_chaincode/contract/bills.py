@@ -135,7 +135,9 @@ def deposit_bill_private(stub: Stub, bill_code: str, bill_number: str) -> ledger
     clock.check_issue_date(stub, part.bill.issue_date)
     key = keys.bill(bill_code, bill_number)
     if stub.get_state(key) is not None:
-        raise Conflict(f"DepositBillPrivate: bill {bill_code}/{bill_number} already exists")
+        raise Conflict(
+            f"DepositBillPrivate: bill {bill_code}/{bill_number} already exists", "bill-exists"
+        )
     stub.put_private_data(privacy.COLLECTION, key, canonical_json(part.to_json()))
     stub.put_private_data(privacy.COLLECTION, keys.bill_seal(bill_code, bill_number), part.seal())
     ledger.emit(stub, "DepositBillPrivate", billCode=bill_code, billNumber=bill_number)
@@ -174,7 +176,7 @@ def issue_bill(stub: Stub, bill_json: str) -> ledger.Record:
     code, number = bill.bill_code, bill.bill_number
     key = keys.bill(code, number)
     if stub.get_state(key) is not None:
-        raise Conflict(f"bill {code}/{number} already exists")
+        raise Conflict(f"bill {code}/{number} already exists", "bill-exists")
     subject = {"billCode": code, "billNumber": number, "unitCode": bill.unit_code}
     unit = _active_unit(stub, bill.unit_code, "IssueBill", subject)
     if unit["name"] != bill.unit_name:
@@ -341,7 +343,9 @@ def red_letter_bill(
     access.require_own_unit(actor, unit_code, "RedLetterBill")
     lifecycle.check(lifecycle.RED_LETTER, original)
     if stub.get_state(keys.bill(bill_code, red_bill_number)) is not None:
-        raise Conflict(f"RedLetterBill: bill {bill_code}/{red_bill_number} already exists")
+        raise Conflict(
+            f"RedLetterBill: bill {bill_code}/{red_bill_number} already exists", "bill-exists"
+        )
     subject = lifecycle.subject(original)
     _active_unit(stub, unit_code, "RedLetterBill", subject)
     batch = batch_holding(stub, unit_code, bill_code, red_bill_number, "RedLetterBill")

@@ -69,12 +69,13 @@ class Refusal:
     reason: str
     anomaly: str | None = None
     kind: type[ChaincodeError] = Conflict
+    code: str | None = None  # the refusal code when it is no anomaly (see .codes)
 
 
 Outcome = tuple[str, ...] | Refusal
 
-_NOT_LOCKED = Refusal("is not locked; LockBill first")
-_ARCHIVED = Refusal("is archived")
+_NOT_LOCKED = Refusal("is not locked; LockBill first", code="bill-not-locked")
+_ARCHIVED = Refusal("is archived", code="bill-archived")
 
 TABLE: dict[str, dict[str, Outcome]] = {
     LOCK: {
@@ -94,35 +95,35 @@ TABLE: dict[str, dict[str, Outcome]] = {
         ARCHIVED: Refusal("is archived", "claim-on-archived-bill"),
     },
     UNLOCK: {
-        ISSUED: Refusal("is not locked"),
+        ISSUED: Refusal("is not locked", code="bill-not-locked"),
         LOCKED: (ISSUED, PARTIALLY_REIMBURSED),
-        PARTIALLY_REIMBURSED: Refusal("is not locked"),
-        REIMBURSED: Refusal("is not locked"),
-        RED_LETTERED: Refusal("is not locked"),
-        ARCHIVED: Refusal("is not locked"),
+        PARTIALLY_REIMBURSED: Refusal("is not locked", code="bill-not-locked"),
+        REIMBURSED: Refusal("is not locked", code="bill-not-locked"),
+        RED_LETTERED: Refusal("is not locked", code="bill-not-locked"),
+        ARCHIVED: Refusal("is not locked", code="bill-not-locked"),
     },
     RED_LETTER: {
         ISSUED: (RED_LETTERED,),
         LOCKED: Refusal("is locked for a claim", "red-letter-while-locked"),
         PARTIALLY_REIMBURSED: Refusal("has been claimed", "red-letter-after-claim"),
         REIMBURSED: Refusal("has been claimed", "red-letter-after-claim"),
-        RED_LETTERED: Refusal("is already red-lettered"),
+        RED_LETTERED: Refusal("is already red-lettered", code="bill-red-lettered"),
         ARCHIVED: _ARCHIVED,
     },
     ARCHIVE: {
         ISSUED: (ARCHIVED,),
-        LOCKED: Refusal("is locked for a claim"),
+        LOCKED: Refusal("is locked for a claim", code="bill-locked"),
         PARTIALLY_REIMBURSED: (ARCHIVED,),
         REIMBURSED: (ARCHIVED,),
         RED_LETTERED: (ARCHIVED,),
-        ARCHIVED: Refusal("is already archived"),
+        ARCHIVED: Refusal("is already archived", code="bill-archived"),
     },
     AUTHORISE: {
         ISSUED: (ISSUED,),
         LOCKED: (LOCKED,),
         PARTIALLY_REIMBURSED: (PARTIALLY_REIMBURSED,),
-        REIMBURSED: Refusal("is fully reimbursed (closed)"),
-        RED_LETTERED: Refusal("is red-lettered (void)"),
+        REIMBURSED: Refusal("is fully reimbursed (closed)", code="bill-reimbursed"),
+        RED_LETTERED: Refusal("is red-lettered (void)", code="bill-red-lettered"),
         ARCHIVED: _ARCHIVED,
     },
     REVOKE: {
@@ -158,7 +159,7 @@ def refuse(action: str, bill: dict[str, Any], refusal: Refusal) -> ChaincodeErro
     holder = bill.get("lock", {}).get("reimburserId")
     if bill["status"] == LOCKED and holder:
         reason += f" (by {holder})"
-    error = refusal.kind(f"{action}: {name(bill)} {reason}")
+    error = refusal.kind(f"{action}: {name(bill)} {reason}", refusal.code)
     if refusal.anomaly is None:
         return error
     return Anomaly(error, refusal.anomaly, subject(bill))
@@ -177,7 +178,8 @@ def check(action: str, bill: dict[str, Any], today: date | None = None) -> tuple
         original = bill.get("redOf", {})
         raise Conflict(
             f"{action}: {name(bill)} is a red bill (it voids bill"
-            f" {original.get('billCode')}/{original.get('billNumber')}); it can only be archived"
+            f" {original.get('billCode')}/{original.get('billNumber')}); it can only be archived",
+            "red-bill",
         )
     outcome = TABLE[action][bill["status"]]
     if isinstance(outcome, Refusal):
@@ -195,7 +197,8 @@ def check(action: str, bill: dict[str, Any], today: date | None = None) -> tuple
         if age < ARCHIVE_AFTER_DAYS:
             raise Conflict(
                 f"{action}: {name(bill)} is {bill['status']} and {age} days old; a bill not"
-                f" reimbursed or red-lettered is archived only after {ARCHIVE_AFTER_DAYS} days"
+                f" reimbursed or red-lettered is archived only after {ARCHIVE_AFTER_DAYS} days",
+                "too-early-to-archive",
             )
     return outcome
 

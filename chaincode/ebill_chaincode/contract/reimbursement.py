@@ -71,12 +71,14 @@ def authorise_reimburser(
     authorised = bill.setdefault("authorised", {})
     if reimburser_id in authorised:
         raise Conflict(
-            f"AuthoriseReimburser: {reimburser_id} is already authorised on {lifecycle.name(bill)}"
+            f"AuthoriseReimburser: {reimburser_id} is already authorised on {lifecycle.name(bill)}",
+            "already-authorised",
         )
     if len(authorised) >= MAX_AUTHORISED:
         raise Conflict(
             f"AuthoriseReimburser: {lifecycle.name(bill)} already has {MAX_AUTHORISED}"
-            " authorised reimbursers; revoke an unused one first"
+            " authorised reimbursers; revoke an unused one first",
+            "too-many-authorised",
         )
     authorised[reimburser_id] = {"at": ledger.now(stub), "txId": stub.tx_id}
     bill["lastAction"] = ledger.last_action(stub, "AuthoriseReimburser", actor)
@@ -108,12 +110,14 @@ def revoke_authorisation(
     if bill.get("lock", {}).get("reimburserId") == reimburser_id:
         raise Conflict(
             f"RevokeAuthorisation: {reimburser_id} holds the lock of {lifecycle.name(bill)};"
-            " a used authorisation cannot be revoked"
+            " a used authorisation cannot be revoked",
+            "authorisation-in-use",
         )
     if _has_claimed(bill, reimburser_id):
         raise Conflict(
             f"RevokeAuthorisation: {reimburser_id} has claimed {lifecycle.name(bill)};"
-            " a used authorisation cannot be revoked"
+            " a used authorisation cannot be revoked",
+            "authorisation-in-use",
         )
     del authorised[reimburser_id]
     bill["lastAction"] = ledger.last_action(stub, "RevokeAuthorisation", actor)

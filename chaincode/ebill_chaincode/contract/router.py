@@ -1,19 +1,17 @@
 """The one :class:`Contract` router all transaction functions register on.
 
-Register with :func:`transaction` (not ``contract.transaction``): it also turns an
-:class:`~.anomalies.Anomaly` raised by the function into the logged, status-200
-"refused" answer described in :mod:`.anomalies`.
+Register with :func:`transaction`. An :class:`~.anomalies.Anomaly` raised by a function
+is an error answer like any other; the chaincode server spools it through the shim's
+error observer (see :mod:`.anomalies` and ``ebill_chaincode.__main__``).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..shim.contract import Contract
 from ..shim.stub import Stub
-from . import anomalies
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,17 +19,10 @@ contract = Contract("ebill")
 
 
 def transaction(name: str) -> Callable[[F], F]:
-    """Register the decorated function under ``name``, logging its anomalies."""
+    """Register the decorated function under ``name``."""
 
     def decorate(function: F) -> F:
-        @functools.wraps(function)
-        def run(stub: Stub, *args: str) -> Any:
-            try:
-                return function(stub, *args)
-            except anomalies.Anomaly as anomaly:
-                return anomalies.record(stub, name, anomaly)
-
-        contract.register(name, run)
+        contract.register(name, function)
         return function
 
     return decorate

@@ -109,11 +109,12 @@ def apply_stock(stub: Stub, application_json: str) -> ledger.Record:
     access.require_own_unit(actor, unit_code, "ApplyStock")
     unit = load_unit(stub, unit_code)
     if unit["status"] == SUSPENDED:
-        raise Forbidden(f"ApplyStock: unit {unit_code} is suspended")
+        raise Forbidden(f"ApplyStock: unit {unit_code} is suspended", "unit-suspended")
     if bill_code[:2] != unit["region"]:
         raise Conflict(
             f"ApplyStock: bill code {bill_code} is of region {bill_code[:2]}"
-            f" but unit {unit_code} is in region {unit['region']}"
+            f" but unit {unit_code} is in region {unit['region']}",
+            "stock-conflict",
         )
     current = ledger.get(stub, keys.stock_open(unit_code, bill_code))
     if current is not None:
@@ -121,11 +122,13 @@ def apply_stock(stub: Stub, application_json: str) -> ledger.Record:
         if previous["status"] == PENDING:
             raise Conflict(
                 f"ApplyStock: application {previous['batchId']} of unit {unit_code} for"
-                f" {_span(previous)} is still pending; finance must approve or reject it first"
+                f" {_span(previous)} is still pending; finance must approve or reject it first",
+                "stock-conflict",
             )
         raise Conflict(
             f"ApplyStock: batch {previous['batchId']} of unit {unit_code} ({_span(previous)})"
-            " is approved and not reconciled; finance must reconcile it before a new application"
+            " is approved and not reconciled; finance must reconcile it before a new application",
+            "stock-conflict",
         )
     batch_id = stub.tx_id
     batch = {
@@ -149,7 +152,10 @@ def apply_stock(stub: Stub, application_json: str) -> ledger.Record:
 def _pending(stub: Stub, batch_id: str, function: str) -> ledger.Record:
     batch = load_batch(stub, batch_id, "stock application")
     if batch["status"] != PENDING:
-        raise Conflict(f"{function}: application {batch_id} is {batch['status']}, not pending")
+        raise Conflict(
+            f"{function}: application {batch_id} is {batch['status']}, not pending",
+            "stock-conflict",
+        )
     return batch
 
 
@@ -161,12 +167,13 @@ def approve_stock(stub: Stub, application_id: str) -> ledger.Record:
     batch = _pending(stub, application_id, "ApproveStock")
     unit = load_unit(stub, batch["unitCode"])
     if unit["status"] == SUSPENDED:
-        raise Conflict(f"ApproveStock: unit {batch['unitCode']} is suspended")
+        raise Conflict(f"ApproveStock: unit {batch['unitCode']} is suspended", "unit-suspended")
     clash = _overlapping_range(stub, batch["billCode"], batch["startNumber"], batch["endNumber"])
     if clash is not None:
         raise Conflict(
             f"ApproveStock: {_span(batch)} overlap batch {clash['batchId']}"
-            f" (numbers {clash['startNumber']}-{clash['endNumber']}) of unit {clash['unitCode']}"
+            f" (numbers {clash['startNumber']}-{clash['endNumber']}) of unit {clash['unitCode']}",
+            "stock-conflict",
         )
     batch.update(
         status=APPROVED,
@@ -235,7 +242,8 @@ def reconcile_stock(stub: Stub, batch_id: str) -> ledger.Record:
     if batch["status"] != APPROVED:
         raise Conflict(
             f"ReconcileStock: batch {batch_id} is {batch['status']}; only an approved batch"
-            " is reconciled"
+            " is reconciled",
+            "stock-conflict",
         )
     batch.update(
         status=RECONCILED,

@@ -39,7 +39,7 @@ def register_unit(stub: Stub, unit_json: str) -> ledger.Record:
     actor = access.allow(stub, "RegisterUnit")
     key = keys.unit(unit.unit_code)
     if stub.get_state(key) is not None:
-        raise Conflict(f"RegisterUnit: unit {unit.unit_code} is already registered")
+        raise Conflict(f"RegisterUnit: unit {unit.unit_code} is already registered", "unit-exists")
     record = {
         **unit.to_json(),
         "status": ACTIVE,

@@ -5,10 +5,16 @@ follow the function name; it returns bytes, str, a JSON-able value or None. The 
 turns the outcome into a :class:`~.response.Response`:
 
 * success: status 200, payload = bytes / UTF-8 text / canonical JSON;
-* :class:`~.errors.ChaincodeError`: its status, message ``"<Kind>: <text>"``;
-* unknown function or wrong argument count: 400 ``"InvalidArgument: ..."``;
-* a shim failure (peer refused a request, stream closed): 500 ``"Internal: <text>"``;
+* :class:`~.errors.ChaincodeError`: its status, message ``"<Kind> [<code>]: <text>"``;
+* unknown function or wrong argument count: 400 ``"InvalidArgument [invalid-argument]: ..."``;
+* a shim failure (peer refused a request, stream closed): 500 ``"Internal [internal]: <text>"``;
 * any other exception: 500 with a generic message; the traceback goes to the log.
+
+:meth:`Contract.dispatch` takes an optional *error observer*: called with the stub, the
+function name and every :class:`~.errors.ChaincodeError` before the error answer goes
+back (the e-bill contract spools its anomalies this way). If the observer fails, the
+answer is 500 ``Internal [error-not-recorded]``: still a refusal, and the failure is
+logged.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import ChaincodeError, InvalidArgument, ShimError
+from .errors import ChaincodeError, InvalidArgument, ShimError, format_message
 from .response import Response
 from .stub import Stub
 
 TxFunction = Callable[..., Any]
+ErrorObserver = Callable[[Stub, str, ChaincodeError], None]
 F = TypeVar("F", bound=TxFunction)
 
 logger = logging.getLogger(__name__)
@@ -108,20 +115,31 @@ class Contract:
 
     def __call__(self, stub: Stub) -> Response:
         """Run the function the stub names; never raises."""
+        return self.dispatch(stub)
+
+    def dispatch(self, stub: Stub, observer: ErrorObserver | None = None) -> Response:
+        """Run the function the stub names, showing its ChaincodeError (if any) to
+        ``observer`` first; never raises."""
         name = stub.function
         try:
             return self._invoke(name, stub)
         except ChaincodeError as exc:
             logger.info("[%s] %s -> %d %s", stub.tx_id[:8], name, exc.status, exc.message)
+            if observer is not None:
+                try:
+                    observer(stub, name, exc)
+                except Exception:
+                    logger.exception("[%s] %s: error observer failed", stub.tx_id[:8], name)
+                    text = f"{name} refused ({exc.code}) but the refusal could not be recorded"
+                    return Response(500, format_message("Internal", "error-not-recorded", text))
             return Response(exc.status, exc.message)
         except ShimError as exc:
             logger.warning("[%s] %s -> shim error: %s", stub.tx_id[:8], name, exc)
-            return Response(500, f"Internal: {exc}")
+            return Response(500, format_message("Internal", "internal", str(exc)))
         except Exception:
             logger.exception("[%s] %s raised", stub.tx_id[:8], name)
-            return Response(
-                500, f"Internal: unexpected error in {name} (tx {stub.tx_id}); see chaincode log"
-            )
+            text = f"unexpected error in {name} (tx {stub.tx_id}); see chaincode log"
+            return Response(500, format_message("Internal", "internal", text))
 
     def _invoke(self, name: str, stub: Stub) -> Response:
         if not name:
@@ -129,11 +147,13 @@ class Contract:
         entry = self._entries.get(name)
         if entry is None:
             shown = name if len(name) <= 64 else name[:64] + "..."
-            raise InvalidArgument(f"unknown function {shown}")
+            raise InvalidArgument(f"unknown function {shown}", "unknown-function")
         params = stub.params
         too_many = entry.max_args is not None and len(params) > entry.max_args
         if len(params) < entry.min_args or too_many:
             expected = _expects(entry.min_args, entry.max_args)
-            raise InvalidArgument(f"{name} expects {expected}, got {len(params)}")
+            raise InvalidArgument(
+                f"{name} expects {expected}, got {len(params)}", "wrong-argument-count"
+            )
         result = entry.function(stub, *params)
         return Response(200, "", _to_payload(result))

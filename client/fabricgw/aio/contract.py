@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from ..commit import check_committed
 from ..contract import ContractBase
@@ -43,17 +44,20 @@ class AsyncContract(ContractBase):
         arguments: Iterable[Argument] = (),
         transient: Mapping[str, Argument] | None = None,
         endorsing_organizations: Iterable[str] | None = None,
+        timestamp: datetime | None = None,
     ) -> AsyncProposal:
         """Create an unsigned :class:`AsyncProposal` for transaction ``name``. Makes no call.
 
-        Raises ``TypeError`` for an argument that is neither ``str`` nor ``bytes``.
+        Options as :meth:`fabricgw.Contract.new_proposal` (``timestamp`` replaces the
+        current time in the proposal header). Raises ``TypeError`` for an argument that
+        is neither ``str`` nor ``bytes``.
         """
         return AsyncProposal(
             client=self._client,
             signing_identity=self._signing_identity,
             channel_id=self._channel_id,
             proposed_transaction=self._proposed_transaction(
-                name, arguments, transient, endorsing_organizations
+                name, arguments, transient, endorsing_organizations, timestamp
             ),
         )
 
