@@ -52,7 +52,7 @@ def conns(bft: Network) -> Iterator[dict[str, Connection]]:
     opened = {
         "finance": connect(description, "finance", "finance1"),
         "hospital": connect(description, "units", "hospital1"),
-        "payer": connect(description, "finance", "payer1"),
+        "platform": connect(description, "finance", "platform1"),
         "medins": connect(description, "insurance", "medins1"),
     }
     for org in PEER_ORGS:
@@ -67,9 +67,10 @@ def _issue_claim_and_read(conns: dict[str, Connection], number: str) -> None:
     sample = outpatient_bill(number)
     record = issue(conns["hospital"], sample)
     assert record["status"] == "issued"
-    salt = {"payerSalt": sample.salt}
+    who = json.dumps({"type": sample.payer["type"], "id": sample.payer["id"]}).encode()
+    proof = {"payer": who, "payerSalt": sample.salt}  # the platform acts for the payer
     args = (sample.code, sample.number)
-    call(conns["payer"], "AuthoriseReimburser", *args, "MEDINS-HN", transient=salt)
+    call(conns["platform"], "AuthoriseReimburser", *args, "MEDINS-HN", transient=proof)
     assert call(conns["medins"], "LockBill", *args)["status"] == "locked"
     claimed = call(conns["medins"], "ClaimBill", *args, "26850", "MI-2026-0200")
     assert claimed["status"] == "reimbursed"
@@ -82,7 +83,7 @@ def _issue_claim_and_read(conns: dict[str, Connection], number: str) -> None:
             return dict(stored)
 
         stored = eventually(reimbursed)
-        assert stored["checkCode"] == record["checkCode"]
+        assert stored["checkCodeHash"] == record["checkCodeHash"]
         assert stored["totalAmount"] == 26850
 
 

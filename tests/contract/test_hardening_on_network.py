@@ -24,7 +24,14 @@ from typing import Any
 import grpc
 import pytest
 from chain import Connect, World, issue, query
-from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, chaincode_shim_pb2_grpc
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import (
+    chaincode_pb2,
+    chaincode_shim_pb2,
+    chaincode_shim_pb2_grpc,
+    proposal_pb2,
+)
+from google.protobuf.timestamp_pb2 import Timestamp
 
 import fabricca
 import fabricgw
@@ -60,7 +67,7 @@ def _open_stream(layout: Layout, cert: Path, key: Path) -> Any:
 
 def test_chaincode_server_refuses_a_certificate_of_the_finance_ca(network: Network) -> None:
     layout = network.layout
-    payer_tls = layout.user_dir(peer_org("finance"), "payer1") / "tls"
+    payer_tls = layout.user_dir(peer_org("finance"), "platform1") / "tls"
     with pytest.raises(grpc.RpcError) as refused:
         _open_stream(layout, payer_tls / "cert.pem", payer_tls / "key.pem")
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
@@ -119,12 +126,14 @@ def test_a_peer_whose_streams_never_answer_stops_no_other_transaction(
                 for i in range(60):  # far more than its workers; it answers none
                     args = [b"VerifyBill", OUTPATIENT_CODE.encode(), f"{i + 1:010d}".encode()]
                     payload = chaincode_pb2.ChaincodeInput(args=[*args, b"ABCDEF"])
+                    txid = f"hang-{len(opened)}-{i}"
                     stream.send(
                         Msg(
                             type=Msg.TRANSACTION,
-                            txid=f"hang-{len(opened)}-{i}",
+                            txid=txid,
                             channel_id="ebill",
                             payload=payload.SerializeToString(),
+                            proposal=_timestamped_proposal(txid),
                         )
                     )
                 assert stream.recv().type == Msg.GET_STATE  # held, waiting for us
@@ -139,6 +148,18 @@ def test_a_peer_whose_streams_never_answer_stops_no_other_transaction(
         finally:
             for stream in opened:
                 stream.close()
+
+
+def _timestamped_proposal(txid: str) -> Any:
+    """A signed-proposal shell stamped now: the chaincode refuses proposals off its clock."""
+    stamp = Timestamp()
+    stamp.GetCurrentTime()
+    channel_header = common_pb2.ChannelHeader(
+        type=common_pb2.ENDORSER_TRANSACTION, channel_id="ebill", tx_id=txid, timestamp=stamp
+    )
+    header = common_pb2.Header(channel_header=channel_header.SerializeToString())
+    proposal = proposal_pb2.Proposal(header=header.SerializeToString())
+    return proposal_pb2.SignedProposal(proposal_bytes=proposal.SerializeToString())
 
 
 def _tar_members(data: bytes) -> dict[str, bytes]:
