@@ -1,4 +1,6 @@
-"""Contract tests run against a real Fabric network that this test run starts.
+"""Network tests: everything in this folder runs against a real Fabric network that this
+test run starts (each test is marked ``network`` here, so ``-m "not network"`` leaves them
+out).
 
 The network lives in a temporary folder on its own ports (EBILL_TEST_BASE_PORT,
 default 27050), so it never touches a demo network, and is removed at the end.
@@ -29,6 +31,14 @@ from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 from ebill_network.layout import Layout
 from ebill_network.network import Network
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test collected from this folder ``network``."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.network)
 
 
 @pytest.fixture(scope="session")
