@@ -158,7 +158,7 @@ def issue(story: Story, unit: UnitClient, sample: SampleBill, payer_name: str) -
         " items and medical details into the private collection; finance endorsed only the"
         " public part; the ledger keeps payer hash"
         f" {bill.payer_hash[:12] if bill.payer_hash else ''}... and a slow hash of the"
-        " check code, which the hospital's system generated"
+        " check code, which the unit's own system generated"
     )
     return issued
 
