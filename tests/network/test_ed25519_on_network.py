@@ -72,7 +72,9 @@ def _issue_ed25519(network: Network, template_user: str, name: str, out: Path) -
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
+        # Fabric validates the chain at the certificate's NotBefore + 1 s, and the CA's own
+        # NotBefore is its creation rounded to the minute minus 5 minutes: never start earlier.
+        .not_valid_before(max(now - datetime.timedelta(minutes=5), ca_cert.not_valid_before_utc))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
             x509.KeyUsage(
