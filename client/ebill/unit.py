@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from ebill_chaincode.contract import checkcode
+
 from .capabilities import (
     FIRST_DAY,
     LAST_DAY,
@@ -25,9 +27,9 @@ from .samples import SampleBill
 
 SALT_BYTES = 16
 FINANCE_MSP = "FinanceMSP"
-#: The check code's alphabet (0-9A-Z without I and O) and length, as the contract's.
-CHECK_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-CHECK_CODE_LENGTH = 6
+#: The check code's alphabet (0-9A-Z without I and O) and length: the contract's own.
+CHECK_CODE_ALPHABET = checkcode.ALPHABET
+CHECK_CODE_LENGTH = checkcode.LENGTH
 #: What IssueBill's public argument carries (with the payerHash).
 PUBLIC_FIELDS = (
     "billCode",

@@ -183,7 +183,7 @@ def sample(
             "kind": spec.kind,
             "alive": pid is not None,
             "pid": pid,
-            "rss_mib": round(_rss_kib(pid) / 1024, 1) if pid is not None else 0.0,
+            "rss_mib": round(rss_kib(pid) / 1024, 1) if pid is not None else 0.0,
             "healthz": "unreachable",
             "height": None,
         }
@@ -264,7 +264,8 @@ def _dash(value: object) -> str:
     return "-" if value is None else str(value)
 
 
-def _rss_kib(pid: int) -> int:
+def rss_kib(pid: int) -> int:
+    """The resident memory of process ``pid`` in KiB (0 when it is gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):

@@ -388,7 +388,7 @@ class Network:
         """
         procs = {}
         for name, pid in self.procs.running().items():
-            procs[name] = {"pid": pid, "rss_mib": round(_rss_kib(pid) / 1024, 1)}
+            procs[name] = {"pid": pid, "rss_mib": round(health.rss_kib(pid) / 1024, 1)}
         state = self._state()
         slot = int(state.get("slot", 0))
         expected = [s.name for s in health.node_specs(self.layout, slot)]
@@ -455,13 +455,3 @@ class Network:
 
     def write_description(self) -> None:
         self.layout.network_file().write_text(json.dumps(self.describe(), indent=2))
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
