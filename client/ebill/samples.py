@@ -8,11 +8,13 @@ chain accepts an issueDate only near the transaction time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from ebill_chaincode.contract.model import PUBLIC_BILL_FIELDS
+from ebill_chaincode.contract.privacy import payer_hash
 
 from .clock import issue_date_now
 
@@ -50,10 +52,8 @@ class SampleBill:
 
     def public(self) -> dict[str, Any]:
         """IssueBill's argument: the public fields and the payer hash of this salt."""
-        names = ("billCode", "billNumber", "billName", "unitCode", "unitName", "issueDate")
-        result = {name: self.bill[name] for name in (*names, "totalAmount") if name in self.bill}
-        material = self.salt + self.payer["type"].encode() + b"\x00" + self.payer["id"].encode()
-        result["payerHash"] = hashlib.sha256(material).hexdigest()
+        result = {name: self.bill[name] for name in PUBLIC_BILL_FIELDS if name in self.bill}
+        result["payerHash"] = payer_hash(self.salt, self.payer["type"], self.payer["id"])
         return result
 
     def transient(self) -> dict[str, bytes]:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from ebill_chaincode.contract import checkcode
+from ebill_chaincode.contract.model import PUBLIC_BILL_FIELDS
 
 from .capabilities import (
     FIRST_DAY,
@@ -30,16 +31,8 @@ FINANCE_MSP = "FinanceMSP"
 #: The check code's alphabet (0-9A-Z without I and O) and length: the contract's own.
 CHECK_CODE_ALPHABET = checkcode.ALPHABET
 CHECK_CODE_LENGTH = checkcode.LENGTH
-#: What IssueBill's public argument carries (with the payerHash).
-PUBLIC_FIELDS = (
-    "billCode",
-    "billNumber",
-    "billName",
-    "unitCode",
-    "unitName",
-    "issueDate",
-    "totalAmount",
-)
+#: What IssueBill's public argument carries (with the payerHash): the contract's list.
+PUBLIC_FIELDS = PUBLIC_BILL_FIELDS
 
 
 def new_check_code() -> str:

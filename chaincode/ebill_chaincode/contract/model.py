@@ -309,7 +309,8 @@ class MedicalInfo:
         return result
 
 
-_BILL_REQUIRED = (
+#: The fields of a bill that the public record keeps (IssueBill's argument adds payerHash).
+PUBLIC_BILL_FIELDS = (
     "billCode",
     "billNumber",
     "billName",
@@ -317,9 +318,8 @@ _BILL_REQUIRED = (
     "unitName",
     "issueDate",
     "totalAmount",
-    "items",
-    "clerk",
 )
+_BILL_REQUIRED = (*PUBLIC_BILL_FIELDS, "items", "clerk")
 _BILL_OPTIONAL = ("reviewer", "remark")
 #: Personal parts that must not appear in the public JSON, and where they go instead.
 _TRANSIENT_ONLY = {"payer": "payer", "medical": "medical"}
@@ -407,16 +407,7 @@ class Bill:
         return result
 
 
-_PUBLIC_REQUIRED = (
-    "billCode",
-    "billNumber",
-    "billName",
-    "unitCode",
-    "unitName",
-    "issueDate",
-    "totalAmount",
-    "payerHash",
-)
+_PUBLIC_REQUIRED = (*PUBLIC_BILL_FIELDS, "payerHash")
 _PRIVATE_ONLY = ("items", "clerk", "reviewer", "remark", "payer", "medical")
 
 
