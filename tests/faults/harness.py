@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -218,6 +219,10 @@ class Faults:
         row.failed = sum(1 for a in attempts if a.outcome == FAILED)
         row.recovery_s = load.first_success_after(fault)
         row.after_restore_s = load.first_success_after(restored)
+        durations = sorted(a.end - a.start for a in attempts if a.outcome == COMMITTED)
+        errors = Counter(a.error.split(":")[0] for a in attempts if a.outcome != COMMITTED)
+        median = f"issue median {durations[len(durations) // 2]:.1f} s" if durations else ""
+        row.note = "; ".join(x for x in (row.note, median, _counts(errors)) if x)
         self.acknowledged |= {a.key for a in load.acknowledged()}
         undecided = {a.key for a in unknown if a.resolved != COMMITTED}
         missing = self.missing(self.acknowledged | undecided)
@@ -228,6 +233,10 @@ class Faults:
         assert row.converged, f"{row.scenario}: not converged: {seen}"
         assert not lost, f"{row.scenario}: acknowledged bills missing: {_sample(missing)}"
         assert not present, f"{row.scenario}: unresolved outcomes found on a peer: {present}"
+
+
+def _counts(errors: Counter[str]) -> str:
+    return ", ".join(f"{name} x{n}" for name, n in errors.most_common())
 
 
 def _sample(missing: dict[str, set[tuple[str, str]]]) -> str:

@@ -146,8 +146,8 @@ def test_young_chain_restarted_follower_never_hangs(faults: Faults) -> None:
         tolerated=True,
         outage=0,
     )
-    row.note = (
-        f"{len(hangs)} of {RESTARTS} restarts hung; restart to caught up "
+    row.note += (
+        f"; {len(hangs)} of {RESTARTS} restarts hung; restart to caught up "
         f"{min(took):.1f}-{max(took):.1f} s"
     )
     _assert_young(faults)
@@ -177,7 +177,7 @@ def test_a_raft_snapshot_is_taken_after_a_bulk_of_bills(faults: Faults) -> None:
     seconds = time.monotonic() - started
     faults.record(row, load, started, started)
     row.recovery_s = row.after_restore_s = None
-    row.note = f"{row.acknowledged / seconds:.1f} bills/s over {seconds:.0f} s"
+    row.note = f"{row.acknowledged / seconds:.1f} bills/s over {seconds:.0f} s; {row.note}"
 
     def every_orderer_snapshotted() -> dict[str, int] | None:
         counts = _snapshots(faults)
@@ -223,7 +223,7 @@ def test_network_down_and_up_with_thousands_of_bills(faults: Faults) -> None:
         tolerated=False,
         outage=2,
     )
-    row.note = f"up with orderer1's TLS key missing refused: {refused[0][:80]}"
+    row.note += f"; up with orderer1's TLS key missing refused: {refused[0][:80]}"
     assert len(faults.acknowledged) >= 1000
 
 
@@ -268,7 +268,7 @@ def test_a_stopped_leader_is_flagged_stuck_and_replaced(faults: Faults) -> None:
         os.kill(pid, signal.SIGCONT)
 
     row = faults.scenario("Raft leader SIGSTOP (alive, hung)", stop_leader, resume, tolerated=True)
-    row.note = f"status while stopped: stuck={seen.get('stuck')}"
+    row.note += f"; status while stopped: stuck={seen.get('stuck')}"
     assert v.names[0] in seen["stuck"]  # type: ignore[operator]
     node = seen["node"]
     assert isinstance(node, dict) and node["alive"] and node["stuck"]
