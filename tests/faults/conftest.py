@@ -1,6 +1,6 @@
 """Fault tests (``make faults``): nodes killed under a load of issuances, on networks of
 their own (never the session network of tests/network), each started once per module on
-EBILL_TEST_BASE_PORT + 2000 (Raft) or + 3000 (BFT) and removed at its end.
+EBILL_TEST_BASE_PORT + 200 (Raft) or + 1200 (BFT) and removed at its end.
 
 Every test here is marked ``faults`` and ``network``. At the end of the run the
 scenarios' table is printed and written to EBILL_FAULTS_REPORT (default

@@ -36,6 +36,7 @@ from ebill.finance import FinanceClient
 from ebill.parties import open_client
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE
 from ebill.supervisor import SupervisorClient
+from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 from ebill_network import channel
 from ebill_network.layout import PEER_ORGS
@@ -47,20 +48,24 @@ STOCK = 100000
 
 
 def base_port(offset: int) -> int:
-    """EBILL_TEST_BASE_PORT (default 27050) plus ``offset``: the fault networks' own ports."""
+    """EBILL_TEST_BASE_PORT (default 27050) plus ``offset``: the fault networks' own ports
+    (+200 Raft, +1200 BFT: clear of make test's networks at +0, +500 and +1000)."""
     return int(os.environ.get("EBILL_TEST_BASE_PORT", "27050")) + offset
 
 
 def setup_world(description: dict[str, Any]) -> None:
-    """Finance registers the hospital and approves it STOCK outpatient numbers."""
+    """Finance registers the hospital and approves it STOCK outpatient numbers (each step
+    waits until every peer has the previous one's block)."""
+    sync = BlockSync(description, "audit", "auditor1")
     with (
-        open_client(FinanceClient, description, "finance", "finance1") as finance,
-        open_client(UnitClient, description, "units", "hospital1") as hospital,
+        open_client(FinanceClient, description, "finance", "finance1", sync=sync) as finance,
+        open_client(UnitClient, description, "units", "hospital1", sync=sync) as hospital,
     ):
         u = HOSPITAL_UNIT
         finance.register_unit(u["unitCode"], u["name"], u["sector"], u["region"])
         batch = hospital.apply_stock(OUTPATIENT_CODE, "0000000001", STOCK)
         finance.approve_stock(batch.batch_id)
+    sync.close()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from ebill_network.network import Network
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
     data = tmp_path_factory.mktemp("fabric-faults-bft")
-    net = Network(Layout(data_dir=Path(data), base_port=base_port(3000), consensus="bft"))
+    net = Network(Layout(data_dir=Path(data), base_port=base_port(1200), consensus="bft"))
     try:
         net.up()
         setup_world(net.describe())

@@ -28,7 +28,7 @@ from ebill_network.processes import NetworkError, wait_for
 #: fabric#4199: restarts of one follower orderer on a young chain (EBILL_FAULTS_RESTARTS).
 RESTARTS = int(os.environ.get("EBILL_FAULTS_RESTARTS", "10"))
 #: Bills issued in bulk before network-down/up (EBILL_FAULTS_BULK), and how many in flight.
-BULK = int(os.environ.get("EBILL_FAULTS_BULK", "2000"))
+BULK = int(os.environ.get("EBILL_FAULTS_BULK", "1000"))
 BULK_WORKERS = 16
 #: The snapshot interval set after the young-chain scenarios.
 SNAPSHOT_INTERVAL = 256 * 1024
@@ -37,7 +37,7 @@ SNAPSHOT_INTERVAL = 256 * 1024
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
     data = tmp_path_factory.mktemp("fabric-faults")
-    net = Network(Layout(data_dir=Path(data), base_port=base_port(2000)))
+    net = Network(Layout(data_dir=Path(data), base_port=base_port(200)))
     try:
         net.up()
         setup_world(net.describe())
@@ -224,7 +224,7 @@ def test_network_down_and_up_with_thousands_of_bills(faults: Faults) -> None:
         outage=2,
     )
     row.note += f"; up with orderer1's TLS key missing refused: {refused[0][:80]}"
-    assert len(faults.acknowledged) >= 1000
+    assert len(faults.acknowledged) >= BULK // 2
 
 
 def test_snapshotted_chain_orderer_faults(faults: Faults) -> None:
