@@ -1,16 +1,17 @@
 # The fiscal e-bill chain: one command installs what is missing and does the job.
 #   make demo   - install, start the network, deploy, run the bill life cycle
 #   make test   - the whole suite: unit tests and contract tests on a network the run starts itself
+#   make faults - nodes killed under a load of issuances, on networks of their own
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric network-ready network-up network-down network-clean network-status demo test unit bench lint clean
+.PHONY: help install fabric network-ready network-up network-down network-clean network-status demo test faults unit bench lint clean
 
 help:
-	@echo "make demo | test | bench | lint | network-up | network-down | network-clean | network-status"
+	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -46,6 +47,11 @@ demo: network-ready
 
 test: install
 	$(PY) -m pytest -v
+
+# Fault scenarios under load on networks of their own (about 12 minutes); the table is
+# printed at the end and written to EBILL_FAULTS_REPORT (default: pytest's temporary folder).
+faults: install
+	$(PY) -m pytest -v tests/faults
 
 unit: $(STAMP)
 	$(PY) -m pytest -v tests/unit

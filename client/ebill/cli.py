@@ -33,6 +33,7 @@ from .commands import (
 from .errors import EbillError
 from .exitcodes import EXIT_CODES, EXIT_USAGE, UsageError, exit_code
 from .finance import SECTORS
+from .netops import default_network_file
 from .parties import open_party
 from .party import PartyClient
 
@@ -40,9 +41,7 @@ from .party import PartyClient
 
 
 def _default_network() -> str:
-    from ebill_network.layout import layout_from_env
-
-    return str(layout_from_env().network_file())
+    return str(default_network_file())
 
 
 def _epilog() -> str:

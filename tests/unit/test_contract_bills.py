@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from fake_stub import (
+from fixtures import (
     CLERK,
     CODE,
     FINANCE,
@@ -25,11 +25,9 @@ from fake_stub import (
     SALT,
     SCHOOL,
     SUPERVISOR,
-    VALID,
     World,
     bill_json,
     bill_key,
-    identity,
     key,
     number,
     open_reply,
@@ -44,6 +42,7 @@ from fake_stub import (
 from ebill_chaincode.contract import contract
 from ebill_chaincode.contract.checkcode import ALPHABET, check_code_matches, hash_check_code
 from ebill_chaincode.shim import Creator
+from ebill_chaincode.shimtest import VALID, identity
 
 
 @pytest.fixture

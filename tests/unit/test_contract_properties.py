@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fake_stub import (
+from fixtures import (
     CLERK,
     CODE,
     FINANCE,
@@ -20,7 +20,6 @@ from fake_stub import (
     SUPERVISOR,
     World,
     bill_json,
-    identity,
     number,
     payer_hash,
     proof,
@@ -34,6 +33,7 @@ from hypothesis import strategies as st
 
 from ebill_chaincode.contract import contract
 from ebill_chaincode.shim import Creator
+from ebill_chaincode.shimtest import identity
 
 N1 = number(1)
 KINDS = {400: "InvalidArgument", 403: "Forbidden", 404: "NotFound", 409: "Conflict"}
