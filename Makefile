@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric network-ready network-up network-down network-clean network-status demo test faults unit bench lint clean
+.PHONY: help install fabric network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint clean
 
 help:
 	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -41,6 +41,12 @@ network-status: $(STAMP)
 network-ready: install
 	@$(VENV)/bin/ebill-network status | $(PY) -c 'import json,sys; sys.exit(0 if not json.load(sys.stdin)["stopped"] else 1)' \
 		|| { $(VENV)/bin/ebill-network down >/dev/null; $(VENV)/bin/ebill-network up; }
+
+# The HTTPS service of one org (ORG=units by default) on port SERVICE_PORT.
+ORG ?= units
+SERVICE_PORT ?= 8443
+serve: network-ready
+	$(VENV)/bin/ebill serve --org $(ORG) --port $(SERVICE_PORT)
 
 demo: network-ready
 	$(PY) -m ebill.demo

@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -291,6 +292,16 @@ def _default_opener(network: Path, org: str, user: str) -> PartyClient:
     return open_party(network, org, user)
 
 
+def _plugin(name: str) -> Callable[[list[str]], int] | None:
+    """A command another installed package adds (entry point group ``ebill.commands``,
+    e.g. ``ebill serve`` from the service), so the client never imports those layers."""
+    for entry in entry_points(group="ebill.commands"):
+        if entry.name == name:
+            command: Callable[[list[str]], int] = entry.load()
+            return command
+    return None
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -301,6 +312,10 @@ def main(
     """Run one command; its exit code (see EXIT_CODES)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plugin = _plugin(argv[0]) if argv else None
+    if plugin is not None:
+        return int(plugin(argv[1:]))
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

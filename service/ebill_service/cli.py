@@ -126,5 +126,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_command(argv: list[str]) -> int:
+    """``ebill serve ...``: the same as ``ebill-service serve ...``."""
+    return main(["serve", *argv])
+
+
+def service_command(argv: list[str]) -> int:
+    """``ebill service ...``: the same as ``ebill-service ...``."""
+    return main(argv)
+
+
 if __name__ == "__main__":
     sys.exit(main())

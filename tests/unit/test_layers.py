@@ -19,6 +19,7 @@ PACKAGES = {
     "fabricca": ROOT / "client" / "fabricca",
     "ebill": ROOT / "client" / "ebill",
     "ebill_network": ROOT / "network" / "ebill_network",
+    "ebill_service": ROOT / "service" / "ebill_service",
 }
 
 
@@ -97,3 +98,13 @@ def test_the_shim_and_its_test_module_know_no_contract() -> None:
                     assert not (absolute or relative), (
                         f"{path.relative_to(ROOT)} imports the contract"
                     )
+
+
+def test_the_service_sits_above_the_clients_and_nothing_imports_it() -> None:
+    """chaincode <- client <- service: no lower layer imports the service, and the
+    service reaches the network only through the party clients (not ebill_network)."""
+    for package in ("ebill_chaincode", "fabricgw", "fabricca", "ebill", "ebill_network"):
+        offenders = [m for m, found in imports_of(package).items() if "ebill_service" in found]
+        assert not offenders, offenders
+    offenders = [m for m, found in imports_of("ebill_service").items() if "ebill_network" in found]
+    assert not offenders, offenders
