@@ -1,21 +1,28 @@
 """``make bench``: latency and throughput of the Python Gateway client, anchored by the
-official Node client, on the running network.
+official Node client, and the contract's issuance against a key-value ceiling, on the
+running network.
 
-Prints one table with a row per client and measurement: evaluate (ReadBill) and
-submit (IssueBill) latency (median, p95, p99) sequentially, issuance throughput
-with 1, 10 and 50 submits in flight, and the client's CPU seconds per
-transaction. The same calls are made, in the same run against the same network,
-by our SDK (``fabricgw``, threads over one gRPC channel) and by the official
-Node client ``@hyperledger/fabric-gateway`` (``bench/node/bench.js``, async over
-one gRPC connection). Numbers are measurements, never assertions.
+Prints two tables. The first has a row per client and measurement: evaluate
+(ReadBill) latency, issuance latency (the two transactions of one bill, see
+:mod:`bench.issuance`) sequentially, issuance throughput with 1, 10 and 50 bills in
+flight, and the client's CPU seconds per call. The same calls are made, in the same
+run against the same network, by our SDK (``fabricgw``, threads over one gRPC
+channel; ``fabricgw.aio``, one event loop) and by the official Node client
+``@hyperledger/fabric-gateway`` (``bench/node/bench.js``, async over one gRPC
+connection). The second (:mod:`bench.ceiling_table`) puts issuance beside a Put of
+the Go and the Python key-value chaincodes (:mod:`bench.ceiling`) at 10, 50 and 200
+in flight, A/B alternating, with each process kind's CPU per call. Numbers are
+measurements, never assertions.
 
-Setup, before anything is timed: finance registers the hospital unit if it is
-not registered yet; the unit's open batch of outpatient bills, if any, is closed
-(a pending application rejected, an approved batch reconciled); the unit applies
-for a fresh range after every range of that bill code already handed out, and
-finance approves it. Every issuance of the run takes a new number of that batch
-(payer, salt and medical part as transient data, as the contract requires);
-evaluations read a bill issued during the warm-up as the issuing hospital user.
+Setup, before anything is timed: the kv chaincodes are deployed beside ``ebill``
+(first run) and their servers started afresh; finance registers the hospital unit if
+it is not registered yet; the unit's open batch of outpatient bills, if any, is
+closed (a pending application rejected, an approved batch reconciled); the unit
+applies for a fresh range after every range of that bill code already handed out,
+and finance approves it. Every issuance of the run takes a new number of that batch
+(payer, salt and medical part as transient data of the deposit, as the contract
+requires); evaluations read a bill issued during the warm-up as the issuing
+hospital user.
 """
 
 from __future__ import annotations
@@ -64,6 +71,11 @@ CLIENT_ORDER = (PYTHON_CLIENT, AIO_CLIENT, NODE_CLIENT)
 WARMUP_EVALUATIONS = 20
 PAGE_SIZE = "200"
 ISSUE_SEQUENTIAL = "issue (deposit + IssueBill), sequential"
+# Longer than the peers' chaincode execute timeout (30 s): under load the network, not
+# the client's deadline, decides whether an endorsement fails.
+ENDORSE_TIMEOUT = 60.0
+# A call that fails counts as an error of its row; anything else stops the bench.
+FAILURES = (fabricgw.GatewayError, TimeoutError, RuntimeError)
 
 
 # --- results -------------------------------------------------------------------------
@@ -131,7 +143,7 @@ class Plan:
     evaluations: int
     submits: int
     throughput: tuple[tuple[int, int], ...]  # (in flight, count)
-    ceiling: tuple[tuple[int, int], ...]  # (in flight, calls per workload)
+    ceiling: tuple[tuple[int, int, int], ...]  # (in flight, bills, Puts per kv chaincode)
     rounds: int = 2
 
     @property
@@ -142,16 +154,24 @@ class Plan:
     @property
     def ceiling_issues(self) -> int:
         """Bill numbers the ceiling table uses (one warm-up, then every stretch)."""
-        return 1 + sum(max(n, c // self.rounds) * self.rounds for n, c in self.ceiling)
+        size = ceiling_table.stretch_size
+        return 1 + sum(size(n, bills, self.rounds) * self.rounds for n, bills, _ in self.ceiling)
 
 
-def make_plan(evaluations: int, submits: int, scale: float) -> Plan:
-    def scaled(levels: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
-        return tuple((in_flight, max(in_flight, int(count * scale))) for in_flight, count in levels)
+def make_plan(
+    evaluations: int, submits: int, scale: float, levels: Sequence[int] | None = None
+) -> Plan:
+    """The calls of every row; ``levels`` keeps only those in-flight levels of the ceiling."""
 
-    return Plan(
-        evaluations, submits, scaled(((1, 40), (10, 200), (50, 400))), scaled(ceiling_table.LEVELS)
+    def scaled(rows: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        return tuple((in_flight, max(in_flight, int(count * scale))) for in_flight, count in rows)
+
+    ceiling = tuple(
+        (n, max(n, int(bills * scale)), max(n, int(puts * scale)))
+        for n, bills, puts in ceiling_table.LEVELS
+        if levels is None or n in levels
     )
+    return Plan(evaluations, submits, scaled(((1, 20), (10, 100), (50, 200))), ceiling)
 
 
 class Numbers:
@@ -250,12 +270,18 @@ class Setup:
 
 
 def measure(name: str, in_flight: int, jobs: Sequence[Callable[[], object]]) -> Row:
-    """Run ``jobs`` with at most ``in_flight`` at once (threads sharing one Gateway)."""
+    """Run ``jobs`` with at most ``in_flight`` at once (threads sharing one Gateway);
+    a failed call counts as an error (the first is printed)."""
     latencies: list[float] = []
+    errors: list[str] = []
 
     def timed(job: Callable[[], object]) -> None:
         t = time.perf_counter()
-        job()
+        try:
+            job()
+        except FAILURES as error:
+            errors.append(f"{type(error).__name__}: {error}")
+            return
         latencies.append(time.perf_counter() - t)
 
     cpu0, t0 = time.process_time(), time.perf_counter()
@@ -266,7 +292,13 @@ def measure(name: str, in_flight: int, jobs: Sequence[Callable[[], object]]) -> 
         with ThreadPoolExecutor(max_workers=in_flight) as pool:
             list(pool.map(timed, jobs))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    return Row(PYTHON_CLIENT, name, len(jobs), seconds, cpu, latencies)
+    report_errors(PYTHON_CLIENT, name, errors)
+    return Row(PYTHON_CLIENT, name, len(jobs), seconds, cpu, latencies, len(errors))
+
+
+def report_errors(client: str, name: str, errors: list[str]) -> None:
+    if errors:
+        print(f"{client}: {name}: {len(errors)} errors, first: {errors[0]}", file=sys.stderr)
 
 
 def python_rows(
@@ -303,18 +335,24 @@ async def measure_async(
 ) -> Row:
     """Run ``jobs`` with at most ``in_flight`` awaiting at once (one event loop)."""
     latencies: list[float] = []
+    errors: list[str] = []
     pending = iter(jobs)
 
     async def worker() -> None:
         for job in pending:
             t = time.perf_counter()
-            await job()
+            try:
+                await job()
+            except FAILURES as error:
+                errors.append(f"{type(error).__name__}: {error}")
+                continue
             latencies.append(time.perf_counter() - t)
 
     cpu0, t0 = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(min(in_flight, len(jobs)))))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    return Row(AIO_CLIENT, name, len(jobs), seconds, cpu, latencies)
+    report_errors(AIO_CLIENT, name, errors)
+    return Row(AIO_CLIENT, name, len(jobs), seconds, cpu, latencies, len(errors))
 
 
 @asynccontextmanager
@@ -328,6 +366,7 @@ async def aio_gateway(description: dict[str, Any]) -> AsyncIterator[fabricgw.aio
             ch,
             identity=fabricgw.Identity.from_pem_file(org["msp_id"], user["cert"]),
             signer=fabricgw.signer_from_pem_file(user["key"]),
+            endorse_timeout=ENDORSE_TIMEOUT,
         )
         with gateway:
             yield gateway
@@ -449,7 +488,7 @@ def node_config(
             "tlsRootCert": description["orgs"]["finance"]["tls_ca"],
             "startBlock": start_block,
         },
-        "timeouts": {"evaluate": 5, "endorse": 15, "submit": 5, "commitStatus": 60},
+        "timeouts": {"evaluate": 5, "endorse": ENDORSE_TIMEOUT, "submit": 5, "commitStatus": 60},
         "rows": rows,
     }
 
@@ -504,30 +543,43 @@ def node_rows(config: dict[str, Any]) -> list[Row]:
 @dataclass
 class Args:
     evaluations: int = 300
-    submits: int = 60
+    submits: int = 20
     scale: float = 1.0
     node: bool = True
     aio: bool = True
     json_out: Path | None = None
+    levels: tuple[int, ...] | None = None
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evaluations", type=int, default=300)
-    parser.add_argument("--submits", type=int, default=60)
+    parser.add_argument("--submits", type=int, default=20)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the throughput counts")
     parser.add_argument("--no-node", action="store_true", help="leave out the Node client")
     parser.add_argument("--no-aio", action="store_true", help="leave out the asyncio rows")
     parser.add_argument("--json", type=Path, help="also write every row (with latencies) here")
+    known = ",".join(str(level[0]) for level in ceiling_table.LEVELS)
+    parser.add_argument(
+        "--levels", default=known, help=f"the ceiling table's in-flight levels, of {known}"
+    )
     ns = parser.parse_args(argv)
-    return Args(ns.evaluations, ns.submits, ns.scale, not ns.no_node, not ns.no_aio, ns.json)
+    try:
+        levels = tuple(int(x) for x in ns.levels.split(","))
+    except ValueError:
+        parser.error(f"--levels: a comma-separated list of {known}, got {ns.levels!r}")
+    if not set(levels) <= {level[0] for level in ceiling_table.LEVELS}:
+        parser.error(f"--levels: each level must be one of {known}, got {ns.levels!r}")
+    return Args(
+        ns.evaluations, ns.submits, ns.scale, not ns.no_node, not ns.no_aio, ns.json, levels
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     layout = layout_from_env()
     description = load_description(layout.network_file())
-    plan = make_plan(args.evaluations, args.submits, args.scale)
+    plan = make_plan(args.evaluations, args.submits, args.scale, args.levels)
     use_node = args.node
     if use_node and (why := node_missing()):
         print(f"bench: the Node anchor cannot run: {why}", file=sys.stderr)
@@ -543,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     total = plan.issues_per_client * clients + plan.ceiling_issues
     with (
         connect(description, "finance", "finance1") as finance,
-        connect(description, "units", "hospital1") as hospital,
+        connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as hospital,
         connect(description, "units", "hospital1", via="finance") as at_finance,
     ):
         setup = Setup(description, finance, hospital)
