@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric network-ready network-up network-down network-clean network-status demo test unit bench lint clean
+.PHONY: help install fabric network-ready network-up network-down network-clean network-status demo test unit bench lint docs clean
 
 help:
 	@echo "make demo | test | bench | lint | network-up | network-down | network-clean | network-status"
@@ -58,6 +58,10 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 
 bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
+
+# The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
+docs: $(STAMP)
+	$(PY) -m ebill_chaincode.contract.docs > docs/contract.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
