@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint clean
+.PHONY: help install fabric network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean
 
 help:
 	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -70,6 +70,10 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 
 bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
+
+# The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
+docs: $(STAMP)
+	$(PY) -m ebill_chaincode.contract.docs > docs/contract.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

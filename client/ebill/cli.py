@@ -18,6 +18,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TextIO
 
+from ebill_chaincode.contract import vocabulary
+
 from . import commands as c
 from . import views
 from .commands import (
@@ -221,9 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--payer", help="payer hash")
     p.add_argument(
         "--status",
-        choices=("issued", "locked", "partially_reimbursed", "reimbursed", "red_lettered",
-                 "archived"),
-    )  # fmt: skip
+        choices=vocabulary.BILL_STATUSES,
+    )
     p.add_argument("--period", help="month YYYYMM")
     _span_args(p)
     _limit_arg(p)
