@@ -9,7 +9,6 @@ Tests talk to it through the Gateway (fabricgw) as the chaincode's callers would
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain import Connect, Open, P, World, call
+from chain import BILL_NUMBERS, Connect, Open, P, World, call
 
 from ebill.connection import Connection, connect
 from ebill.finance import FinanceClient
@@ -98,13 +97,10 @@ def world(connect_as: Connect) -> World:
     return World(*batches)
 
 
-_numbers = itertools.count(1)
-
-
 @pytest.fixture
 def next_number() -> Callable[[], str]:
     """A fresh 10-digit bill number (inside the approved stock) for each call within the run."""
-    return lambda: f"{next(_numbers):010d}"
+    return lambda: f"{next(BILL_NUMBERS):010d}"
 
 
 @pytest.fixture(scope="module")
