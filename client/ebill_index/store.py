@@ -1,0 +1,318 @@
+"""The read model's database: engine, schema, checkpoint and the row writer.
+
+One code path for SQLite (the default, a file) and PostgreSQL (a URL): SQLAlchemy 2
+Core, the schema from the Alembic migrations. :meth:`Store.apply` writes one
+transaction's rows *and* the checkpoint on the caller's connection, so they commit or
+roll back together: a transaction is applied exactly once across restarts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.schema import Table
+
+from . import migrate, records
+from .blocks import Tx
+from .records import PRIVATE_COLLECTION, Key
+from .schema import (
+    FIGURES,
+    TABLES,
+    aggregates,
+    anomalies,
+    bill_private,
+    bills,
+    checkpoint,
+    claims,
+    figure_txs,
+    metadata,
+    stock_batches,
+    transactions,
+    units,
+)
+
+URL_ENV = "EBILL_INDEX_URL"
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class Position:
+    """The last transaction applied: block number and index within the block."""
+
+    block_number: int
+    tx_index: int
+    tx_id: str
+
+    def after(self, block_number: int, tx_index: int) -> bool:
+        """Is (block_number, tx_index) past this position (not yet applied)?"""
+        return (block_number, tx_index) > (self.block_number, self.tx_index)
+
+
+def default_url(data_dir: Path, org: str) -> str:
+    """``$EBILL_INDEX_URL``, else a SQLite file ``index-<org>.sqlite`` in ``data_dir``."""
+    return os.environ.get(URL_ENV) or f"sqlite:///{data_dir / f'index-{org}.sqlite'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///file`` or ``postgresql+psycopg://...``).
+
+    A SQLite file runs in WAL mode; its folder is created (0700) if missing.
+    Raises ``sqlalchemy.exc.ArgumentError`` for a malformed URL.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+RowHook = Callable[[], None]
+
+
+class Store:
+    """The read model in one database. ``on_row`` (tests) runs after every row written."""
+
+    def __init__(self, engine: Engine, *, on_row: RowHook | None = None) -> None:
+        self.engine = engine
+        self.on_row = on_row
+        self._units: dict[str, tuple[str, str]] = {}
+        backend = engine.dialect.name
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"database {backend!r}: only sqlite and postgresql are supported")
+        self._insert = sqlite.insert if backend == "sqlite" else postgresql.insert
+
+    @classmethod
+    def open(cls, url: str, *, on_row: RowHook | None = None) -> Store:
+        """The store at ``url``, migrated to the newest schema."""
+        store = cls(create(url), on_row=on_row)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Apply the Alembic migrations up to the newest revision."""
+        migrate.upgrade(self.engine)
+
+    def reset(self) -> None:
+        """Drop every table and migrate again: a fresh, empty model (for a rebuild)."""
+        with self.engine.begin() as conn:
+            metadata.drop_all(conn)
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        self._units.clear()
+        self.migrate()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- the checkpoint -------------------------------------------------------------------
+
+    def position(self, conn: Connection | None = None) -> Position | None:
+        """The last transaction applied, or None for an empty model."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.position(own)
+        row = conn.execute(select(checkpoint).where(checkpoint.c.id == 1)).first()
+        if row is None:
+            return None
+        return Position(int(row.block_number), int(row.tx_index), str(row.tx_id))
+
+    def _checkpoint(self, conn: Connection, tx: Tx, channel: str) -> None:
+        values = {
+            "block_number": tx.block_number,
+            "tx_index": tx.index,
+            "tx_id": tx.tx_id,
+            "channel": channel,
+        }
+        stmt = self._insert(checkpoint).values(id=1, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    # -- the row writer --------------------------------------------------------------------
+
+    def apply(self, conn: Connection, tx: Tx, *, chaincode: str, channel: str) -> None:
+        """Write ``tx``'s rows and move the checkpoint to it, on ``conn`` (not committed).
+
+        Every transaction gets its ``transactions`` row; only a valid one changes the
+        others. Raises :class:`~ebill_index.records.RecordError` for a record that is
+        not what its key promises.
+        """
+        conn.execute(
+            transactions.insert().values(
+                block_number=tx.block_number,
+                tx_index=tx.index,
+                tx_id=tx.tx_id,
+                header_type=tx.header_type,
+                chaincode=tx.chaincode,
+                function=tx.function,
+                event_name=tx.event_name,
+                creator_msp=tx.creator_msp,
+                validation_code=tx.validation_code,
+                validation=tx.validation,
+                timestamp=tx.timestamp,
+            )
+        )
+        self._row()
+        if tx.valid:
+            for write in tx.writes.get(chaincode, ()):
+                key = records.parse_key(write.key)
+                if key is not None and key.type in records.MAPPED:
+                    self._public(conn, tx, key, write.value)
+            for write in tx.private_writes.get((chaincode, PRIVATE_COLLECTION), ()):
+                key = records.parse_key(write.key)
+                if key is not None and key.type == records.BILL:
+                    self._private(conn, tx, key, write.value)
+        self._checkpoint(conn, tx, channel)
+
+    def _row(self) -> None:
+        if self.on_row is not None:
+            self.on_row()
+
+    def _upsert(self, conn: Connection, table: Table, row: Mapping[str, Any]) -> None:
+        keys = [c.name for c in table.primary_key.columns]
+        stmt = self._insert(table).values(**row)
+        changes = {name: value for name, value in row.items() if name not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
+        self._row()
+
+    def _delete(self, conn: Connection, table: Table, key: Key) -> None:
+        columns = [c for c in table.primary_key.columns]
+        condition = [column == part for column, part in zip(columns, key.parts, strict=False)]
+        conn.execute(delete(table).where(*condition))
+        self._row()
+
+    def _public(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
+        stamp = {"tx_id": tx.tx_id, "block_number": tx.block_number}
+        table = {
+            records.UNIT: units,
+            records.STOCK: stock_batches,
+            records.BILL: bills,
+            records.ANOMALY: anomalies,
+        }[key.type]
+        if key.type == records.BILL:
+            self._bill(conn, tx, key, value)
+            return
+        if value is None:
+            self._delete(conn, table, key)
+            return
+        data = records.record(key, value)
+        if key.type == records.UNIT:
+            row = records.unit_row(data)
+            self._units[row["unit_code"]] = (row["sector"], row["region"])
+        elif key.type == records.STOCK:
+            row = records.stock_row(data)
+        else:
+            row = records.anomaly_row(data)
+        self._upsert(conn, table, {**row, **stamp})
+
+    def _bill(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
+        code, number = key.parts[0], key.parts[1]
+        found = conn.execute(
+            select(bills.c.record).where(bills.c.bill_code == code, bills.c.bill_number == number)
+        ).first()
+        old = records.record(key, found.record.encode()) if found is not None else None
+        new = records.record(key, value) if value is not None else None
+        if new is None:
+            self._delete(conn, bills, key)
+        else:
+            row = records.bill_row(new)
+            self._upsert(conn, bills, {**row, "tx_id": tx.tx_id, "block_number": tx.block_number})
+            for claim in records.claim_rows(old, new):
+                conn.execute(
+                    claims.insert().values(**claim, tx_id=tx.tx_id, block_number=tx.block_number)
+                )
+                self._row()
+        counted = new or old
+        assert counted is not None
+        change = records.delta(old, new)
+        if any(change.values()):
+            self._figures(conn, tx, counted, change)
+
+    def _figures(
+        self, conn: Connection, tx: Tx, bill: Mapping[str, Any], change: Mapping[str, int]
+    ) -> None:
+        unit_code, day = str(bill["unitCode"]), records.issue_day(bill)
+        sector, region = self._unit_scope(conn, unit_code)
+        for scope, scope_key in (
+            ("unit", unit_code),
+            ("sector", sector),
+            ("region", region),
+            ("all", ALL),
+        ):
+            stmt = self._insert(aggregates).values(
+                scope=scope, scope_key=scope_key, day=day, **change
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["scope", "scope_key", "day"],
+                    set_={name: aggregates.c[name] + stmt.excluded[name] for name in FIGURES},
+                )
+            )
+            self._row()
+        stmt = self._insert(figure_txs).values(
+            unit_code=unit_code,
+            day=day,
+            block_number=tx.block_number,
+            tx_index=tx.index,
+            bill_code=bill["billCode"],
+            bill_number=bill["billNumber"],
+        )
+        conn.execute(stmt.on_conflict_do_nothing())
+        self._row()
+
+    def _unit_scope(self, conn: Connection, unit_code: str) -> tuple[str, str]:
+        """The unit's sector and region ("?" for a unit the model has not seen)."""
+        if unit_code not in self._units:
+            row = conn.execute(
+                select(units.c.sector, units.c.region).where(units.c.unit_code == unit_code)
+            ).first()
+            if row is None:
+                return "?", "?"
+            self._units[unit_code] = (str(row.sector), str(row.region))
+        return self._units[unit_code]
+
+    def _private(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
+        if value is None:
+            self._delete(conn, bill_private, key)
+            return
+        records.record(key, value)  # a private part is a JSON object too
+        row = {
+            "bill_code": key.parts[0],
+            "bill_number": key.parts[1],
+            "record": records.canonical(records.record(key, value)),
+            "tx_id": tx.tx_id,
+            "block_number": tx.block_number,
+        }
+        self._upsert(conn, bill_private, row)
+
+    # -- reading everything (tests, verify) --------------------------------------------------
+
+    def dump(self, tables: Iterable[Table] = TABLES) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, sorted: two models are equal iff their dumps are."""
+        result: dict[str, list[tuple[Any, ...]]] = {}
+        with self.engine.connect() as conn:
+            for table in tables:
+                rows = conn.execute(select(table)).all()
+                result[table.name] = sorted((tuple(row) for row in rows), key=repr)
+        return result
+
+    def tamper(self, table: Table, where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+        """Change rows directly (tests inject differences with it); the rows changed."""
+        with self.engine.begin() as conn:
+            condition = [table.c[name] == value for name, value in where.items()]
+            return int(conn.execute(update(table).where(*condition).values(**values)).rowcount)
