@@ -84,11 +84,13 @@ def create(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
-RowHook = Callable[[], None]
+RowHook = Callable[[Tx], None]
+"""Called with the transaction being applied after each row it writes (tests inject
+faults with it)."""
 
 
 class Store:
-    """The read model in one database. ``on_row`` (tests) runs after every row written."""
+    """The read model in one database; ``on_row``: see :data:`RowHook`."""
 
     def __init__(self, engine: Engine, *, on_row: RowHook | None = None) -> None:
         self.engine = engine
@@ -167,7 +169,7 @@ class Store:
                 timestamp=tx.timestamp,
             )
         )
-        self._row()
+        self._row(tx)
         if tx.valid:
             for write in tx.writes.get(chaincode, ()):
                 key = records.parse_key(write.key)
@@ -179,22 +181,22 @@ class Store:
                     self._private(conn, tx, key, write.value)
         self._checkpoint(conn, tx, channel)
 
-    def _row(self) -> None:
+    def _row(self, tx: Tx) -> None:
         if self.on_row is not None:
-            self.on_row()
+            self.on_row(tx)
 
-    def _upsert(self, conn: Connection, table: Table, row: Mapping[str, Any]) -> None:
+    def _upsert(self, conn: Connection, tx: Tx, table: Table, row: Mapping[str, Any]) -> None:
         keys = [c.name for c in table.primary_key.columns]
         stmt = self._insert(table).values(**row)
         changes = {name: value for name, value in row.items() if name not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
-        self._row()
+        self._row(tx)
 
-    def _delete(self, conn: Connection, table: Table, key: Key) -> None:
+    def _delete(self, conn: Connection, tx: Tx, table: Table, key: Key) -> None:
         columns = [c for c in table.primary_key.columns]
         condition = [column == part for column, part in zip(columns, key.parts, strict=False)]
         conn.execute(delete(table).where(*condition))
-        self._row()
+        self._row(tx)
 
     def _public(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
         stamp = {"tx_id": tx.tx_id, "block_number": tx.block_number}
@@ -208,7 +210,7 @@ class Store:
             self._bill(conn, tx, key, value)
             return
         if value is None:
-            self._delete(conn, table, key)
+            self._delete(conn, tx, table, key)
             return
         data = records.record(key, value)
         if key.type == records.UNIT:
@@ -218,7 +220,7 @@ class Store:
             row = records.stock_row(data)
         else:
             row = records.anomaly_row(data)
-        self._upsert(conn, table, {**row, **stamp})
+        self._upsert(conn, tx, table, {**row, **stamp})
 
     def _bill(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
         code, number = key.parts[0], key.parts[1]
@@ -228,15 +230,17 @@ class Store:
         old = records.record(key, found.record.encode()) if found is not None else None
         new = records.record(key, value) if value is not None else None
         if new is None:
-            self._delete(conn, bills, key)
+            self._delete(conn, tx, bills, key)
         else:
             row = records.bill_row(new)
-            self._upsert(conn, bills, {**row, "tx_id": tx.tx_id, "block_number": tx.block_number})
+            self._upsert(
+                conn, tx, bills, {**row, "tx_id": tx.tx_id, "block_number": tx.block_number}
+            )
             for claim in records.claim_rows(old, new):
                 conn.execute(
                     claims.insert().values(**claim, tx_id=tx.tx_id, block_number=tx.block_number)
                 )
-                self._row()
+                self._row(tx)
         counted = new or old
         assert counted is not None
         change = records.delta(old, new)
@@ -263,7 +267,7 @@ class Store:
                     set_={name: aggregates.c[name] + stmt.excluded[name] for name in FIGURES},
                 )
             )
-            self._row()
+            self._row(tx)
         stmt = self._insert(figure_txs).values(
             unit_code=unit_code,
             day=day,
@@ -273,7 +277,7 @@ class Store:
             bill_number=bill["billNumber"],
         )
         conn.execute(stmt.on_conflict_do_nothing())
-        self._row()
+        self._row(tx)
 
     def _unit_scope(self, conn: Connection, unit_code: str) -> tuple[str, str]:
         """The unit's sector and region ("?" for a unit the model has not seen)."""
@@ -288,7 +292,7 @@ class Store:
 
     def _private(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
         if value is None:
-            self._delete(conn, bill_private, key)
+            self._delete(conn, tx, bill_private, key)
             return
         records.record(key, value)  # a private part is a JSON object too
         row = {
@@ -298,7 +302,7 @@ class Store:
             "tx_id": tx.tx_id,
             "block_number": tx.block_number,
         }
-        self._upsert(conn, bill_private, row)
+        self._upsert(conn, tx, bill_private, row)
 
     # -- reading everything (tests, verify) --------------------------------------------------
 
