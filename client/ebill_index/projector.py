@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from . import blocks
-from .store import Store
+from .store import Store, Writer
 
 DEFAULT_BATCH = 500
 
@@ -86,33 +86,31 @@ class Projector:
             return progress
         head = self.source.height() if head is None else head
         conn: Connection | None = None
-        pending = 0
+        writer: Writer | None = None
         try:
             for message in self.source.blocks(start):
                 block = blocks.decode(message)
                 for tx in block.transactions:
                     if position is not None and not position.after(block.number, tx.index):
                         continue
-                    if conn is None:
+                    if writer is None:
                         conn = self.store.engine.connect()
                         conn.begin()
-                    self.store.apply(conn, tx, chaincode=self.chaincode, channel=self.channel)
-                    pending += 1
+                        writer = self.store.writer(
+                            conn, chaincode=self.chaincode, channel=self.channel
+                        )
+                    writer.apply(tx)
                     progress.transactions += 1
-                    if pending >= self.batch:
-                        conn.commit()
-                        conn.begin()
-                        pending = 0
+                    if writer.pending >= self.batch:
+                        writer.commit()
                 progress.blocks += 1
                 last = until_height is not None and block.number + 1 >= until_height
-                if conn is not None and pending and (block.number + 1 >= head or last):
-                    conn.commit()
-                    conn.begin()
-                    pending = 0
+                if writer is not None and writer.pending and (block.number + 1 >= head or last):
+                    writer.commit()
                 if last:
                     break
-            if conn is not None and pending:
-                conn.commit()
+            if writer is not None and writer.pending:
+                writer.commit()
         finally:
             if conn is not None:
                 conn.close()  # rolls back what was not committed

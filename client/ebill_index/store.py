@@ -1,9 +1,9 @@
 """The read model's database: engine, schema, checkpoint and the row writer.
 
 One code path for SQLite (the default, a file) and PostgreSQL (a URL): SQLAlchemy 2
-Core, the schema from the Alembic migrations. :meth:`Store.apply` writes one
-transaction's rows *and* the checkpoint on the caller's connection, so they commit or
-roll back together: a transaction is applied exactly once across restarts.
+Core, the schema from the Alembic migrations. A :class:`Writer` writes transactions'
+rows *and* the checkpoint in one database transaction, so they commit or roll back
+together: a transaction is applied exactly once across restarts.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import Table
@@ -100,6 +100,26 @@ class Store:
         if backend not in ("sqlite", "postgresql"):
             raise ValueError(f"database {backend!r}: only sqlite and postgresql are supported")
         self._insert = sqlite.insert if backend == "sqlite" else postgresql.insert
+        # Statements built once and executed with parameters: building one per row
+        # costs more than running it.
+        self._upserts = {table.name: self._upsert_statement(table) for table in TABLES}
+        add = self._insert(aggregates)
+        self._add_figures = add.on_conflict_do_update(
+            index_elements=["scope", "scope_key", "day"],
+            set_={name: aggregates.c[name] + add.excluded[name] for name in FIGURES},
+        )
+        self._figure_tx = self._insert(figure_txs).on_conflict_do_nothing()
+        self._old_bill = select(bills.c.record).where(
+            bills.c.bill_code == bindparam("code"), bills.c.bill_number == bindparam("number")
+        )
+
+    def _upsert_statement(self, table: Table) -> Any:
+        keys = [c.name for c in table.primary_key.columns]
+        stmt = self._insert(table)
+        changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        if not changes:
+            return stmt.on_conflict_do_nothing(index_elements=keys)
+        return stmt.on_conflict_do_update(index_elements=keys, set_=changes)
 
     @classmethod
     def open(cls, url: str, *, on_row: RowHook | None = None) -> Store:
@@ -135,174 +155,9 @@ class Store:
             return None
         return Position(int(row.block_number), int(row.tx_index), str(row.tx_id))
 
-    def _checkpoint(self, conn: Connection, tx: Tx, channel: str) -> None:
-        values = {
-            "block_number": tx.block_number,
-            "tx_index": tx.index,
-            "tx_id": tx.tx_id,
-            "channel": channel,
-        }
-        stmt = self._insert(checkpoint).values(id=1, **values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
-
-    # -- the row writer --------------------------------------------------------------------
-
-    def apply(self, conn: Connection, tx: Tx, *, chaincode: str, channel: str) -> None:
-        """Write ``tx``'s rows and move the checkpoint to it, on ``conn`` (not committed).
-
-        Every transaction gets its ``transactions`` row; only a valid one changes the
-        others. Raises :class:`~ebill_index.records.RecordError` for a record that is
-        not what its key promises.
-        """
-        conn.execute(
-            transactions.insert().values(
-                block_number=tx.block_number,
-                tx_index=tx.index,
-                tx_id=tx.tx_id,
-                header_type=tx.header_type,
-                chaincode=tx.chaincode,
-                function=tx.function,
-                event_name=tx.event_name,
-                creator_msp=tx.creator_msp,
-                validation_code=tx.validation_code,
-                validation=tx.validation,
-                timestamp=tx.timestamp,
-            )
-        )
-        self._row(tx)
-        if tx.valid:
-            for write in tx.writes.get(chaincode, ()):
-                key = records.parse_key(write.key)
-                if key is not None and key.type in records.MAPPED:
-                    self._public(conn, tx, key, write.value)
-            for write in tx.private_writes.get((chaincode, PRIVATE_COLLECTION), ()):
-                key = records.parse_key(write.key)
-                if key is not None and key.type == records.BILL:
-                    self._private(conn, tx, key, write.value)
-        self._checkpoint(conn, tx, channel)
-
-    def _row(self, tx: Tx) -> None:
-        if self.on_row is not None:
-            self.on_row(tx)
-
-    def _upsert(self, conn: Connection, tx: Tx, table: Table, row: Mapping[str, Any]) -> None:
-        keys = [c.name for c in table.primary_key.columns]
-        stmt = self._insert(table).values(**row)
-        changes = {name: value for name, value in row.items() if name not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
-        self._row(tx)
-
-    def _delete(self, conn: Connection, tx: Tx, table: Table, key: Key) -> None:
-        columns = [c for c in table.primary_key.columns]
-        condition = [column == part for column, part in zip(columns, key.parts, strict=False)]
-        conn.execute(delete(table).where(*condition))
-        self._row(tx)
-
-    def _public(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
-        stamp = {"tx_id": tx.tx_id, "block_number": tx.block_number}
-        table = {
-            records.UNIT: units,
-            records.STOCK: stock_batches,
-            records.BILL: bills,
-            records.ANOMALY: anomalies,
-        }[key.type]
-        if key.type == records.BILL:
-            self._bill(conn, tx, key, value)
-            return
-        if value is None:
-            self._delete(conn, tx, table, key)
-            return
-        data = records.record(key, value)
-        if key.type == records.UNIT:
-            row = records.unit_row(data)
-            self._units[row["unit_code"]] = (row["sector"], row["region"])
-        elif key.type == records.STOCK:
-            row = records.stock_row(data)
-        else:
-            row = records.anomaly_row(data)
-        self._upsert(conn, tx, table, {**row, **stamp})
-
-    def _bill(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
-        code, number = key.parts[0], key.parts[1]
-        found = conn.execute(
-            select(bills.c.record).where(bills.c.bill_code == code, bills.c.bill_number == number)
-        ).first()
-        old = records.record(key, found.record.encode()) if found is not None else None
-        new = records.record(key, value) if value is not None else None
-        if new is None:
-            self._delete(conn, tx, bills, key)
-        else:
-            row = records.bill_row(new)
-            self._upsert(
-                conn, tx, bills, {**row, "tx_id": tx.tx_id, "block_number": tx.block_number}
-            )
-            for claim in records.claim_rows(old, new):
-                conn.execute(
-                    claims.insert().values(**claim, tx_id=tx.tx_id, block_number=tx.block_number)
-                )
-                self._row(tx)
-        counted = new or old
-        assert counted is not None
-        change = records.delta(old, new)
-        if any(change.values()):
-            self._figures(conn, tx, counted, change)
-
-    def _figures(
-        self, conn: Connection, tx: Tx, bill: Mapping[str, Any], change: Mapping[str, int]
-    ) -> None:
-        unit_code, day = str(bill["unitCode"]), records.issue_day(bill)
-        sector, region = self._unit_scope(conn, unit_code)
-        for scope, scope_key in (
-            ("unit", unit_code),
-            ("sector", sector),
-            ("region", region),
-            ("all", ALL),
-        ):
-            stmt = self._insert(aggregates).values(
-                scope=scope, scope_key=scope_key, day=day, **change
-            )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["scope", "scope_key", "day"],
-                    set_={name: aggregates.c[name] + stmt.excluded[name] for name in FIGURES},
-                )
-            )
-            self._row(tx)
-        stmt = self._insert(figure_txs).values(
-            unit_code=unit_code,
-            day=day,
-            block_number=tx.block_number,
-            tx_index=tx.index,
-            bill_code=bill["billCode"],
-            bill_number=bill["billNumber"],
-        )
-        conn.execute(stmt.on_conflict_do_nothing())
-        self._row(tx)
-
-    def _unit_scope(self, conn: Connection, unit_code: str) -> tuple[str, str]:
-        """The unit's sector and region ("?" for a unit the model has not seen)."""
-        if unit_code not in self._units:
-            row = conn.execute(
-                select(units.c.sector, units.c.region).where(units.c.unit_code == unit_code)
-            ).first()
-            if row is None:
-                return "?", "?"
-            self._units[unit_code] = (str(row.sector), str(row.region))
-        return self._units[unit_code]
-
-    def _private(self, conn: Connection, tx: Tx, key: Key, value: bytes | None) -> None:
-        if value is None:
-            self._delete(conn, tx, bill_private, key)
-            return
-        records.record(key, value)  # a private part is a JSON object too
-        row = {
-            "bill_code": key.parts[0],
-            "bill_number": key.parts[1],
-            "record": records.canonical(records.record(key, value)),
-            "tx_id": tx.tx_id,
-            "block_number": tx.block_number,
-        }
-        self._upsert(conn, tx, bill_private, row)
+    def writer(self, conn: Connection, *, chaincode: str, channel: str) -> Writer:
+        """A :class:`Writer` of ``chaincode``'s rows on ``conn`` (in a transaction)."""
+        return Writer(self, conn, chaincode=chaincode, channel=channel)
 
     # -- reading everything (tests, verify) --------------------------------------------------
 
@@ -320,3 +175,193 @@ class Store:
         with self.engine.begin() as conn:
             condition = [table.c[name] == value for name, value in where.items()]
             return int(conn.execute(update(table).where(*condition).values(**values)).rowcount)
+
+
+class Writer:
+    """The rows of the transactions applied in one database transaction.
+
+    :meth:`apply` writes each transaction's rows at once; the daily figures are summed
+    in memory and written, with the checkpoint, by :meth:`commit` just before the
+    database commit: the same database transaction, fewer statements.
+    """
+
+    def __init__(self, store: Store, conn: Connection, *, chaincode: str, channel: str) -> None:
+        self.store = store
+        self.conn = conn
+        self.chaincode = chaincode
+        self.channel = channel
+        self._figures: dict[tuple[str, str, str], dict[str, int]] = {}
+        self._last: Tx | None = None
+        self.pending = 0
+
+    def apply(self, tx: Tx) -> None:
+        """Write ``tx``'s rows (not committed). Every transaction gets its
+        ``transactions`` row; only a valid one changes the others. Raises
+        :class:`~ebill_index.records.RecordError` for a record that is not what its
+        key promises."""
+        conn, chaincode = self.conn, self.chaincode
+        conn.execute(
+            transactions.insert(),
+            {
+                "block_number": tx.block_number,
+                "tx_index": tx.index,
+                "tx_id": tx.tx_id,
+                "header_type": tx.header_type,
+                "chaincode": tx.chaincode,
+                "function": tx.function,
+                "event_name": tx.event_name,
+                "creator_msp": tx.creator_msp,
+                "validation_code": tx.validation_code,
+                "validation": tx.validation,
+                "timestamp": tx.timestamp,
+            },
+        )
+        self._row(tx)
+        if tx.valid:
+            for write in tx.writes.get(chaincode, ()):
+                key = records.parse_key(write.key)
+                if key is not None and key.type in records.MAPPED:
+                    self._public(tx, key, write.value)
+            for write in tx.private_writes.get((chaincode, PRIVATE_COLLECTION), ()):
+                key = records.parse_key(write.key)
+                if key is not None and key.type == records.BILL:
+                    self._private(tx, key, write.value)
+        self._last = tx
+        self.pending += 1
+
+    def commit(self) -> None:
+        """Write the summed figures and the checkpoint (the last transaction applied),
+        then commit the database transaction."""
+        self.flush()
+        self.conn.commit()
+
+    def flush(self) -> None:
+        """Write the summed figures and the checkpoint, without committing."""
+        s = self.store
+        if self._figures:
+            self.conn.execute(
+                s._add_figures,
+                [
+                    {"scope": scope, "scope_key": key, "day": day, **change}
+                    for (scope, key, day), change in sorted(self._figures.items())
+                ],
+            )
+            self._figures.clear()
+        if self._last is not None:
+            tx = self._last
+            values = {
+                "id": 1,
+                "block_number": tx.block_number,
+                "tx_index": tx.index,
+                "tx_id": tx.tx_id,
+                "channel": self.channel,
+            }
+            self.conn.execute(s._upserts["checkpoint"], values)
+            self._last = None
+        self.pending = 0
+
+    def _row(self, tx: Tx) -> None:
+        if self.store.on_row is not None:
+            self.store.on_row(tx)
+
+    def _upsert(self, tx: Tx, table: Table, row: Mapping[str, Any]) -> None:
+        self.conn.execute(self.store._upserts[table.name], dict(row))
+        self._row(tx)
+
+    def _delete(self, tx: Tx, table: Table, key: Key) -> None:
+        columns = list(table.primary_key.columns)
+        condition = [column == part for column, part in zip(columns, key.parts, strict=False)]
+        self.conn.execute(delete(table).where(*condition))
+        self._row(tx)
+
+    def _public(self, tx: Tx, key: Key, value: bytes | None) -> None:
+        stamp = {"tx_id": tx.tx_id, "block_number": tx.block_number}
+        if key.type == records.BILL:
+            self._bill(tx, key, value)
+            return
+        table = {records.UNIT: units, records.STOCK: stock_batches, records.ANOMALY: anomalies}[
+            key.type
+        ]
+        if value is None:
+            self._delete(tx, table, key)
+            return
+        data = records.record(key, value)
+        if key.type == records.UNIT:
+            row = records.unit_row(data)
+            self.store._units[row["unit_code"]] = (row["sector"], row["region"])
+        elif key.type == records.STOCK:
+            row = records.stock_row(data)
+        else:
+            row = records.anomaly_row(data)
+        self._upsert(tx, table, {**row, **stamp})
+
+    def _bill(self, tx: Tx, key: Key, value: bytes | None) -> None:
+        code, number = key.parts[0], key.parts[1]
+        found = self.conn.execute(self.store._old_bill, {"code": code, "number": number}).first()
+        old = records.record(key, found.record.encode()) if found is not None else None
+        new = records.record(key, value) if value is not None else None
+        if new is None:
+            self._delete(tx, bills, key)
+        else:
+            row = records.bill_row(new)
+            self._upsert(tx, bills, {**row, "tx_id": tx.tx_id, "block_number": tx.block_number})
+            for claim in records.claim_rows(old, new):
+                self.conn.execute(
+                    claims.insert(), {**claim, "tx_id": tx.tx_id, "block_number": tx.block_number}
+                )
+                self._row(tx)
+        counted = new or old
+        assert counted is not None
+        change = records.delta(old, new)
+        if any(change.values()):
+            self._add(tx, counted, change)
+
+    def _add(self, tx: Tx, bill: Mapping[str, Any], change: Mapping[str, int]) -> None:
+        unit_code, day = str(bill["unitCode"]), records.issue_day(bill)
+        sector, region = self._unit_scope(unit_code)
+        for scope, scope_key in (
+            ("unit", unit_code),
+            ("sector", sector),
+            ("region", region),
+            ("all", ALL),
+        ):
+            sums = self._figures.setdefault((scope, scope_key, day), dict.fromkeys(FIGURES, 0))
+            for name, value in change.items():
+                sums[name] += value
+        self.conn.execute(
+            self.store._figure_tx,
+            {
+                "unit_code": unit_code,
+                "day": day,
+                "block_number": tx.block_number,
+                "tx_index": tx.index,
+                "bill_code": bill["billCode"],
+                "bill_number": bill["billNumber"],
+            },
+        )
+        self._row(tx)
+
+    def _unit_scope(self, unit_code: str) -> tuple[str, str]:
+        """The unit's sector and region ("?" for a unit the model has not seen)."""
+        known = self.store._units
+        if unit_code not in known:
+            row = self.conn.execute(
+                select(units.c.sector, units.c.region).where(units.c.unit_code == unit_code)
+            ).first()
+            if row is None:
+                return "?", "?"
+            known[unit_code] = (str(row.sector), str(row.region))
+        return known[unit_code]
+
+    def _private(self, tx: Tx, key: Key, value: bytes | None) -> None:
+        if value is None:
+            self._delete(tx, bill_private, key)
+            return
+        row = {
+            "bill_code": key.parts[0],
+            "bill_number": key.parts[1],
+            "record": records.canonical(records.record(key, value)),
+            "tx_id": tx.tx_id,
+            "block_number": tx.block_number,
+        }
+        self._upsert(tx, bill_private, row)
