@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean
+.PHONY: help install fabric postgres network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean
 
 help:
 	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -23,7 +23,12 @@ $(STAMP): pyproject.toml
 fabric:
 	@bash network/install-fabric.sh >/dev/null
 
-install: $(STAMP) fabric
+# The read model's tests start a throwaway PostgreSQL cluster with Debian's binaries.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+install: $(STAMP) fabric postgres
 
 network-up: install
 	$(VENV)/bin/ebill-network up
@@ -70,6 +75,7 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 
 bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
+	$(PY) -m bench.index_bench --issue 200
 
 # The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
 docs: $(STAMP)

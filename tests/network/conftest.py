@@ -30,6 +30,7 @@ from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 from ebill_network.layout import Layout
 from ebill_network.network import Network
+from ebill_network.postgres import Cluster
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -50,6 +51,18 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         yield net
     finally:
         net.clean()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster (Debian's initdb/pg_ctl) on 127.0.0.1, port
+    EBILL_TEST_BASE_PORT + 900, for the read model's tests; removed at the end."""
+    base = int(os.environ.get("EBILL_TEST_BASE_PORT", "27050"))
+    cluster = Cluster(base + 900)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
