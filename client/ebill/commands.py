@@ -499,12 +499,18 @@ def supervise_anomalies(ctx: Context) -> Output:
 
 
 def _local_network(ctx: Context, log: Callable[[str], None] | None = None) -> Any:
-    """The local network whose network.json ``--network`` names (ports from EBILL_BASE_PORT)."""
+    """The local network whose network.json ``--network`` names (ports from EBILL_BASE_PORT,
+    hosts from EBILL_TOPOLOGY)."""
     from ebill_network.layout import Layout, layout_from_env
     from ebill_network.network import Network
 
     env = layout_from_env()
-    layout = Layout(data_dir=Path(ctx.args.network).resolve().parent, base_port=env.base_port)
+    layout = Layout(
+        data_dir=Path(ctx.args.network).resolve().parent,
+        base_port=env.base_port,
+        consensus=env.consensus,
+        topology=env.topology,
+    )
     return Network(layout, log=log or (lambda line: None))
 
 

@@ -135,8 +135,10 @@ def definition_digest(package: Package) -> str:
 
 
 def anomaly_spool(layout: Layout) -> Path:
-    """The finance chaincode server's anomaly spool (in finance's data folder, dir 0700)."""
-    return layout.org_dir(peer_org("finance")) / "anomalies" / "spool.jsonl"
+    """The finance chaincode server's anomaly spool (in finance's folder on the server's
+    host, dir 0700)."""
+    home = layout.host_dir(layout.chaincode_host())
+    return home / "orgs" / peer_org("finance").key / "anomalies" / "spool.jsonl"
 
 
 def start_server(
@@ -151,19 +153,20 @@ def start_server(
     tls = pki.chaincode_server_tls(layout)
     procs.start(
         name,
-        [sys.executable, "-m", "ebill_chaincode"],
+        [*layout.chaincode_host().launcher(), sys.executable, "-m", "ebill_chaincode"],
         env={
             "CHAINCODE_ID": package_id,
             "CHAINCODE_SERVER_ADDRESS": layout.address(layout.chaincode_port(slot)),
             "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
             # Only the peers' link certificates: not any certificate of an org's CA.
-            "CHAINCODE_TLS_CLIENT_CA": str(pki.link_ca(layout).cert_file),
+            "CHAINCODE_TLS_CLIENT_CA": str(pki.link_root(layout)),
             "CHAINCODE_ANOMALY_SPOOL": str(anomaly_spool(layout)),
             "PYTHONUNBUFFERED": "1",
         },
     )
-    procs.wait_listening(name, layout.host, layout.chaincode_port(slot), timeout=30)
+    host = layout.chaincode_host().address
+    procs.wait_listening(name, host, layout.chaincode_port(slot), timeout=30)
 
 
 def committed(layout: Layout, bin_dir: Path) -> dict[str, object] | None:
