@@ -508,7 +508,6 @@ def _local_network(ctx: Context, log: Callable[[str], None] | None = None) -> An
     layout = Layout(
         data_dir=Path(ctx.args.network).resolve().parent,
         base_port=env.base_port,
-        consensus=env.consensus,
         topology=env.topology,
     )
     return Network(layout, log=log or (lambda line: None))
