@@ -243,11 +243,11 @@ def _chain_info(hosts: Hosts, bin_dir: Path) -> dict[str, tuple[int, str]]:
 
 def test_all_peers_converge(hosts: Hosts) -> None:
     bin_dir = install_binaries()
-    before = wait_for(
-        "every peer at one height and block hash",
-        lambda: (info := _chain_info(hosts, bin_dir)) if len(set(info.values())) == 1 else None,
-        timeout=60,
-        interval=0.5,
-    )
-    heights = {height for height, _hash in before.values()}
+
+    def converged() -> dict[str, tuple[int, str]] | None:
+        info = _chain_info(hosts, bin_dir)
+        return info if len(set(info.values())) == 1 else None
+
+    info = wait_for("every peer at one height and block hash", converged, timeout=60, interval=0.5)
+    heights = {height for height, _hash in info.values()}
     assert min(heights) > 1  # the channel's config block and the transactions since
