@@ -101,5 +101,6 @@ def listeners(netns: str) -> set[tuple[str, int]]:
     for line in out.splitlines():
         local = line.split()[3]
         address, _, port = local.rpartition(":")
-        found.add((address.strip("[]"), int(port)))
+        # an IPv6 socket bound to an IPv4 address (grpcio) shows it IPv4-mapped
+        found.add((address.strip("[]").removeprefix("::ffff:"), int(port)))
     return found
