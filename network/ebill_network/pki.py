@@ -36,6 +36,7 @@ from .files import make_private_dir, new_secret, secure_tree, write_private
 from .layout import ALL_ORGS, ORDERER_ORG, PEER_ORGS, Layout, Org, User
 from .localca import LocalCA
 from .processes import NetworkError, ProcessManager, run, wait_for
+from .topology import Host
 
 REGISTRAR_NAME = "admin"
 
@@ -139,13 +140,13 @@ def operations_listeners() -> list[str]:
 def ensure_local_pki(layout: Layout) -> None:
     """Create whatever is missing of the link and operations CAs and their certificates."""
     link = link_ca(layout).ensure("chaincode-link-ca")
-    cc_hosts = (layout.chaincode_host().address, "localhost")
+    cc_hosts = (*layout.chaincode_host().tls_names(), "localhost")
     link.issue(chaincode_server_tls(layout), "chaincode-server", hosts=cc_hosts)
     for org in PEER_ORGS:
         link.issue(peer_link_tls(layout, org), f"peer0.{org.key}", client=True)
     ops = operations_ca(layout).ensure("operations-ca")
     for listener in operations_listeners():
-        hosts = (layout.host_of(listener).address, "localhost")
+        hosts = (*layout.host_of(listener).tls_names(), "localhost")
         ops.issue(operations_tls(layout, listener), f"ops.{listener}", hosts=hosts)
     ops.issue(operator_tls(layout), "operator", client=True)
     copy_roots(layout)
@@ -155,14 +156,15 @@ def ensure_local_pki(layout: Layout) -> None:
 
 
 def _ca_flags(layout: Layout, org: Org) -> list[str | Path]:
-    address = layout.ca_host(org).address
+    host = layout.ca_host(org)
+    address = host.address
     return [
         "--home", layout.ca_home(org),
         "--port", str(layout.ca_port(org)),
         "--address", address,
         "--ca.name", f"ca-{org.key}",
         "--csr.cn", f"ca.{org.key}.ebill",
-        "--csr.hosts", f"{address},localhost",
+        "--csr.hosts", ",".join((*host.tls_names(), "localhost")),
         "--tls.enabled",
         "--registry.maxenrollments", "1",
     ]  # fmt: skip
@@ -287,12 +289,12 @@ class Enroller:
         return enrollment
 
     def enroll_tls(
-        self, identity: fabricca.Enrollment, name: str, tls_dir: Path, address: str
+        self, identity: fabricca.Enrollment, name: str, tls_dir: Path, host: Host
     ) -> None:
-        """Get a TLS certificate for ``address`` (the host it is used on), localhost and
-        ``name`` by re-enrolling ``identity`` (signed with its certificate) into cert.pem,
-        key.pem (0600), ca.pem."""
-        hosts = (address, "localhost", name)
+        """Get a TLS certificate for ``host`` (its address and names: where it is used),
+        localhost and ``name`` by re-enrolling ``identity`` (signed with its certificate)
+        into cert.pem, key.pem (0600), ca.pem."""
+        hosts = (*host.tls_names(), "localhost", name)
         enrollment = self.ca.reenroll(identity, profile="tls", csr_hosts=hosts)
         make_private_dir(tls_dir)
         (tls_dir / "cert.pem").write_bytes(enrollment.certificate)
@@ -317,7 +319,7 @@ def enroll_org(layout: Layout, org: Org) -> None:
         identity = e.enroll_msp(node, secret, home / "msp")
         i = org.nodes.index(node)
         host = layout.orderer_host(i) if org.kind == "orderer" else layout.peer_host(org)
-        e.enroll_tls(identity, node, home / "tls", host.address)
+        e.enroll_tls(identity, node, home / "tls", host)
 
     admin = User("admin0", type="admin")
     for user in (admin, *org.users):
@@ -330,7 +332,7 @@ def enroll_user(e: Enroller, user: User) -> None:
     home = e.layout.user_dir(e.org, user.name)
     identity = e.enroll_msp(user.name, secret, home / "msp")
     # A user's TLS certificate is a client certificate: its org's peer host names it.
-    e.enroll_tls(identity, user.name, home / "tls", e.layout.peer_host(e.org).address)
+    e.enroll_tls(identity, user.name, home / "tls", e.layout.peer_host(e.org))
 
 
 def enroll_all(layout: Layout) -> None:

@@ -17,6 +17,7 @@ folder: whatever a host needs from elsewhere is copied there explicitly.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,17 @@ class TopologyError(ValueError):
 
 @dataclass(frozen=True)
 class Host:
-    """A machine of the network: its address and, optionally, the network namespace
-    (``ip netns exec NAME``) its processes are started in."""
+    """A machine of the network: its address (IPv4 or DNS name) and, optionally, the
+    network namespace (``ip netns exec NAME``) its processes are started in."""
 
     name: str
     address: str
     netns: str = ""
+    names: tuple[str, ...] = ()  # more DNS names its TLS certificates carry
+
+    def tls_names(self) -> tuple[str, ...]:
+        """The names a server certificate of this host carries: its address, its other names."""
+        return (self.address, *self.names)
 
     def launcher(self) -> list[str]:
         """The argv prefix that starts a process on this host (empty: this machine)."""
@@ -90,23 +96,41 @@ def _mapping(source: Path, where: str, value: Any) -> dict[str, Any]:
     return value
 
 
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _is_address(value: Any) -> bool:
+    """An IPv4 address, or a DNS name (a Kubernetes Service's, in deploy/k8s/topology.yaml)."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        ipaddress.IPv4Address(value)
+        return True
+    except ValueError:
+        pass
+    if value[0].isdigit() and value.replace(".", "").isdigit():
+        return False  # a malformed IPv4 address, not a name
+    return len(value) <= 253 and all(_LABEL.match(label) for label in value.split("."))
+
+
 def _host(source: Path, name: str, raw: Any) -> Host:
     where = f"hosts.{name}"
     spec = _mapping(source, where, raw)
-    unknown = set(spec) - {"address", "netns"}
+    unknown = set(spec) - {"address", "netns", "names"}
     if unknown:
-        raise _fail(source, where, f"unknown keys {sorted(unknown)} (known: address, netns)")
+        raise _fail(source, where, f"unknown keys {sorted(unknown)} (known: address, netns, names)")
     address = spec.get("address")
-    try:
-        ipaddress.IPv4Address(str(address))
-    except ValueError:
+    if not _is_address(address):
         raise _fail(
-            source, f"{where}.address", f"must be an IPv4 address, not {address!r}"
-        ) from None
+            source, f"{where}.address", f"must be an IPv4 address or a DNS name, not {address!r}"
+        )
     netns = spec.get("netns", "")
     if not isinstance(netns, str):
         raise _fail(source, f"{where}.netns", "must be a namespace name")
-    return Host(name, str(address), netns)
+    names = spec.get("names", [])
+    if not isinstance(names, list) or not all(_is_address(n) for n in names):
+        raise _fail(source, f"{where}.names", "must be a list of DNS names")
+    return Host(name, str(address), netns, tuple(names))
 
 
 def _placement(source: Path, where: str, raw: Any, kind: str, hosts: dict[str, Host]) -> Placement:
