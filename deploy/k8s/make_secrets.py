@@ -6,7 +6,9 @@ deploy/k8s/manifests mount, from the key material of a network's data folder.
 DATA_DIR is a folder made by ``ebill-network up`` (our pki: every org's CA-issued
 MSP and TLS pairs, the operations and chaincode-link CAs); OUT_DIR (0700, files 0600)
 gets one YAML file per namespace, to ``kubectl apply -f`` and never to commit
-(``deploy/k8s/secrets/`` is ignored by git). Each TLS server certificate must name its
+(``deploy/k8s/secrets/`` is ignored by git). It also writes the channel's genesis block
+for the cluster (ConfigMap ``channel-genesis`` in every namespace) and the chaincode
+package id (ConfigMap ``chaincode-package``). Each TLS server certificate must name its
 node's Service (``peer0.ebill-finance.svc.cluster.local``...): the script lists every
 certificate that does not, since TLS to that node would fail in the cluster.
 """
@@ -29,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import render  # noqa: E402  (deploy/k8s/render.py)
 
-from ebill_network import chaincode, pki  # noqa: E402
+from ebill_network import chaincode, channel, configs, pki  # noqa: E402
 from ebill_network.files import make_private_dir, write_private  # noqa: E402
-from ebill_network.layout import ORDERER_ORG, PEER_ORGS, Layout, Org  # noqa: E402
+from ebill_network.layout import CHANNEL, ORDERER_ORG, PEER_ORGS, Layout, Org  # noqa: E402
+from ebill_network.network import install_binaries  # noqa: E402
 
 
 def _secret(name: str, org: Org, files: dict[str, bytes]) -> dict[str, Any]:
@@ -126,6 +129,21 @@ def _package_id(data: Path) -> str:
         return chaincode.build_package(layout).package_id
 
 
+def genesis_block(data: Path) -> bytes:
+    """The channel's genesis block for the cluster: the local network's channel
+    configuration (orgs' MSPs, Raft consenters by their TLS certificates) with the
+    cluster's endpoints (orderer endpoints, anchor peers: the Services). Made from a copy
+    of the data folder's public parts (no key is copied)."""
+    private = shutil.ignore_patterns("keystore", "ca", "users", "registrar", "data", "*key*")
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(data / "orgs", Path(tmp) / "orgs", ignore=private)
+        layout = render.cluster_layout(Path(tmp))
+        block = channel.create_genesis_block(
+            layout, install_binaries(), configs.write_configtx(layout)
+        )
+        return block.read_bytes()
+
+
 def make(data: Path, out: Path) -> list[str]:
     """Write the Secret files into ``out``; returns the certificates that do not name
     their Service (each as "file: expected name")."""
@@ -172,6 +190,12 @@ def make(data: Path, out: Path) -> list[str]:
     add(
         finance, render._config_map("chaincode-package", finance, {"package_id": _package_id(data)})
     )
+    block = base64.b64encode(genesis_block(data)).decode()
+    for org in (ORDERER_ORG, *PEER_ORGS):
+        genesis = render._config_map("channel-genesis", org, {})
+        del genesis["data"]
+        genesis["binaryData"] = {f"{CHANNEL}.block": block}
+        add(org, genesis)
 
     make_private_dir(out)
     for ns, objects in by_ns.items():

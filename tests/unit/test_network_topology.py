@@ -105,3 +105,27 @@ def test_a_bad_topology_is_refused_naming_the_field(tmp_path: Path, text: str, f
 def test_a_missing_topology_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(TopologyError, match="cannot read the topology file .*nowhere.yaml"):
         topo.load(tmp_path / "nowhere.yaml")
+
+
+def test_a_hosts_names_are_its_tls_names_and_must_be_dns_names(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "hosts: {a: {address: 127.0.0.1, names: [peer0.ebill-finance.svc.cluster.local]}}\n"
+        "orgs: {}",
+    )
+    host = topo.load(path).host("a")
+    assert host.tls_names() == ("127.0.0.1", "peer0.ebill-finance.svc.cluster.local")
+    bad = _write(tmp_path, "hosts: {a: {address: 127.0.0.1, names: [Not_A_Name]}}\norgs: {}")
+    with pytest.raises(TopologyError, match=r"hosts\.a\.names: must be a list of DNS names"):
+        topo.load(bad)
+
+
+def test_the_k8s_topologies_load() -> None:
+    k8s = Path(__file__).parents[2] / "deploy" / "k8s"
+    cluster = Layout(base_port=7000, topology=topo.load(k8s / "topology.yaml"))
+    assert cluster.address(cluster.peer_port(PEER_ORGS[0])) == (
+        "peer0.ebill-finance.svc.cluster.local:7051"
+    )
+    local = Layout(base_port=30000, topology=topo.load(k8s / "pki-topology.yaml"))
+    assert local.all_ports() == _old_ports(30000, 3)
+    assert local.peer_host(PEER_ORGS[0]).names == ("peer0.ebill-finance.svc.cluster.local",)
