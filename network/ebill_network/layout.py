@@ -99,6 +99,10 @@ PEER_ORGS: tuple[Org, ...] = (
 ALL_ORGS: tuple[Org, ...] = (ORDERER_ORG, *PEER_ORGS)
 
 
+#: Ports for chaincode services deployed beside the e-bill contract.
+SERVICE_SLOTS = 8
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where the network lives on disk, on which hosts and on which ports.
@@ -212,10 +216,19 @@ class Layout:
             return self.base_port + 60 + slot
         return self.base_port + placed.ports[f"slot{slot}"]
 
+    def service_port(self, index: int) -> int:
+        """The port of another chaincode service (``Network.deploy_service``), 0..7, on the
+        chaincode server's host."""
+        if not 0 <= index < SERVICE_SLOTS:
+            raise ValueError(f"service port index must be 0..{SERVICE_SLOTS - 1}, got {index}")
+        return self.base_port + 62 + index
+
     def listeners(self) -> list[tuple[str, Host, int]]:
-        """Every listener of the network: (process name, its host, port)."""
+        """Every listener of the network: (process name, its host, port); the chaincode
+        services' processes (``chaincode-<name>``) are on the chaincode server's host."""
         cc = self.chaincode_host()
         out = [("chaincode", cc, self.chaincode_port(0)), ("chaincode", cc, self.chaincode_port(1))]
+        out += [("chaincode", cc, self.service_port(i)) for i in range(SERVICE_SLOTS)]
         for org in ALL_ORGS:
             host = self.ca_host(org)
             out += [

@@ -16,7 +16,7 @@ NETNS = Path(__file__).parents[1] / "network" / "topology-netns.yaml"
 
 def _old_ports(base: int, orderers: int) -> list[int]:
     """The ports as the layout computed them before the topology file."""
-    ports = [base + 60, base + 61]
+    ports = [base + 60, base + 61, *(base + 62 + i for i in range(8))]  # + chaincode services
     for org in ALL_ORGS:
         ports += [base + org.index, base + 10 + org.index]
     for i in range(orderers):
