@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric postgres network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean
+.PHONY: help install fabric postgres network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean k8s-render k8s-validate
 
 help:
 	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -85,6 +85,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Kubernetes manifests (deploy/k8s): rendered from the network's configs; validated
+# offline with kubeconform (validated, never run on a cluster here).
+k8s-render: install
+	$(PY) deploy/k8s/render.py
+
+k8s-validate: $(STAMP)
+	$(PY) deploy/k8s/validate.py
 
 clean: network-clean
 	rm -rf $(VENV) bench/node/node_modules
