@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric postgres network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean k8s-render k8s-validate
+.PHONY: help install fabric postgres iproute2 network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean k8s-render k8s-validate
 
 help:
 	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -28,7 +28,12 @@ postgres:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-install: $(STAMP) fabric postgres
+# The several-hosts test makes network namespaces with iproute2 (ip, ss), as root.
+iproute2:
+	@{ command -v ip && command -v ss; } >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
+
+install: $(STAMP) fabric postgres iproute2
 
 network-up: install
 	$(VENV)/bin/ebill-network up
