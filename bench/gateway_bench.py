@@ -411,7 +411,13 @@ def node_config(
         "keyPath": user["key"],
         "channel": description["channel"],
         "chaincode": description["chaincode"],
-        "timeouts": {"evaluate": 5, "endorse": 15, "submit": 5, "commitStatus": 60},
+        # the Python SDK's defaults, so both clients run with the same deadlines
+        "timeouts": {
+            "evaluate": fabricgw.DEFAULT_TIMEOUTS.evaluate,
+            "endorse": fabricgw.DEFAULT_TIMEOUTS.endorse,
+            "submit": fabricgw.DEFAULT_TIMEOUTS.submit,
+            "commitStatus": fabricgw.DEFAULT_TIMEOUTS.commit_status,
+        },
         "rows": rows,
     }
 

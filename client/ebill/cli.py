@@ -272,7 +272,8 @@ def _report(error: BaseException, args: argparse.Namespace | None, err: TextIO) 
     else:
         name, text = "UsageError", f"{error}; see ebill --help"
     if args is not None and args.json:
-        payload: dict[str, Any] = {"error": name, "message": str(error), "exitCode": code}
+        message = error.message if isinstance(error, EbillError) else str(error)
+        payload: dict[str, Any] = {"error": name, "message": message, "exitCode": code}
         if isinstance(error, EbillError):
             payload.update(
                 kind=error.kind,
@@ -281,10 +282,20 @@ def _report(error: BaseException, args: argparse.Namespace | None, err: TextIO) 
                 transactionId=error.transaction_id,
                 anomalyId=error.anomaly_id,
                 anomalyType=error.anomaly_type,
+                outcomeUnknown=error.outcome_unknown,
+                details=[
+                    {"address": d.address, "mspId": d.msp_id, "message": d.message}
+                    for d in error.details
+                ],
             )
         err.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
         err.write(f"ebill: {name}: {text}\n")
+        if isinstance(error, EbillError):
+            if error.outcome_unknown and error.transaction_id:
+                err.write(f"  transaction {error.transaction_id}: outcome unknown\n")
+            for detail in error.details:  # what each node the gateway called reported
+                err.write(f"  - {detail}\n")
     return code
 
 

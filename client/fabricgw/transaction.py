@@ -142,8 +142,12 @@ class Transaction(TransactionBase):
         """Send the transaction to the orderer; return a :class:`Commit` to wait on.
 
         Returns once the orderer accepted it, before it is committed. ``timeout``
-        overrides the Gateway's submit timeout (seconds). Raises
-        :class:`~fabricgw.errors.SubmitError` if the call fails and
+        overrides the Gateway's submit timeout (seconds) of each attempt: a Submit
+        that fails ``UNAVAILABLE`` or times out is sent again, the same envelope, to
+        the next gateway endpoint (:mod:`fabricgw.retry`). Calling ``submit`` again
+        after a failure is safe for the same reason. Raises
+        :class:`~fabricgw.errors.SubmitError` if the last attempt fails
+        (``outcome_unknown`` tells whether an orderer may have it) and
         :class:`~fabricgw.errors.GatewayError` if no signature can be made.
         """
         request, status_request = self._submit_messages()
@@ -152,6 +156,7 @@ class Transaction(TransactionBase):
             signing_identity=self._signing_identity,
             transaction_id=self.transaction_id,
             signed_request=status_request,
+            submit_request=request,
         )
         self._client.submit(request, timeout=timeout)
         return commit
