@@ -20,7 +20,7 @@ from .capabilities import (
     PrivateReader,
     UnitReads,
 )
-from .errors import AlreadyExists, InvalidInput, NetworkUnavailable, NotFound
+from .errors import RESOLVE_HINT, AlreadyExists, InvalidInput, NetworkUnavailable, NotFound
 from .models import Bill, IssuedBill, RedLettering, StockBatch, Totals
 from .party import PAGE_SIZE
 from .payer import payer_hash as hash_of_payer
@@ -152,6 +152,12 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
                 record = self._issue(public, code)
             except AlreadyExists:  # the first one committed after all
                 return self._already_issued(public, salt, code)
+            except NetworkUnavailable as again:
+                if status is None:  # the first one is still unknown, whatever this says
+                    again.outcome_unknown = True
+                    again.hint = RESOLVE_HINT
+                    again.transaction_id = again.transaction_id or error.transaction_id
+                raise
         issued = Bill.from_json(record)
         return IssuedBill(replace(issued, check_code=code), salt, code)
 
@@ -165,7 +171,19 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         )
 
     def _already_issued(self, public: Mapping[str, Any], salt: bytes, code: str) -> IssuedBill:
-        """The issued bill if it is ours (a retry after a lost answer); else AlreadyExists."""
+        """The issued bill if it is ours (a retry after a lost answer); else AlreadyExists.
+
+        NetworkUnavailable with ``outcome_unknown`` if it cannot be read back: the bill
+        may be ours, so the caller retries with the same number.
+        """
+        try:
+            return self._read_back(public, salt, code)
+        except NetworkUnavailable as error:
+            error.outcome_unknown = True
+            error.hint = RESOLVE_HINT
+            raise
+
+    def _read_back(self, public: Mapping[str, Any], salt: bytes, code: str) -> IssuedBill:
         existing = self.read_bill(str(public["billCode"]), str(public["billNumber"]))
         ours = (existing.payer_hash, existing.total_amount, existing.unit_code) == (
             public["payerHash"],

@@ -44,6 +44,9 @@ import grpc
 
 from .errors import CommitStatusError, SubmitError
 
+MAX_PAUSE = 2.0
+"""Longest pause (seconds) between two Submit attempts."""
+
 #: Codes after which the same Submit may succeed through another endpoint.
 SUBMIT_RETRY_CODES = frozenset(
     {
@@ -64,13 +67,15 @@ COMMIT_STATUS_RETRY_CODES = SUBMIT_RETRY_CODES | {
 class RetryPolicy:
     """How submits are retried and commit statuses awaited (seconds; see the module doc).
 
-    ``submit_attempts``: Submit calls per transaction, each to the next endpoint.
+    ``submit_attempts``: Submit calls per transaction, each to the next endpoint, the
+    pause before each doubling from ``pause`` up to :data:`MAX_PAUSE` (the defaults span
+    about 5.5 s: a Raft election here takes about 5 s, during which no orderer accepts).
     ``commit_status_slice``: the deadline of one CommitStatus call.
     ``resubmit_interval``: the same envelope is sent again when no status came this long
     (``0`` never resends). ``pause``: the wait after a failed call before the next one.
     """
 
-    submit_attempts: int = 3
+    submit_attempts: int = 5
     commit_status_slice: float = 2.0
     resubmit_interval: float = 3.0
     pause: float = 0.5
@@ -116,9 +121,8 @@ class SubmitAttempts:
         tried = len(self.errors)
         if tried >= self.policy.submit_attempts:
             return None
-        return Attempt(
-            tried % self.endpoints, self.timeout, pause=self.policy.pause if tried else 0.0
-        )
+        pause = min(self.policy.pause * 2 ** (tried - 1), MAX_PAUSE) if tried else 0.0
+        return Attempt(tried % self.endpoints, self.timeout, pause=pause)
 
     def failed(self, error: SubmitError) -> None:
         """Record a failed Submit; re-raise it when trying again cannot help."""
@@ -223,6 +227,7 @@ class CommitWait:
 __all__ = [
     "COMMIT_STATUS_RETRY_CODES",
     "DEFAULT_RETRY",
+    "MAX_PAUSE",
     "SUBMIT_RETRY_CODES",
     "Attempt",
     "CommitWait",
