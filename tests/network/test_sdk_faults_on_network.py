@@ -65,6 +65,39 @@ def _issue_until(
                 outcomes.acknowledged.append(sample)
 
 
+def test_a_transaction_endorsed_before_its_gateway_died_commits_through_another(
+    network: Network, world: World, description: dict[str, Any]
+) -> None:
+    """Endorsed through the audit peer, which is then killed with SIGKILL: its Submit goes
+    to the next gateway (same envelope) and commits. Then a transaction submitted through
+    the audit peer whose commit status is asked after the kill: the status comes through
+    another gateway. Both are resolved by transaction id on every org's gateway."""
+    before = connect(description, "finance", "finance1", via="audit")
+    after = connect(description, "finance", "finance1", via="audit")
+    try:
+        endorsed = before.contract.new_proposal("Ping").endorse()
+        submitted = after.contract.new_proposal("Ping").endorse()
+        commit = submitted.submit()
+        pid = network.procs.pid("peer0-audit")
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        wait_for("peer0-audit to be gone", lambda: network.procs.pid("peer0-audit") is None)
+
+        status = endorsed.submit().status()  # the primary is dead: a fallback takes it
+        assert status.successful and status.transaction_id == endorsed.transaction_id
+        late = commit.status()  # submitted before the kill, status asked after it
+        assert late.successful and late.transaction_id == submitted.transaction_id
+        network.restart("peer0.audit")
+        for org in ("finance", "units", "insurance", "audit"):
+            with connect(description, "finance", "finance1", via=org, fallbacks=()) as conn:
+                for tx in (endorsed, submitted):
+                    resolved = conn.network.get_commit_status(tx.transaction_id, timeout=30)
+                    assert resolved.successful
+    finally:
+        before.close()
+        after.close()
+
+
 def test_gateway_peer_killed_during_issuances_leaves_no_outcome_wrong(
     network: Network, world: World, description: dict[str, Any], connect_as: Any
 ) -> None:
@@ -203,6 +236,13 @@ def test_raft_leader_killed_during_submits_the_waiting_callers_see_their_commit(
         assert pid is not None, name
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
+        new_leader = wait_for(
+            "a new Raft leader",
+            lambda: channel.consensus_leader(network.layout) not in (None, leader) or None,
+            timeout=120,
+            interval=0.2,
+        )
+        elected = time.monotonic()
         wait_for(
             "every submitter to commit twice after the kill",
             lambda: all(
@@ -226,9 +266,11 @@ def test_raft_leader_killed_during_submits_the_waiting_callers_see_their_commit(
     first_ok = min(c.ended for c in after if c.status is not None)
     waits = sorted(c.ended - killed for c in in_flight)
     print(
-        f"\nleader {name} killed: {len(in_flight)} calls in flight all committed VALID, "
-        f"returned {waits[0]:.1f}..{waits[-1]:.1f}s after the kill; first new call committed "
+        f"\nleader {name} killed: a new leader seen {elected - killed:.1f}s after the kill; "
+        f"{len(in_flight)} calls in flight all committed VALID, returned "
+        f"{waits[0]:.1f}..{waits[-1]:.1f}s after the kill; first new call committed "
         f"{first_ok - killed:.1f}s after it; {sum(1 for c in after if c.error)} new calls "
         "failed during the election"
     )
+    assert new_leader
     network.restart(name)
