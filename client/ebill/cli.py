@@ -244,6 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", action="store_true", help="keep anchoring new lines")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between polls (--follow)")
 
+    tx = groups.add_parser("tx", help="transactions: resolve an unknown outcome")
+    tx_cmds = tx.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p = _command(tx_cmds, "status", c.tx_status, HOSPITAL, "did a transaction commit? (by its id)")
+    p.add_argument("transaction_id", metavar="TXID", help="the transactionId of the error")
+    p.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for its commit status"
+    )
+
     net = groups.add_parser("network", help="the local network")
     net_cmds = net.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _command(net_cmds, "status", c.network_status, FINANCE, "processes and chaincode")

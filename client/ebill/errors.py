@@ -269,7 +269,8 @@ class NodeUnavailable(NetworkUnavailable):
 #: The hint of an error whose transaction may still commit.
 RESOLVE_HINT = (
     "the transaction may still commit: resolve its transaction id"
-    " (PartyClient.resolve) before retrying, and retry with the same bill number"
+    " (ebill tx status TXID, PartyClient.resolve) before retrying, and retry with the same"
+    " bill number"
 )
 
 
