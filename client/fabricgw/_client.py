@@ -169,8 +169,9 @@ class GatewayClient(ClientBase):
         while (attempt := plan.next()) is not None:
             time.sleep(attempt.pause)
             if attempt.resubmit:
+                wait_submit = plan.resubmit_timeout(self.timeouts.submit)
                 try:
-                    self._submit_once(submit_request, attempt.endpoint, self.timeouts.submit)
+                    self._submit_once(submit_request, attempt.endpoint, wait_submit)
                 except SubmitError as err:
                     plan.resubmit_failed(err)
             try:

@@ -191,6 +191,10 @@ class CommitWait:
         self._pause = 0.0
         return attempt
 
+    def resubmit_timeout(self, submit_timeout: float) -> float:
+        """Deadline of a resend: the submit timeout, at most what is left of the wait."""
+        return max(min(submit_timeout, self._deadline - self.clock()), 0.01)
+
     def failed(self, error: CommitStatusError) -> None:
         """Record a failed CommitStatus slice; re-raise it when asking again cannot help."""
         if error.code not in COMMIT_STATUS_RETRY_CODES:

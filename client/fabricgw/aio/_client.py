@@ -91,8 +91,9 @@ class AsyncGatewayClient(ClientBase):
         while (attempt := plan.next()) is not None:
             await asyncio.sleep(attempt.pause)
             if attempt.resubmit:
+                wait_submit = plan.resubmit_timeout(self.timeouts.submit)
                 try:
-                    await self._submit_once(submit_request, attempt.endpoint, self.timeouts.submit)
+                    await self._submit_once(submit_request, attempt.endpoint, wait_submit)
                 except SubmitError as err:
                     plan.resubmit_failed(err)
             try:
