@@ -23,8 +23,9 @@ What is retried, and why that is safe:
   leader and forgets it; if the leader dies before ordering it, no orderer has it
   and no block will ever hold it, so its commit status never comes. When no status
   came for :attr:`RetryPolicy.resubmit_interval` seconds, the wait sends the same
-  signed envelope again (safe, as above); a resend that fails (no leader yet) is
-  tried again every :attr:`RetryPolicy.pause` seconds. So a transaction dropped by
+  signed envelope again (safe, as above), then after twice as long each time (so a
+  slow, loaded network is not flooded with copies); a resend that fails (no leader
+  yet) is tried again every :attr:`RetryPolicy.pause` seconds. So a transaction dropped by
   a dying leader commits as soon as a new leader orders it. When the whole timeout
   passes without a status, :class:`~fabricgw.errors.CommitStatusError` says the
   outcome is unknown and carries the transaction id: resolve it with
@@ -71,13 +72,13 @@ class RetryPolicy:
     pause before each doubling from ``pause`` up to :data:`MAX_PAUSE` (the defaults span
     about 5.5 s: a Raft election here takes about 5 s, during which no orderer accepts).
     ``commit_status_slice``: the deadline of one CommitStatus call.
-    ``resubmit_interval``: the same envelope is sent again when no status came this long
-    (``0`` never resends). ``pause``: the wait after a failed call before the next one.
+    ``resubmit_interval``: the same envelope is sent again when no status came this long,
+    then after twice as long each time (``0`` never resends). ``pause``: the wait after a failed call before the next one.
     """
 
     submit_attempts: int = 5
     commit_status_slice: float = 2.0
-    resubmit_interval: float = 3.0
+    resubmit_interval: float = 5.0
     pause: float = 0.5
 
     def __post_init__(self) -> None:
@@ -164,13 +165,15 @@ class CommitWait:
     _deadline: float = 0.0
     _last_submit: float = 0.0
     _resend_due: float = math.inf
+    _interval: float = 0.0
 
     def __post_init__(self) -> None:
         now = self.clock()
         self._deadline = now + self.total
         self._last_submit = now
-        if self.can_resubmit and self.policy.resubmit_interval > 0:
-            self._resend_due = now + self.policy.resubmit_interval
+        self._interval = self.policy.resubmit_interval
+        if self.can_resubmit and self._interval > 0:
+            self._resend_due = now + self._interval
 
     def next(self) -> Attempt | None:
         """The next CommitStatus call (maybe after a resend), or ``None`` when time is up."""
@@ -181,7 +184,8 @@ class CommitWait:
         resubmit = now >= self._resend_due
         if resubmit:
             self.resubmits += 1
-            self._resend_due = now + self.policy.resubmit_interval
+            self._interval *= 2
+            self._resend_due = now + self._interval
         attempt = Attempt(
             self._endpoint,
             min(self.policy.commit_status_slice, remaining),

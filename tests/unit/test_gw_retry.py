@@ -91,7 +91,7 @@ class Clock:
 def test_commit_wait_asks_in_slices_and_resends_the_envelope() -> None:
     clock = Clock()
     policy = RetryPolicy(commit_status_slice=2.0, resubmit_interval=3.0, pause=0.5)
-    wait = CommitWait(policy, TX, endpoints=2, total=10.0, can_resubmit=True, clock=clock)
+    wait = CommitWait(policy, TX, endpoints=2, total=14.0, can_resubmit=True, clock=clock)
     plan = []
     while (attempt := wait.next()) is not None:
         plan.append((clock.now - 100.0, attempt.endpoint, attempt.timeout, attempt.resubmit))
@@ -102,12 +102,14 @@ def test_commit_wait_asks_in_slices_and_resends_the_envelope() -> None:
         (2.0, 0, 2.0, False),
         (4.0, 0, 2.0, True),  # nothing for 3 s: the same envelope again
         (6.0, 0, 2.0, False),
-        (8.0, 0, 2.0, True),
+        (8.0, 0, 2.0, False),
+        (10.0, 0, 2.0, True),  # then after 6 s, 12 s...
+        (12.0, 0, 2.0, False),
     ]
     final = wait.final_error()
     assert final.outcome_unknown and final.transaction_id == TX
     assert (
-        "no commit status within 10s" in final.message and "sent again 2 time(s)" in final.message
+        "no commit status within 14s" in final.message and "sent again 2 time(s)" in final.message
     )
 
 
