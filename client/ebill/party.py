@@ -139,14 +139,20 @@ class PartyClient:
 
     @staticmethod
     def _commit(transaction: fabricgw.Transaction) -> fabricgw.Status:
-        """Submit and wait; an unknown outcome is retried with the same envelope.
+        """Submit and wait; an unknown outcome is retried with the same envelope (one
+        that writes private data: its status asked again).
 
         Raises fabricgw's SubmitError or CommitStatusError (outcome unknown) after the
         last round, or a definite SubmitError at once.
         """
+        commit: fabricgw.Commit | None = None
         for rounds_left in range(RESUBMIT_ROUNDS, -1, -1):
             try:
-                return transaction.submit().status()
+                if commit is None or not transaction.writes_private_data:
+                    commit = transaction.submit()
+                # A copy of a private-data transaction that committed already stalls
+                # its member peers (see fabricgw.retry): only ask its status again.
+                return commit.status()
             except (fabricgw.SubmitError, fabricgw.CommitStatusError) as error:
                 unknown = error.code is None or error.code in _STILL_UNKNOWN
                 if not (error.outcome_unknown and unknown) or rounds_left == 0:

@@ -26,7 +26,11 @@ What is retried, and why that is safe:
   signed envelope again (safe, as above), then after twice as long each time (so a
   slow, loaded network is not flooded with copies); a resend that fails (no leader
   yet) is tried again every :attr:`RetryPolicy.pause` seconds. So a transaction dropped by
-  a dying leader commits as soon as a new leader orders it. When the whole timeout
+  a dying leader commits as soon as a new leader orders it. Not for a transaction that
+  writes private data: a copy arriving after the original committed makes every member
+  peer look for that copy's private data (already purged from the endorsers' transient
+  stores) for ``peer.gossip.pvtData.pullRetryThreshold`` (60 s) before it commits the
+  block, which stalls the channel; such a wait only asks, in slices. When the whole timeout
   passes without a status, :class:`~fabricgw.errors.CommitStatusError` says the
   outcome is unknown and carries the transaction id: resolve it with
   ``error.resolve(network)`` (or ``Network.get_commit_status``) before doing
@@ -73,7 +77,8 @@ class RetryPolicy:
     about 5.5 s: a Raft election here takes about 5 s, during which no orderer accepts).
     ``commit_status_slice``: the deadline of one CommitStatus call.
     ``resubmit_interval``: the same envelope is sent again when no status came this long,
-    then after twice as long each time (``0`` never resends). ``pause``: the wait after a failed call before the next one.
+    then after twice as long each time (``0`` never resends). ``pause``: the wait after
+    a failed call before the next one.
     """
 
     submit_attempts: int = 5

@@ -168,6 +168,31 @@ def test_resolve_asks_the_network_for_the_transaction_id() -> None:
 # --- against fake gateways --------------------------------------------------------------
 
 
+def with_results(envelope: Any, results: bytes) -> Any:
+    """The envelope with ``results`` as the read-write set of its chaincode action."""
+    from fabricgw._protos import (
+        common_pb2,
+        proposal_pb2,
+        proposal_response_pb2,
+        transaction_pb2,
+    )
+
+    payload = common_pb2.Payload.FromString(envelope.payload)
+    transaction = transaction_pb2.Transaction.FromString(payload.data)
+    action = transaction.actions[0]
+    action_payload = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
+    response_payload = proposal_response_pb2.ProposalResponsePayload.FromString(
+        action_payload.action.proposal_response_payload
+    )
+    chaincode_action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
+    chaincode_action.results = results
+    response_payload.extension = chaincode_action.SerializeToString()
+    action_payload.action.proposal_response_payload = response_payload.SerializeToString()
+    action.payload = action_payload.SerializeToString()
+    payload.data = transaction.SerializeToString()
+    return common_pb2.Envelope(payload=payload.SerializeToString())
+
+
 @dataclass
 class DroppingGateway(FakeGateway):
     """Drops the first Submit of each transaction (as a dying Raft leader does): its commit
@@ -175,6 +200,8 @@ class DroppingGateway(FakeGateway):
 
     submits_before_commit: int = 2
     unavailable_submits: int = 0
+    results: bytes = b""
+    """The read-write set the endorsed transaction carries."""
     commit_unavailable: bool = False
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
@@ -186,6 +213,14 @@ class DroppingGateway(FakeGateway):
         response = super().Submit(request, context)
         with self.arrived:
             self.arrived.notify_all()
+        return response
+
+    def Endorse(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        response = super().Endorse(request, context)
+        if self.results:
+            response.prepared_transaction.CopyFrom(
+                with_results(response.prepared_transaction, self.results)
+            )
         return response
 
     def CommitStatus(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
@@ -324,3 +359,41 @@ def test_reconnect_backoff_is_bounded_for_a_lan_in_one_place() -> None:
     from ebill import connection
 
     assert connection.CHANNEL_OPTIONS is fabricgw.CHANNEL_OPTIONS
+
+
+# --- private data: never resent by the wait -----------------------------------------------
+
+
+def _rwset(*, private_write: bool) -> bytes:
+    from fabricgw._protos import rwset_pb2
+
+    rwset = rwset_pb2.TxReadWriteSet(data_model=rwset_pb2.TxReadWriteSet.KV)
+    namespace = rwset.ns_rwset.add(namespace="ebill")
+    collection = namespace.collection_hashed_rwset.add(collection_name="billPrivate")
+    collection.hashed_rwset = b"\x0a\x02hr"  # hashed reads only
+    if private_write:
+        collection.pvt_rwset_hash = b"\x01" * 32
+    data: bytes = rwset.SerializeToString()
+    return data
+
+
+def test_a_transaction_that_writes_private_data_is_not_resent_by_the_wait() -> None:
+    from fabricgw.transaction import writes_private_data
+
+    assert writes_private_data(_rwset(private_write=True))
+    assert not writes_private_data(_rwset(private_write=False))  # a hashed read only
+    assert not writes_private_data(b"")
+    assert writes_private_data(b"\xff\xff not a read-write set")
+
+
+def test_the_wait_only_asks_for_a_private_data_transaction(servers: Servers) -> None:
+    primary = servers.fakes[0]
+    primary.results = _rwset(private_write=True)
+    contract = servers.connect(commit_status_timeout=1).get_network("ch").get_contract("cc")
+    transaction = contract.new_proposal("DepositBillPrivate").endorse()
+    assert transaction.writes_private_data
+    with pytest.raises(fabricgw.CommitStatusError) as info:
+        transaction.submit().status()
+    assert info.value.outcome_unknown
+    assert len(primary.requests["submit"]) == 1  # never a copy
+    assert len(primary.requests["commit_status"]) >= 2  # asked in slices
