@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import grpc
 from fabric_protos.common import ledger_pb2 as _ledger_pb2
 
 import fabricgw
@@ -96,10 +97,27 @@ def wait_for_block(
     peers: Sequence[str] = PEER_MSP_IDS,
     timeout: float = 30.0,
 ) -> None:
-    """Return once the peer of every org in ``peers`` has ``block_number``; else TimeoutError."""
+    """Return once the peer of every org in ``peers`` has ``block_number``; else TimeoutError.
+
+    A height query that times out or finds its peer unavailable (a peer busy
+    committing a block, a restart) is asked again until the deadline.
+    """
     deadline = time.monotonic() + timeout
     for msp_id in peers:
-        while height(conn, msp_id) <= block_number:
+        while (_height_or_none(conn, msp_id) or 0) <= block_number:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the peer of {msp_id} has not reached block {block_number}")
             time.sleep(0.02)
+
+
+_TRANSIENT = frozenset({grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE})
+
+
+def _height_or_none(conn: Connection, msp_id: str) -> int | None:
+    """``height``, or None when the query failed in a way worth asking again."""
+    try:
+        return height(conn, msp_id)
+    except fabricgw.EvaluateError as error:
+        if error.code in _TRANSIENT:
+            return None
+        raise
