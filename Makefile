@@ -1,16 +1,17 @@
 # The fiscal e-bill chain: one command installs what is missing and does the job.
 #   make demo   - install, start the network, deploy, run the bill life cycle
 #   make test   - the whole suite: unit tests and contract tests on a network the run starts itself
+#   make faults - nodes killed under a load of issuances, on networks of their own
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric network-ready network-up network-down network-clean network-status demo test unit bench lint clean
+.PHONY: help install fabric network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean
 
 help:
-	@echo "make demo | test | bench | lint | network-up | network-down | network-clean | network-status"
+	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -41,11 +42,22 @@ network-ready: install
 	@$(VENV)/bin/ebill-network status | $(PY) -c 'import json,sys; sys.exit(0 if not json.load(sys.stdin)["stopped"] else 1)' \
 		|| { $(VENV)/bin/ebill-network down >/dev/null; $(VENV)/bin/ebill-network up; }
 
+# The HTTPS service of one org (ORG=units by default) on port SERVICE_PORT.
+ORG ?= units
+SERVICE_PORT ?= 8443
+serve: network-ready
+	$(VENV)/bin/ebill serve --org $(ORG) --port $(SERVICE_PORT)
+
 demo: network-ready
 	$(PY) -m ebill.demo
 
 test: install
 	$(PY) -m pytest -v
+
+# Fault scenarios under load on networks of their own (about 12 minutes); the table is
+# printed at the end and written to EBILL_FAULTS_REPORT (default: pytest's temporary folder).
+faults: install
+	$(PY) -m pytest -v tests/faults
 
 unit: $(STAMP)
 	$(PY) -m pytest -v tests/unit
@@ -58,6 +70,10 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 
 bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
+
+# The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
+docs: $(STAMP)
+	$(PY) -m ebill_chaincode.contract.docs > docs/contract.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

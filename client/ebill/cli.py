@@ -13,9 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TextIO
+
+from ebill_chaincode.contract import vocabulary
 
 from . import commands as c
 from . import views
@@ -33,6 +36,7 @@ from .commands import (
 from .errors import EbillError
 from .exitcodes import EXIT_CODES, EXIT_USAGE, UsageError, exit_code
 from .finance import SECTORS
+from .netops import default_network_file
 from .parties import open_party
 from .party import PartyClient
 
@@ -40,9 +44,7 @@ from .party import PartyClient
 
 
 def _default_network() -> str:
-    from ebill_network.layout import layout_from_env
-
-    return str(layout_from_env().network_file())
+    return str(default_network_file())
 
 
 def _epilog() -> str:
@@ -221,9 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--payer", help="payer hash")
     p.add_argument(
         "--status",
-        choices=("issued", "locked", "partially_reimbursed", "reimbursed", "red_lettered",
-                 "archived"),
-    )  # fmt: skip
+        choices=vocabulary.BILL_STATUSES,
+    )
     p.add_argument("--period", help="month YYYYMM")
     _span_args(p)
     _limit_arg(p)
@@ -290,7 +291,7 @@ def _report(error: BaseException, args: argparse.Namespace | None, err: TextIO) 
                 transactionId=error.transaction_id,
                 anomalyId=error.anomaly_id,
                 anomalyType=error.anomaly_type,
-                outcomeUnknown=error.outcome_unknown,
+                outcomeUnknown=error.outcome_unknown is True,
                 details=[
                     {"address": d.address, "mspId": d.msp_id, "message": d.message}
                     for d in error.details
@@ -311,6 +312,16 @@ def _default_opener(network: Path, org: str, user: str) -> PartyClient:
     return open_party(network, org, user)
 
 
+def _plugin(name: str) -> Callable[[list[str]], int] | None:
+    """A command another installed package adds (entry point group ``ebill.commands``,
+    e.g. ``ebill serve`` from the service), so the client never imports those layers."""
+    for entry in entry_points(group="ebill.commands"):
+        if entry.name == name:
+            command: Callable[[list[str]], int] = entry.load()
+            return command
+    return None
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -321,6 +332,10 @@ def main(
     """Run one command; its exit code (see EXIT_CODES)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plugin = _plugin(argv[0]) if argv else None
+    if plugin is not None:
+        return int(plugin(argv[1:]))
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -24,18 +24,17 @@ from .clock import issue_date_now
 from .connection import load_description
 from .errors import (
     AlreadyExists,
-    Conflict,
     EbillError,
     InvalidInput,
     NetworkUnavailable,
     NotAuthorised,
-    NotFound,
     OutOfStock,
 )
 from .exitcodes import EXIT_CONFLICT, EXIT_OK, EXIT_UNAVAILABLE, UsageError, exit_code
 from .finance import FinanceClient
 from .models import Totals
 from .money import fen
+from .netops import LocalNetwork, nodes_table
 from .party import PartyClient
 from .payer import PayerClient
 from .progress import Progress
@@ -498,14 +497,9 @@ def supervise_anomalies(ctx: Context) -> Output:
     return Output(found, views.anomaly_table(found))
 
 
-def _local_network(ctx: Context, log: Callable[[str], None] | None = None) -> Any:
+def _local_network(ctx: Context, log: Callable[[str], None] | None = None) -> LocalNetwork:
     """The local network whose network.json ``--network`` names (ports from EBILL_BASE_PORT)."""
-    from ebill_network.layout import Layout, layout_from_env
-    from ebill_network.network import Network
-
-    env = layout_from_env()
-    layout = Layout(data_dir=Path(ctx.args.network).resolve().parent, base_port=env.base_port)
-    return Network(layout, log=log or (lambda line: None))
+    return LocalNetwork(Path(ctx.args.network), log=log)
 
 
 def _network_step(ctx: Context) -> Callable[[str], None]:
@@ -520,14 +514,7 @@ def _network_step(ctx: Context) -> Callable[[str], None]:
 
 
 def network_up(ctx: Context) -> Output:
-    from ebill_network.processes import NetworkError
-
-    network = _local_network(ctx, _network_step(ctx))
-    try:
-        network.up()
-    except NetworkError as error:
-        raise NetworkUnavailable(f"network up: {error}") from error
-    status = network.status(health_check=False)
+    status = _local_network(ctx, _network_step(ctx)).up()
     return Output(status, f"network ready: {len(status['running'])} processes running")
 
 
@@ -545,30 +532,15 @@ def network_clean(ctx: Context) -> Output:
 
 def network_restart(ctx: Context) -> Output:
     """Restart one node of the local network and wait until it is healthy and caught up."""
-    from ebill_network.processes import NetworkError
-
-    network = _local_network(ctx, _network_step(ctx))
-    try:
-        network.restart(ctx.args.node)
-    except NetworkError as error:
-        raise NetworkUnavailable(f"network restart: {error}") from error
+    _local_network(ctx, _network_step(ctx)).restart(ctx.args.node)
     return Output({"node": ctx.args.node, "restarted": True}, f"{ctx.args.node} restarted")
 
 
 def network_revoke(ctx: Context) -> Output:
     """Revoke ORG's USER at the org's CA and put the CRL into the org's channel MSP."""
-    from ebill_network.processes import IdentityRefused, NetworkError
-
     network = _local_network(ctx, _network_step(ctx))
     org, user = ctx.args.org, ctx.args.user
-    try:
-        block = network.revoke(org, user, reason=ctx.args.reason)
-    except IdentityRefused as error:
-        if error.status == 404:
-            raise NotFound(f"network revoke: {error}") from error
-        raise Conflict(f"network revoke: {error}") from error
-    except NetworkError as error:
-        raise NetworkUnavailable(f"network revoke: {error}") from error
+    block = network.revoke(org, user, reason=ctx.args.reason)
     data = {"org": org, "user": user, "revoked": True, "configBlock": block}
     return Output(data, f"{user} of {org} revoked; the peers refuse it from block {block}")
 
@@ -603,9 +575,7 @@ def network_status(ctx: Context) -> Output:
         text += "\nstopped: " + ", ".join(status["stopped"])
     text += f"\nchaincode {status.get('package_id')} sequence {status.get('sequence')}"
     if "nodes" in status:
-        from ebill_network.health import table
-
-        text += "\n" + table(status["nodes"], status.get("leader"))
+        text += "\n" + nodes_table(status)
     code = EXIT_UNAVAILABLE if status["stopped"] else EXIT_OK
     return Output(status, text, code)
 

@@ -23,14 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ebill_network.layout import layout_from_env
-
 from .clock import issue_date_now, today_in_china
 from .connection import load_description
 from .errors import AlreadyExists, EbillError, NetworkUnavailable
 from .finance import FinanceClient
 from .models import IssuedBill, StockBatch
 from .money import yuan
+from .netops import default_network_file
 from .parties import open_client
 from .party import PartyClient
 from .payer import PayerClient
@@ -358,8 +357,7 @@ def _story(
 
 
 def main() -> int:
-    layout = layout_from_env()
-    path = layout.network_file()
+    path = default_network_file()
     print(f"e-bill demo on the network described in {path}")
     started = time.perf_counter()
     try:

@@ -83,7 +83,7 @@ class EbillError(Exception):
         anomaly_type: str | None = None,
         code: str | None = None,
         details: Sequence[fabricgw.ErrorDetail] = (),
-        outcome_unknown: bool = False,
+        outcome_unknown: bool | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(message)
@@ -97,7 +97,9 @@ class EbillError(Exception):
         self.details: tuple[fabricgw.ErrorDetail, ...] = tuple(details)
         """What each node the gateway called reported (not for chaincode refusals)."""
         self.outcome_unknown = outcome_unknown
-        """The transaction may still commit: resolve ``transaction_id`` before retrying."""
+        """True: the transaction may still commit (resolve ``transaction_id`` before
+        retrying); False: it did not and will not; None: not said (an error made
+        without a gateway answer, or a chaincode refusal: nothing was submitted)."""
         if hint is not None:
             self.hint = hint
 

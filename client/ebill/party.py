@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import grpc
 
 import fabricgw
+from ebill_chaincode.contract import interface as api
 from fabricgw.commit import check_committed
 from fabricgw.retry import COMMIT_STATUS_RETRY_CODES
 
@@ -205,7 +206,7 @@ class PartyClient:
         Raises InvalidInput (malformed code), NotFound (no such bill).
         """
         answer = self._evaluate(
-            "VerifyBill",
+            api.VERIFY_BILL.name,
             bill_code,
             bill_number,
             check_code,
@@ -217,7 +218,7 @@ class PartyClient:
     def ping(self) -> str:
         """Ping: "pong" when the chaincode answers. Raises NetworkUnavailable."""
         try:
-            raw = self.connection.contract.evaluate("Ping")
+            raw = self.connection.contract.evaluate(api.PING.name)
         except fabricgw.GatewayError as error:
-            raise domain_error(error, function="Ping") from error
+            raise domain_error(error, function=api.PING.name) from error
         return raw.decode(errors="replace")

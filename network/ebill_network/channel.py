@@ -18,14 +18,19 @@ from typing import Any
 from cryptography import x509
 
 from . import operations
-from .layout import CHANNEL, ORDERER_ORG, Layout, Org
+from .layout import CHANNEL, ORDERER_ORG, PEER_ORGS, Layout, Org
 from .processes import run, wait_for
 
 
 def peer_admin_env(layout: Layout, org: Org) -> dict[str, str]:
-    """Environment for the ``peer`` CLI acting as the org's admin against the org's peer."""
+    """Environment for the ``peer`` CLI acting as the org's admin against the org's peer.
+
+    For the orderer org (no peer of its own: it only fetches and signs config
+    updates) the CLI reads the first peer org's ``core.yaml``.
+    """
+    cfg = layout.node_dir(PEER_ORGS[0] if org.kind == "orderer" else org, "peer0")
     return {
-        "FABRIC_CFG_PATH": str(layout.node_dir(org, "peer0")),
+        "FABRIC_CFG_PATH": str(cfg),
         "CORE_PEER_LOCALMSPID": org.msp_id,
         "CORE_PEER_MSPCONFIGPATH": str(layout.user_dir(org, "admin0") / "msp"),
         "CORE_PEER_ADDRESS": layout.address(layout.peer_port(org)),
@@ -215,15 +220,22 @@ def fetch_config(layout: Layout, bin_dir: Path, org: Org, work: Path) -> tuple[d
     return config, int(decoded["header"].get("number", 0))
 
 
-def peer_height(layout: Layout, bin_dir: Path, org: Org) -> int:
-    """The height of the channel's chain on ``org``'s peer."""
+def peer_chain_info(layout: Layout, bin_dir: Path, org: Org) -> dict[str, Any]:
+    """``peer channel getinfo`` of ``org``'s peer: ``height``, ``currentBlockHash`` (base64 of
+    the hash of block height-1) and ``previousBlockHash``. Raises NetworkError if it fails."""
     out = run(
         [bin_dir / "peer", "channel", "getinfo", "-c", CHANNEL],
         env=peer_admin_env(layout, org),
         what=f"peer channel getinfo ({org.key})",
     )
     info = json.loads(out[out.index("{") :])
-    return int(info["height"])
+    assert isinstance(info, dict)
+    return info
+
+
+def peer_height(layout: Layout, bin_dir: Path, org: Org) -> int:
+    """The height of the channel's chain on ``org``'s peer."""
+    return int(peer_chain_info(layout, bin_dir, org)["height"])
 
 
 def update_config(
@@ -349,6 +361,30 @@ def set_revocation_list(org: Org, crls: Sequence[bytes]) -> ConfigChange:
             ]
 
     return change
+
+
+def set_snapshot_interval(size_bytes: int) -> ConfigChange:
+    """A change that sets the etcdraft ``SnapshotIntervalSize`` (bytes of blocks between two
+    Raft snapshots). Sign it as the orderer org (``signers=[ORDERER_ORG]``).
+
+    Raises ValueError for a size below 1 or a channel that is not on etcdraft.
+    """
+    if size_bytes < 1:
+        raise ValueError(f"size_bytes: must be at least 1, not {size_bytes}")
+
+    def change(config: dict[str, Any]) -> None:
+        value = config["channel_group"]["groups"]["Orderer"]["values"]["ConsensusType"]["value"]
+        if value.get("type") != "etcdraft":
+            raise ValueError(f"the channel orders with {value.get('type')!r}, not etcdraft")
+        value["metadata"]["options"]["snapshot_interval_size"] = size_bytes
+
+    return change
+
+
+def raft_snapshots(layout: Layout, i: int) -> list[Path]:
+    """The Raft snapshot files orderer ``i`` has taken of the channel (oldest first)."""
+    folder = layout.node_dir(ORDERER_ORG, layout.orderers()[i]) / "data" / "snap" / CHANNEL
+    return sorted(folder.glob("*.snap")) if folder.is_dir() else []
 
 
 def orderer_height(layout: Layout, bin_dir: Path, i: int) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import chaincode, channel, operations, pki
-from .layout import ALL_ORGS, CHANNEL, ORDERER_ORG, PEER_ORGS, Layout
+from .layout import ALL_ORGS, CHANNEL, ORDERER_ORG, PEER_ORGS, SERVICE_SLOTS, Layout
 from .processes import ProcessManager, port_open
 
 
@@ -104,6 +104,9 @@ def port_owner(layout: Layout, port: int) -> str:
             return f"peer0-{org.key}"
     if port in (layout.chaincode_port(0), layout.chaincode_port(1)):
         return chaincode.SERVER_PROCESS
+    for i in range(SERVICE_SLOTS):
+        if port == layout.service_port(i):
+            return f"chaincode service {i}"
     return ""
 
 

@@ -96,6 +96,10 @@ PEER_ORGS: tuple[Org, ...] = (
 ALL_ORGS: tuple[Org, ...] = (ORDERER_ORG, *PEER_ORGS)
 
 
+#: Ports for chaincode services deployed beside the e-bill contract.
+SERVICE_SLOTS = 8
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where the network lives on disk and on which loopback ports.
@@ -150,9 +154,16 @@ class Layout:
         """Slot 0 or 1: an upgrade starts the new server on the other slot's port."""
         return self.base_port + 60 + slot
 
+    def service_port(self, index: int) -> int:
+        """The port of another chaincode service (``Network.deploy_service``), 0..7."""
+        if not 0 <= index < SERVICE_SLOTS:
+            raise ValueError(f"service port index must be 0..{SERVICE_SLOTS - 1}, got {index}")
+        return self.base_port + 62 + index
+
     def all_ports(self) -> list[int]:
         """Every port the network listens on."""
         ports = [self.chaincode_port(0), self.chaincode_port(1)]
+        ports += [self.service_port(i) for i in range(SERVICE_SLOTS)]
         for org in ALL_ORGS:
             ports += [self.ca_port(org), self.ca_operations_port(org)]
         for i in range(len(self.orderers())):

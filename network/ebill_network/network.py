@@ -32,6 +32,7 @@ from .layout import (
     peer_org,
 )
 from .processes import IdentityRefused, NetworkError, ProcessManager, port_open, wait_for
+from .services import Service
 
 INSTALL_SCRIPT = Path(__file__).resolve().parents[1] / "install-fabric.sh"
 
@@ -212,6 +213,52 @@ class Network:
         if upgrading:
             procs.stop(server)
             procs.rename(name, server)
+        return package.package_id
+
+    def deploy_service(self, service: Service, *, restart: bool = False) -> str:
+        """Deploy another chaincode ``service`` beside the e-bill contract; its package id.
+
+        Starts its server (unless it runs on the current package and not ``restart``) and,
+        when the package or
+        the policy differ from the committed ones, installs it on every peer, approves it
+        for every org and commits the next sequence (no collections). An upgrade stops the
+        old server first: calls in between fail (no second slot, unlike ``deploy``).
+        Raises NetworkError when the server does not listen or a lifecycle step fails.
+        """
+        layout, procs = self.layout, self.procs
+        package = service.package(layout)
+        definition = chaincode.definition_digest(package, service.policy, ())
+        known = dict(self._state().get("services", {}))
+        running = procs.pid(service.process) is not None
+        current = known.get(service.name, {})
+        if current.get("definition") == definition and running and not restart:
+            return package.package_id
+        if running:
+            procs.stop(service.process)
+        self._step(f"starting chaincode service {service.name} ({package.package_id[:24]}...)")
+        chaincode.start_ccaas_server(
+            layout,
+            procs,
+            service.process,
+            service.command,
+            package.package_id,
+            layout.service_port(service.port_index),
+            env=service.env,
+            cwd=service.cwd,
+        )
+        if current.get("definition") != definition:
+            self._step(f"deploying {service.name}: install on 4 peers, approve for 4 orgs, commit")
+            sequence = chaincode.deploy(
+                layout, self.bin_dir, package, name=service.name, policy=service.policy,
+                collections=(),
+            )  # fmt: skip
+            known[service.name] = {
+                "package_id": package.package_id,
+                "sequence": sequence,
+                "definition": definition,
+            }
+            self._save_state(services=known)
+            self._step(f"chaincode {service.name} committed at sequence {sequence}")
         return package.package_id
 
     def _check_all_alive(self) -> None:

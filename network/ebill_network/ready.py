@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ebill.connection import Connection, connect
-
+from ._gateway import AdminGateway, open_admin_gateway
 from .processes import wait_for
 
 
@@ -22,13 +21,15 @@ def wait_gateways_ready(description: dict[str, Any], *, timeout: float = 120) ->
     """
     orgs = description["orgs"]
     msp_ids = [org["msp_id"] for org in orgs.values()]
-    connections: list[Connection] = [
-        connect(description, key, "admin0", endorse_timeout=10, submit_timeout=10) for key in orgs
-    ]
+    connections: list[AdminGateway] = []
     try:
+        for key in orgs:
+            connections.append(
+                open_admin_gateway(description, key, endorse_timeout=10, submit_timeout=10)
+            )
         for conn in connections:
 
-            def endorsed(conn: Connection = conn) -> bool:
+            def endorsed(conn: AdminGateway = conn) -> bool:
                 proposal = conn.contract.new_proposal("Ping", endorsing_organizations=msp_ids)
                 proposal.endorse()
                 return True

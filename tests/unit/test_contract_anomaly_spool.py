@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_stub import CODE, FINANCE, MEDINS, SUPERVISOR, World, number, standard_world
+from fixtures import CODE, FINANCE, MEDINS, SUPERVISOR, World, number, standard_world
 
 from ebill.spool import read_spool
 from ebill_chaincode.contract.anomalies import Spool

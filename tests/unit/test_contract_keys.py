@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_stub import CODE, FINANCE, SUPERVISOR, World, bill_key, number, standard_world
+from fixtures import CODE, FINANCE, SUPERVISOR, World, bill_key, number, standard_world
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

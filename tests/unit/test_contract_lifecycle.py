@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from fake_stub import (
+from fixtures import (
     CODE,
     FINANCE,
     ISSUER,

@@ -6,19 +6,17 @@ import base64
 import json
 
 import pytest
-from fake_stub import (
+from fixtures import (
     CODE,
     FINANCE,
     ISSUER,
     MEDINS,
-    MVCC_READ_CONFLICT,
     OTHER_PAYER,
     OTHER_SALT,
     PAYER,
     PAYER_ID,
     PICC,
     SUPERVISOR,
-    VALID,
     World,
     key,
     number,
@@ -30,6 +28,7 @@ from hypothesis import strategies as st
 
 from ebill_chaincode.contract import contract
 from ebill_chaincode.shim import Creator
+from ebill_chaincode.shimtest import MVCC_READ_CONFLICT, VALID
 
 N1 = number(1)
 

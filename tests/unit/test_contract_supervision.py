@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fake_stub import (
+from fixtures import (
     CLERK,
     CODE,
     FINANCE,

@@ -6,23 +6,19 @@ import json
 from typing import Any
 
 import pytest
-from fake_stub import (
+from fixtures import (
     CLERK,
     CODE,
     FINANCE,
     ISSUER,
     MEDINS,
-    MVCC_READ_CONFLICT,
     OTHER_ISSUER,
-    PHANTOM_READ_CONFLICT,
     SCHOOL,
     SCHOOL_CODE,
     SUPERVISOR,
-    VALID,
     Ledger,
     World,
     bill_json,
-    identity,
     key,
     number,
     public_json,
@@ -31,6 +27,7 @@ from fake_stub import (
 )
 
 from ebill_chaincode.contract import stock
+from ebill_chaincode.shimtest import MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT, VALID, identity
 
 UNIT = {"unitCode": "HN0301", "name": "海口市中级人民法院", "sector": "court", "region": "46"}
 

@@ -1,0 +1,80 @@
+"""The state of one running service, shared by its endpoints (no global state).
+
+:class:`Service` holds the settings, the state store, the API-client registry, the
+idempotency records, the rate limiters, the metrics, the asynchronous operations and
+one party client per identity (opened on first use, closed at shutdown).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from ebill.parties import Party, open_party
+from fabricca.attributes import certificate_attributes
+
+from .apiclients import ApiClients
+from .idempotency import Idempotency
+from .metrics import Metrics
+from .operations import Operations
+from .ratelimit import RateLimiter
+from .settings import Settings
+from .store import Store
+
+
+class Service:
+    """Everything the endpoints of one organisation's service share."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.state)
+        self.clients = ApiClients(self.store)
+        self.idempotency = Idempotency(self.store)
+        self.metrics = Metrics()
+        self.operations = Operations(self.store)
+        self.public_limit = RateLimiter(settings.public_rate)
+        self.client_limit = RateLimiter(settings.client_rate)
+        self._parties: dict[str, Party] = {}
+        self._lock = threading.Lock()
+
+    def description(self) -> dict[str, Any]:
+        """network.json (read each time: users added later appear)."""
+        data = json.loads(Path(self.settings.network).read_text())
+        assert isinstance(data, dict)
+        return data
+
+    def party(self, user: str) -> Party:
+        """The party client of ``user`` of this org (its role's class), opened once."""
+        with self._lock:
+            party = self._parties.get(user)
+            if party is None:
+                party = open_party(self.description(), self.settings.org, user)
+                self._parties[user] = party
+            return party
+
+    def public_user(self) -> str:
+        """The identity public verification runs as: the org's first non-admin user."""
+        users = self.description()["orgs"][self.settings.org]["users"]
+        names = [name for name in users if not name.startswith("admin")]
+        return names[0] if names else "admin0"
+
+    def user_roles(self) -> dict[str, str]:
+        """Each user of the org and the ``role`` attribute of its certificate ('' if none)."""
+        users = self.description()["orgs"][self.settings.org]["users"]
+        return {
+            name: certificate_attributes(Path(user["cert"]).read_bytes()).get("role", "")
+            for name, user in users.items()
+        }
+
+    def org_roles(self) -> set[str]:
+        """The roles the org's users have: which routers this service serves."""
+        return {role for role in self.user_roles().values() if role}
+
+    def close(self) -> None:
+        self.operations.close()
+        with self._lock:
+            for party in self._parties.values():
+                party.close()
+            self._parties.clear()

@@ -1,0 +1,159 @@
+"""The finance department: units (register, suspend, resume), stock decisions, stale locks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from ebill.finance import FinanceClient
+
+from ..deps import CallerDep, IdempotencyKey, Prefer
+from ..problems import PROBLEM_RESPONSES
+from ..runner import submit
+from .public import BillCode, BillNumber
+
+router = APIRouter(tags=["finance"], responses=PROBLEM_RESPONSES)
+
+UnitCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")]
+
+
+class UnitRequest(BaseModel):
+    unitCode: UnitCode
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    sector: Annotated[str, Field(description="the contract's sectors: medical, education...")]
+    region: Annotated[str, Field(pattern=r"^\d{2}$")]
+
+
+class Reason(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _finance(caller: Any) -> FinanceClient:
+    party: FinanceClient = caller.party(FinanceClient)
+    return party
+
+
+@router.post("/v1/units", summary="Register an issuing unit", status_code=201)
+def register_unit(
+    body: UnitRequest,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+    prefer: Prefer = None,
+) -> JSONResponse:
+    finance = _finance(caller)
+    return submit(
+        caller,
+        "RegisterUnit",
+        body.model_dump(),
+        lambda kept: finance.register_unit(body.unitCode, body.name, body.sector, body.region).raw,
+        key=idempotency_key,
+        prefer=prefer,
+        status=201,
+    )
+
+
+@router.post("/v1/units/{unitCode}/suspend", summary="Suspend a unit")
+def suspend_unit(
+    unitCode: str,
+    body: Reason,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+    prefer: Prefer = None,
+) -> JSONResponse:
+    finance = _finance(caller)
+    return submit(
+        caller,
+        "SuspendUnit",
+        [unitCode, body.reason],
+        lambda kept: finance.suspend_unit(unitCode, body.reason).raw,
+        key=idempotency_key,
+        prefer=prefer,
+    )
+
+
+@router.post("/v1/units/{unitCode}/resume", summary="Resume a suspended unit")
+def resume_unit(
+    unitCode: str, caller: CallerDep, idempotency_key: IdempotencyKey = None, prefer: Prefer = None
+) -> JSONResponse:
+    finance = _finance(caller)
+    return submit(
+        caller,
+        "ResumeUnit",
+        [unitCode],
+        lambda kept: finance.resume_unit(unitCode).raw,
+        key=idempotency_key,
+        prefer=prefer,
+    )
+
+
+@router.post("/v1/stock/{batchId}/approve", summary="Approve a stock application")
+def approve_stock(
+    batchId: str, caller: CallerDep, idempotency_key: IdempotencyKey = None, prefer: Prefer = None
+) -> JSONResponse:
+    finance = _finance(caller)
+    return submit(
+        caller,
+        "ApproveStock",
+        [batchId],
+        lambda kept: finance.approve_stock(batchId).raw,
+        key=idempotency_key,
+        prefer=prefer,
+    )
+
+
+@router.post("/v1/stock/{batchId}/reject", summary="Reject a stock application")
+def reject_stock(
+    batchId: str,
+    body: Reason,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+    prefer: Prefer = None,
+) -> JSONResponse:
+    finance = _finance(caller)
+    return submit(
+        caller,
+        "RejectStock",
+        [batchId, body.reason],
+        lambda kept: finance.reject_stock(batchId, body.reason).raw,
+        key=idempotency_key,
+        prefer=prefer,
+    )
+
+
+@router.post("/v1/stock/{batchId}/reconcile", summary="Reconcile a used stock batch")
+def reconcile_stock(
+    batchId: str, caller: CallerDep, idempotency_key: IdempotencyKey = None, prefer: Prefer = None
+) -> JSONResponse:
+    finance = _finance(caller)
+    return submit(
+        caller,
+        "ReconcileStock",
+        [batchId],
+        lambda kept: finance.reconcile_stock(batchId).raw,
+        key=idempotency_key,
+        prefer=prefer,
+    )
+
+
+@router.post(
+    "/v1/bills/{billCode}/{billNumber}/release-lock", summary="Release a stale lock (finance)"
+)
+def release_lock(
+    billCode: BillCode,
+    billNumber: BillNumber,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+    prefer: Prefer = None,
+) -> JSONResponse:
+    finance = _finance(caller)
+    return submit(
+        caller,
+        "UnlockBill",
+        [billCode, billNumber],
+        lambda kept: finance.unlock_bill(billCode, billNumber).raw,
+        key=idempotency_key,
+        prefer=prefer,
+    )

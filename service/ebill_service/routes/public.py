@@ -1,0 +1,107 @@
+"""Public verification: code + number + check code, no login, rate-limited per address."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ebill.party import PartyClient
+
+from ..deps import CallerDep, ServiceDep
+from ..problems import PROBLEM_RESPONSES, ServiceProblem
+
+router = APIRouter(tags=["verification"], responses=PROBLEM_RESPONSES)
+
+BillCode = Annotated[str, Field(pattern=r"^\d{8}$", description="8 digits")]
+BillNumber = Annotated[str, Field(pattern=r"^\d{10}$", description="10 digits")]
+
+
+class VerifyRequest(BaseModel):
+    """What is printed on a bill; amount (integer fen) and date are checked when given."""
+
+    billCode: BillCode
+    billNumber: BillNumber
+    checkCode: Annotated[str, Field(min_length=1, max_length=16)]
+    totalAmount: Annotated[int | None, Field(ge=0, description="integer fen")] = None
+    issueDate: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None
+
+
+class Verification(BaseModel):
+    """Genuine or not, with the status; nothing personal."""
+
+    genuine: bool
+    billCode: str
+    billNumber: str
+    reason: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    unitCode: str | None = None
+    unitName: str | None = None
+    issueDate: str | None = None
+    totalAmount: int | None = None
+    previousStatus: str | None = None
+    redOf: dict[str, Any] | None = None
+
+
+def verify_one(party: PartyClient, item: VerifyRequest) -> Verification:
+    result = party.verify_bill(
+        item.billCode,
+        item.billNumber,
+        item.checkCode,
+        total_amount=item.totalAmount,
+        issue_date=item.issueDate,
+    )
+    fields = {k: v for k, v in result.raw.items() if k in Verification.model_fields}
+    fields.setdefault("billCode", item.billCode)
+    fields.setdefault("billNumber", item.billNumber)
+    fields["genuine"] = result.genuine
+    return Verification(**fields)
+
+
+@router.post("/v1/public/verify", summary="Verify a bill (no login)")
+def verify_public(body: VerifyRequest, request: Request, service: ServiceDep) -> Verification:
+    """Anyone may verify a bill with what is printed on it. Limited per caller address
+    (the check code is short): 429 with Retry-After beyond the limit."""
+    address = request.client.host if request.client else "unknown"
+    wait = service.public_limit.take(address)
+    if wait:
+        raise ServiceProblem(
+            429,
+            "rate-limited",
+            "Too many requests",
+            f"at most {service.settings.public_rate} verifications a minute per address",
+            headers={"Retry-After": str(int(wait))},
+        )
+    return verify_one(service.party(service.public_user()), body)
+
+
+class VerifyBatch(BaseModel):
+    bills: Annotated[list[VerifyRequest], Field(min_length=1, max_length=100)]
+
+
+class VerifyBatchResult(BaseModel):
+    results: list[Verification]
+
+
+@router.post("/v1/verify", summary="Verify up to 100 bills (a claim's bills)")
+def verify_batch(body: VerifyBatch, caller: CallerDep) -> VerifyBatchResult:
+    """Each bill verified in turn; an unknown bill is reported not genuine, not an error."""
+    from ebill.errors import NotFound
+
+    party = caller.party(PartyClient)
+    results = []
+    for item in body.bills:
+        try:
+            results.append(verify_one(party, item))
+        except NotFound:
+            results.append(
+                Verification(
+                    genuine=False,
+                    billCode=item.billCode,
+                    billNumber=item.billNumber,
+                    reason="not-found",
+                )
+            )
+    return VerifyBatchResult(results=results)

@@ -1,0 +1,43 @@
+"""What a deployment of the service chooses."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service of one organisation.
+
+    ``org``: the org key in network.json (finance, units, insurance, audit).
+    ``network``: the network description (network.json) holding the org's identities
+    (its wallet: certificate and key files, 0600).
+    ``state``: the SQLite file of the service's own state (API clients, idempotency
+    records, asynchronous operations); created 0600.
+    ``public_rate``: public verifications a minute per caller address (burst the same).
+    ``client_rate``: requests a minute per API client.
+    """
+
+    org: str
+    network: Path
+    state: Path
+    public_rate: int = 30
+    client_rate: int = 600
+    max_batch: int = 100
+    title: str = field(default="ebill service")
+
+    @staticmethod
+    def from_env(org: str, network: Path | None = None, state: Path | None = None) -> Settings:
+        """Settings for ``org`` with paths from the arguments or the environment.
+
+        ``EBILL_DATA_DIR`` (default ``.data``) holds network.json and the state file
+        ``service-<org>.sqlite``.
+        """
+        data = Path(os.environ.get("EBILL_DATA_DIR", ".data"))
+        return Settings(
+            org=org,
+            network=network or data / "network.json",
+            state=state or data / f"service-{org}.sqlite",
+        )
