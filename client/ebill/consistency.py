@@ -100,8 +100,9 @@ def wait_for_block(
 ) -> None:
     """Return once the peer of every org in ``peers`` has ``block_number``; else TimeoutError.
 
-    A height query that times out or finds its peer unavailable (a peer busy
-    committing a block, a restart) is asked again until the deadline.
+    A height query that times out (a peer busy committing a block) or whose gateway
+    reports a node unavailable is asked again until the deadline; one whose gateway
+    itself does not answer raises at once (fabricgw.EvaluateError).
     """
     deadline = time.monotonic() + timeout
     for msp_id in peers:
@@ -111,14 +112,12 @@ def wait_for_block(
             time.sleep(0.02)
 
 
-_TRANSIENT = frozenset({grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE})
-
-
 def _height_or_none(conn: Connection, msp_id: str) -> int | None:
     """``height``, or None when the query failed in a way worth asking again."""
     try:
         return height(conn, msp_id)
     except fabricgw.EvaluateError as error:
-        if error.code in _TRANSIENT:
+        busy = error.code is grpc.StatusCode.DEADLINE_EXCEEDED
+        if busy or (error.code is grpc.StatusCode.UNAVAILABLE and error.details):
             return None
         raise

@@ -29,7 +29,7 @@ from fabricgw.retry import COMMIT_STATUS_RETRY_CODES
 
 from . import consistency
 from .connection import Connection
-from .errors import InternalError, domain_error
+from .errors import InternalError, NetworkUnavailable, domain_error
 from .models import Page, Verification
 from .sync import BlockSync
 
@@ -131,7 +131,17 @@ class PartyClient:
             status = self._commit(transaction)
             check_committed(status)
             if wait_peers:
-                consistency.wait_for_block(self.connection, status.block_number, peers=wait_peers)
+                try:
+                    consistency.wait_for_block(
+                        self.connection, status.block_number, peers=wait_peers
+                    )
+                except TimeoutError as error:  # committed, but not yet on those peers
+                    raise NetworkUnavailable(
+                        f"{function} {transaction.transaction_id} committed in block"
+                        f" {status.block_number}, but {error}",
+                        transaction_id=transaction.transaction_id,
+                        function=function,
+                    ) from error
         except fabricgw.GatewayError as error:
             raise domain_error(error, function=function, transaction_id=tx_ids[-1]) from error
         if self.sync is not None:

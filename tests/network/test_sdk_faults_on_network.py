@@ -40,11 +40,15 @@ class Outcomes:
     acknowledged: list[SampleBill] = field(default_factory=list)
     refused: list[tuple[SampleBill, EbillError]] = field(default_factory=list)
     unknown: list[tuple[SampleBill, EbillError]] = field(default_factory=list)
+    crashed: list[BaseException] = field(default_factory=list)
+    """Anything but an EbillError: a defect of the client (it stops the worker)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self) -> int:
         with self.lock:
-            return len(self.acknowledged) + len(self.refused) + len(self.unknown)
+            return (
+                len(self.acknowledged) + len(self.refused) + len(self.unknown) + len(self.crashed)
+            )
 
 
 def _issue_until(
@@ -60,6 +64,10 @@ def _issue_until(
                     (sample, error)
                 )
             time.sleep(0.2)  # a refusal is quick: do not spin while the peer is down
+        except Exception as error:  # noqa: BLE001 - recorded, and the test fails on it
+            with outcomes.lock:
+                outcomes.crashed.append(error)
+            return
         else:
             with outcomes.lock:
                 outcomes.acknowledged.append(sample)
@@ -83,11 +91,13 @@ def test_a_transaction_endorsed_before_its_gateway_died_commits_through_another(
         os.kill(pid, signal.SIGKILL)
         wait_for("peer0-audit to be gone", lambda: network.procs.pid("peer0-audit") is None)
 
-        status = endorsed.submit().status()  # the primary is dead: a fallback takes it
+        try:
+            status = endorsed.submit().status()  # the primary is dead: a fallback takes it
+            late = commit.status()  # submitted before the kill, status asked after it
+        finally:
+            network.restart("peer0.audit")
         assert status.successful and status.transaction_id == endorsed.transaction_id
-        late = commit.status()  # submitted before the kill, status asked after it
         assert late.successful and late.transaction_id == submitted.transaction_id
-        network.restart("peer0.audit")
         for org in ("finance", "units", "insurance", "audit"):
             with connect(description, "finance", "finance1", via=org, fallbacks=()) as conn:
                 for tx in (endorsed, submitted):
@@ -151,7 +161,10 @@ def test_gateway_peer_killed_during_issuances_leaves_no_outcome_wrong(
         stop.set()
         for worker in workers:
             worker.join(timeout=300)
+        if network.procs.pid("peer0-audit") is None:  # leave the session network whole
+            network.restart("peer0.audit")
     assert not any(worker.is_alive() for worker in workers)
+    assert not outcomes.crashed, outcomes.crashed
 
     # Every unknown outcome is retried with the same bill: it comes back issued, once.
     retried = []
