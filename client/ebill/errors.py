@@ -341,6 +341,13 @@ MESSAGE_FORMAT = re.compile(
 )
 _CONFLICT_CODES = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
 _UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+#: What gRPC itself says when no server answered (a refused or broken connection, or a
+#: deadline with no answer), as opposed to an UNAVAILABLE the gateway sent.
+_NO_ANSWER = re.compile(
+    r"failed to connect|Socket closed|Stream removed|Connection reset|Connection refused"
+    r"|recvmsg|Deadline Exceeded|DNS resolution failed|connections to all backends failing",
+    re.I,
+)
 #: Codes by which the gateway says that nodes it called failed.
 _NODE_FAILURES = _UNREACHABLE | {
     grpc.StatusCode.ABORTED,
@@ -407,9 +414,10 @@ def _from_gateway(
     if error.code is grpc.StatusCode.PERMISSION_DENIED:
         kind, text = NotAuthorised, f"the gateway refused the caller: {first_line}"
     elif error.code in _NODE_FAILURES or unknown:
-        if error.details or error.code not in _UNREACHABLE:
+        silent = error.code in _UNREACHABLE and not error.details
+        if not silent or not _NO_ANSWER.search(first_line):  # the gateway answered
             kind, what = NodeUnavailable, "a node of the network failed"
-        else:  # no node reported anything: the gateway peer itself did not answer
+        else:  # the gateway peer itself did not answer
             kind, what = NetworkUnavailable, "the network did not answer"
         text = f"{what}: {first_line}" + ("; the transaction may still commit" if unknown else "")
         hint = f"{RESOLVE_HINT}; {kind.hint}" if unknown else None

@@ -342,3 +342,15 @@ def test_a_refused_identity_is_not_authorised() -> None:
         code=grpc.StatusCode.PERMISSION_DENIED,
     )
     assert type(domain_error(raw)) is errors.NotAuthorised
+
+
+def test_an_unavailable_the_gateway_sent_is_a_node_failure_not_a_stopped_network() -> None:
+    raw = fabricgw.EndorseError(
+        f"endorse failed for transaction {TX}: UNAVAILABLE: failed to find any endorsing peers"
+        " for org(s): UnitsMSP",
+        transaction_id=TX,
+        code=grpc.StatusCode.UNAVAILABLE,
+    )
+    error = domain_error(raw)
+    assert type(error) is errors.NodeUnavailable
+    assert "make network-up" not in error.one_line()
