@@ -488,7 +488,14 @@ def node_config(
             "tlsRootCert": description["orgs"]["finance"]["tls_ca"],
             "startBlock": start_block,
         },
-        "timeouts": {"evaluate": 5, "endorse": ENDORSE_TIMEOUT, "submit": 5, "commitStatus": 60},
+        # the Python SDK's defaults (endorse: the bench's own), so both clients run with
+        # the same deadlines
+        "timeouts": {
+            "evaluate": fabricgw.DEFAULT_TIMEOUTS.evaluate,
+            "endorse": ENDORSE_TIMEOUT,
+            "submit": fabricgw.DEFAULT_TIMEOUTS.submit,
+            "commitStatus": fabricgw.DEFAULT_TIMEOUTS.commit_status,
+        },
         "rows": rows,
     }
 

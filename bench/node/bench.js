@@ -8,7 +8,8 @@
 //     "mspId": "UnitsMSP", "certPath": "<path>", "keyPath": "<path>",
 //     "channel": "ebill", "chaincode": "ebill",
 //     "finance": {"peer": "127.0.0.1:17091", "tlsRootCert": "<path>", "startBlock": 12},
-//     "timeouts": {"evaluate": 5, "endorse": 15, "submit": 5, "commitStatus": 60},  (seconds)
+//     "timeouts": {"evaluate": ..., "endorse": ..., "submit": ..., "commitStatus": ...},
+//         (seconds, required: the Python SDK's fabricgw.DEFAULT_TIMEOUTS, written by the bench)
 //     "rows": [
 //       {"name": "...", "kind": "evaluate" | "submit" | "issue", "inFlight": 1,
 //        "warmup": false, "repeat": 1,
@@ -165,7 +166,12 @@ async function main() {
         usage('missing config file');
     }
     const config = JSON.parse(readFileSync(path, 'utf8'));
-    const timeouts = { evaluate: 5, endorse: 15, submit: 5, commitStatus: 60, ...config.timeouts };
+    const timeouts = config.timeouts;
+    for (const name of ['evaluate', 'endorse', 'submit', 'commitStatus']) {
+        if (typeof timeouts?.[name] !== 'number') {
+            usage(`config.timeouts.${name} is missing (seconds)`);
+        }
+    }
     const deadline = (seconds) => () => ({ deadline: Date.now() + seconds * 1000 });
 
     const client = new grpc.Client(

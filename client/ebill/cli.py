@@ -246,6 +246,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", action="store_true", help="keep anchoring new lines")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between polls (--follow)")
 
+    tx = groups.add_parser("tx", help="transactions: resolve an unknown outcome")
+    tx_cmds = tx.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p = _command(tx_cmds, "status", c.tx_status, HOSPITAL, "did a transaction commit? (by its id)")
+    p.add_argument("transaction_id", metavar="TXID", help="the transactionId of the error")
+    p.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for its commit status"
+    )
+
     net = groups.add_parser("network", help="the local network")
     net_cmds = net.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _command(net_cmds, "status", c.network_status, FINANCE, "processes and chaincode")
@@ -285,7 +293,8 @@ def _report(error: BaseException, args: argparse.Namespace | None, err: TextIO) 
     else:
         name, text = "UsageError", f"{error}; see ebill --help"
     if args is not None and args.json:
-        payload: dict[str, Any] = {"error": name, "message": str(error), "exitCode": code}
+        message = error.message if isinstance(error, EbillError) else str(error)
+        payload: dict[str, Any] = {"error": name, "message": message, "exitCode": code}
         if isinstance(error, EbillError):
             payload.update(
                 kind=error.kind,
@@ -294,10 +303,20 @@ def _report(error: BaseException, args: argparse.Namespace | None, err: TextIO) 
                 transactionId=error.transaction_id,
                 anomalyId=error.anomaly_id,
                 anomalyType=error.anomaly_type,
+                outcomeUnknown=error.outcome_unknown is True,
+                details=[
+                    {"address": d.address, "mspId": d.msp_id, "message": d.message}
+                    for d in error.details
+                ],
             )
         err.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
         err.write(f"ebill: {name}: {text}\n")
+        if isinstance(error, EbillError):
+            if error.outcome_unknown and error.transaction_id:
+                err.write(f"  transaction {error.transaction_id}: outcome unknown\n")
+            for detail in error.details:  # what each node the gateway called reported
+                err.write(f"  - {detail}\n")
     return code
 
 

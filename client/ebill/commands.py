@@ -30,7 +30,7 @@ from .errors import (
     NotAuthorised,
     OutOfStock,
 )
-from .exitcodes import EXIT_OK, EXIT_UNAVAILABLE, UsageError, exit_code
+from .exitcodes import EXIT_CONFLICT, EXIT_OK, EXIT_UNAVAILABLE, UsageError, exit_code
 from .finance import FinanceClient
 from .models import Totals
 from .money import fen
@@ -543,6 +543,28 @@ def network_revoke(ctx: Context) -> Output:
     block = network.revoke(org, user, reason=ctx.args.reason)
     data = {"org": org, "user": user, "revoked": True, "configBlock": block}
     return Output(data, f"{user} of {org} revoked; the peers refuse it from block {block}")
+
+
+def tx_status(ctx: Context) -> Output:
+    """Resolve a transaction whose outcome was unknown: committed (valid or not) or not yet."""
+    a = ctx.args
+    status = ctx.party().resolve(a.transaction_id, timeout=a.timeout)
+    if status is None:
+        data: dict[str, Any] = {"transactionId": a.transaction_id, "committed": False}
+        text = (
+            f"transaction {a.transaction_id}: no commit status within {a.timeout:g}s"
+            " (not committed yet, or never ordered); ask again before retrying"
+        )
+        return Output(data, text, EXIT_UNAVAILABLE)
+    data = {
+        "transactionId": status.transaction_id,
+        "committed": True,
+        "valid": status.successful,
+        "validationCode": status.code_name,
+        "blockNumber": status.block_number,
+    }
+    text = f"transaction {status.transaction_id}: {status.code_name} in block {status.block_number}"
+    return Output(data, text, EXIT_OK if status.successful else EXIT_CONFLICT)
 
 
 def network_status(ctx: Context) -> Output:

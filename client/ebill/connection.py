@@ -1,13 +1,18 @@
-"""Connections of e-bill parties to the network: one gRPC channel and one Gateway per user.
+"""Connections of e-bill parties to the network: one Gateway per user, on its peer's channel.
 
 The network scripts describe the running network in ``network.json`` (peer
 addresses, TLS roots, each enrolled user's certificate and key); a party connects
 as one of those users to its own org's peer, or to another org's peer with ``via``.
+The other orgs' peers are the Gateway's fallback endpoints: a signed transaction
+whose Submit failed, and commit status requests, go to them when the own peer is
+down (never a proposal, which may carry personal transient data; see
+:mod:`fabricgw.retry`). Channels use :data:`fabricgw.CHANNEL_OPTIONS`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -19,11 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 import fabricgw
 from fabricca.attributes import certificate_attributes
 
-CHANNEL_OPTIONS = [
-    ("grpc.max_receive_message_length", 100 * 1024 * 1024),
-    ("grpc.max_send_message_length", 100 * 1024 * 1024),
-    ("grpc.keepalive_time_ms", 60_000),
-]
+#: The SDK's channel options (message size, keepalive, bounded reconnect backoff).
+CHANNEL_OPTIONS = fabricgw.CHANNEL_OPTIONS
 
 
 def load_description(path: Path) -> dict[str, Any]:
@@ -38,7 +40,7 @@ def load_description(path: Path) -> dict[str, Any]:
 def open_channel(address: str, tls_ca: Path) -> grpc.Channel:
     """A TLS gRPC channel to a peer whose certificate is signed by ``tls_ca``."""
     creds = grpc.ssl_channel_credentials(root_certificates=tls_ca.read_bytes())
-    return grpc.secure_channel(address, creds, options=CHANNEL_OPTIONS)
+    return grpc.secure_channel(address, creds, options=fabricgw.channel_options())
 
 
 @dataclass
@@ -54,6 +56,13 @@ class Connection:
     chaincode_name: str
     attributes: dict[str, str] = field(default_factory=dict)
     """The Fabric CA attributes of the user's certificate (role, unit, reimburser, ...)."""
+    fallback_channels: list[grpc.Channel] = field(default_factory=list)
+    """Channels to the other orgs' peers, the Gateway's fallback endpoints."""
+
+    @property
+    def network(self) -> fabricgw.Network:
+        """The e-bill channel (e.g. ``get_commit_status`` of a transaction id)."""
+        return self.gateway.get_network(self.channel_name)
 
     @property
     def contract(self) -> fabricgw.Contract:
@@ -63,6 +72,8 @@ class Connection:
     def close(self) -> None:
         self.gateway.close()
         self.channel.close()
+        for channel in self.fallback_channels:
+            channel.close()
 
     def __enter__(self) -> Connection:
         return self
@@ -82,6 +93,7 @@ def connect(
     user: str,
     *,
     via: str | None = None,
+    fallbacks: Sequence[str] | None = None,
     evaluate_timeout: float = fabricgw.DEFAULT_TIMEOUTS.evaluate,
     endorse_timeout: float = fabricgw.DEFAULT_TIMEOUTS.endorse,
     submit_timeout: float = fabricgw.DEFAULT_TIMEOUTS.submit,
@@ -89,7 +101,9 @@ def connect(
 ) -> Connection:
     """Connect as ``user`` of ``org`` to the Gateway of ``via``'s peer (default: own org's).
 
-    Raises KeyError naming the unknown org or user.
+    ``fallbacks``: the orgs whose peers are the fallback gateway endpoints, in order
+    (default: every other org of the network; ``()`` none). Raises KeyError naming the
+    unknown org or user.
     """
     orgs = description["orgs"]
     if org not in orgs:
@@ -99,8 +113,18 @@ def connect(
         raise KeyError(f"unknown user {user!r} of {org}; known: {', '.join(member['users'])}")
     files = member["users"][user]
     cert = Path(files["cert"]).read_bytes()
-    target = orgs[via or org]
+    gateway_org = via or org
+    if gateway_org not in orgs:
+        raise KeyError(f"unknown org {gateway_org!r}; known: {', '.join(orgs)}")
+    others = [key for key in orgs if key != gateway_org] if fallbacks is None else list(fallbacks)
+    for key in others:
+        if key not in orgs:
+            raise KeyError(f"unknown org {key!r}; known: {', '.join(orgs)}")
+    target = orgs[gateway_org]
     channel = open_channel(target["peer"], Path(target["tls_ca"]))
+    fallback_channels = [
+        open_channel(orgs[key]["peer"], Path(orgs[key]["tls_ca"])) for key in others
+    ]
     key = fabricgw.load_private_key_file(files["key"])
     gateway = fabricgw.connect(
         channel,
@@ -112,6 +136,7 @@ def connect(
         endorse_timeout=endorse_timeout,
         submit_timeout=submit_timeout,
         commit_status_timeout=commit_status_timeout,
+        fallback_channels=fallback_channels,
     )
     return Connection(
         org=org,
@@ -122,4 +147,5 @@ def connect(
         channel_name=description["channel"],
         chaincode_name=description["chaincode"],
         attributes=certificate_attributes(cert),
+        fallback_channels=fallback_channels,
     )

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import grpc
 from fabric_protos.common import ledger_pb2 as _ledger_pb2
 
 import fabricgw
@@ -97,10 +98,26 @@ def wait_for_block(
     peers: Sequence[str] = PEER_MSP_IDS,
     timeout: float = 30.0,
 ) -> None:
-    """Return once the peer of every org in ``peers`` has ``block_number``; else TimeoutError."""
+    """Return once the peer of every org in ``peers`` has ``block_number``; else TimeoutError.
+
+    A height query that times out (a peer busy committing a block) or whose gateway
+    reports a node unavailable is asked again until the deadline; one whose gateway
+    itself does not answer raises at once (fabricgw.EvaluateError).
+    """
     deadline = time.monotonic() + timeout
     for msp_id in peers:
-        while height(conn, msp_id) <= block_number:
+        while (_height_or_none(conn, msp_id) or 0) <= block_number:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the peer of {msp_id} has not reached block {block_number}")
             time.sleep(0.02)
+
+
+def _height_or_none(conn: Connection, msp_id: str) -> int | None:
+    """``height``, or None when the query failed in a way worth asking again."""
+    try:
+        return height(conn, msp_id)
+    except fabricgw.EvaluateError as error:
+        busy = error.code is grpc.StatusCode.DEADLINE_EXCEEDED
+        if busy or (error.code is grpc.StatusCode.UNAVAILABLE and error.details):
+            return None
+        raise

@@ -29,7 +29,10 @@ Hierarchy (``kind`` is the chaincode's error kind when the chaincode answered)::
     |       +-- RedBill              the action is not allowed on a red bill
     |       +-- TooEarlyToArchive    an open bill is archived only after 1095 days
     +-- TransactionFailed            committed invalid for another reason (e.g. endorsement policy)
-    +-- NetworkUnavailable           no connection, a deadline passed, or network.json missing
+    +-- NetworkUnavailable           no peer answers at all, a deadline passed, or network.json
+    |   |                            missing
+    |   +-- NodeUnavailable          the gateway answered that nodes failed (a peer down, the
+    |                                chaincode unreachable, no orderer took it): ``details``
     +-- InternalError                the chaincode failed (Internal) or answered nonsense
 
 Every chaincode refusal is an error answer ``"<Kind> [<code>]: <text>"``; the class
@@ -37,11 +40,18 @@ comes from the code through one table (:data:`CODE_ERRORS`), never from the pros
 A refusal whose code is an anomaly type has ``anomaly_id`` (the refused proposal's
 transaction id: the finance chaincode spooled it, finance anchors it) and
 ``anomaly_type`` set. Every class has a ``hint``: one sentence saying what to do.
+
+An error that did not come from the chaincode keeps the gateway's per-node
+``details`` (address, MSP id, message: which peer or orderer failed and how). One
+whose ``outcome_unknown`` is true (no commit status came, or the gateway went away
+during the submit) carries the ``transaction_id`` to resolve it with
+``PartyClient.resolve(tx_id)`` / ``Network.get_commit_status`` before a retry.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import grpc
 
@@ -72,6 +82,9 @@ class EbillError(Exception):
         anomaly_id: str | None = None,
         anomaly_type: str | None = None,
         code: str | None = None,
+        details: Sequence[fabricgw.ErrorDetail] = (),
+        outcome_unknown: bool | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -81,12 +94,20 @@ class EbillError(Exception):
         self.function = function
         self.anomaly_id = anomaly_id
         self.anomaly_type = anomaly_type
+        self.details: tuple[fabricgw.ErrorDetail, ...] = tuple(details)
+        """What each node the gateway called reported (not for chaincode refusals)."""
+        self.outcome_unknown = outcome_unknown
+        """True: the transaction may still commit (resolve ``transaction_id`` before
+        retrying); False: it did not and will not; None: not said (an error made
+        without a gateway answer, or a chaincode refusal: nothing was submitted)."""
+        if hint is not None:
+            self.hint = hint
 
     def __str__(self) -> str:
-        return self.message
+        return "\n".join([self.message, *(f"  - {detail}" for detail in self.details)])
 
     def one_line(self) -> str:
-        """The message and the hint on one line, for a console."""
+        """The message and the hint on one line, for a console (the details not included)."""
         text = " ".join(self.message.split())
         logged = f" (logged as anomaly {self.anomaly_type})" if self.anomaly_id else ""
         return f"{text}{logged}; {self.hint}"
@@ -232,9 +253,27 @@ class TransactionFailed(EbillError):
 
 
 class NetworkUnavailable(EbillError):
-    """No connection to the peer, a deadline passed, or no network description."""
+    """No peer answers at all, a deadline passed, or no network description."""
 
     hint = "start the network (make network-up) or check --network"
+
+
+class NodeUnavailable(NetworkUnavailable):
+    """The gateway answered, but nodes it needed failed: ``details`` say which and how
+    (a peer down, the chaincode unreachable, no orderer accepting)."""
+
+    hint = (
+        "a node of the network failed (see the details): check `ebill network status`"
+        " and restart it (ebill-network restart NODE), then retry"
+    )
+
+
+#: The hint of an error whose transaction may still commit.
+RESOLVE_HINT = (
+    "the transaction may still commit: resolve its transaction id"
+    " (ebill tx status TXID, PartyClient.resolve) before retrying, and retry with the same"
+    " bill number"
+)
 
 
 class InternalError(EbillError):
@@ -302,6 +341,19 @@ MESSAGE_FORMAT = re.compile(
 )
 _CONFLICT_CODES = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
 _UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+#: What gRPC itself says when no server answered (a refused or broken connection, or a
+#: deadline with no answer), as opposed to an UNAVAILABLE the gateway sent.
+_NO_ANSWER = re.compile(
+    r"failed to connect|Socket closed|Stream removed|Connection reset|Connection refused"
+    r"|recvmsg|Deadline Exceeded|DNS resolution failed|connections to all backends failing",
+    re.I,
+)
+#: Codes by which the gateway says that nodes it called failed.
+_NODE_FAILURES = _UNREACHABLE | {
+    grpc.StatusCode.ABORTED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.CANCELLED,
+}
 
 
 def from_message(
@@ -355,16 +407,28 @@ def _from_gateway(
         if mapped is not None:
             return mapped
         return InternalError(message, transaction_id=tx_id, function=function)
-    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if error.code in _UNREACHABLE:
-        unknown = isinstance(error, fabricgw.CommitStatusError)
-        note = "; the transaction may still commit" if unknown else ""
-        return NetworkUnavailable(
-            f"the network did not answer: {first_line}{note}",
-            transaction_id=tx_id,
-            function=function,
-        )
-    return EbillError(first_line, transaction_id=tx_id, function=function)
+    first_line = error.message.splitlines()[0] if error.message else type(error).__name__
+    unknown = isinstance(error, fabricgw.TransactionError) and error.outcome_unknown
+    kind: type[EbillError] = EbillError
+    text, hint = first_line, None
+    if error.code is grpc.StatusCode.PERMISSION_DENIED:
+        kind, text = NotAuthorised, f"the gateway refused the caller: {first_line}"
+    elif error.code in _NODE_FAILURES or unknown:
+        silent = error.code in _UNREACHABLE and not error.details
+        if not silent or not _NO_ANSWER.search(first_line):  # the gateway answered
+            kind, what = NodeUnavailable, "a node of the network failed"
+        else:  # the gateway peer itself did not answer
+            kind, what = NetworkUnavailable, "the network did not answer"
+        text = f"{what}: {first_line}" + ("; the transaction may still commit" if unknown else "")
+        hint = f"{RESOLVE_HINT}; {kind.hint}" if unknown else None
+    return kind(
+        text,
+        transaction_id=tx_id,
+        function=function,
+        details=error.details,
+        outcome_unknown=unknown,
+        hint=hint,
+    )
 
 
 def domain_error(
@@ -395,6 +459,7 @@ __all__ = [
     "InternalError",
     "InvalidInput",
     "NetworkUnavailable",
+    "NodeUnavailable",
     "NotAuthorised",
     "NotFound",
     "OutOfStock",

@@ -5,6 +5,13 @@ query on the caller's peer; ``_submit`` endorses, orders and waits for the commi
 Both decode the JSON answer and raise :mod:`ebill.errors` exceptions, chosen by the
 chaincode's refusal code. A refusal is an endorsement error: nothing is submitted;
 an anomaly among them is spooled by the finance chaincode and anchored by finance.
+
+A submit whose outcome is unknown (the gateway peer died during the submit, no
+commit status came) is resolved before anything else: the same signed transaction
+is submitted again (safe: a transaction id commits once) and its status asked
+through the other orgs' gateways, up to :data:`RESUBMIT_ROUNDS` times. Only when it
+is still unknown does the call raise, with ``outcome_unknown`` and the transaction
+id, which :meth:`PartyClient.resolve` answers later.
 """
 
 from __future__ import annotations
@@ -13,17 +20,23 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+import grpc
+
 import fabricgw
 from ebill_chaincode.contract import interface as api
 from fabricgw.commit import check_committed
+from fabricgw.retry import COMMIT_STATUS_RETRY_CODES
 
 from . import consistency
 from .connection import Connection
-from .errors import InternalError, domain_error
+from .errors import InternalError, NetworkUnavailable, domain_error
 from .models import Page, Verification
 from .sync import BlockSync
 
 T = TypeVar("T")
+RESUBMIT_ROUNDS = 2
+"""Times a transaction whose outcome stayed unknown is submitted again (the same envelope)."""
+_STILL_UNKNOWN = COMMIT_STATUS_RETRY_CODES | {grpc.StatusCode.DEADLINE_EXCEEDED}
 PAGE_SIZE = 100
 """Records asked per page by the ``iter_*`` methods (the contract allows 1..200)."""
 
@@ -115,15 +128,65 @@ class PartyClient:
 
         try:
             transaction = consistency.endorse(new_proposal)
-            status = transaction.submit().status()
+            status = self._commit(transaction)
             check_committed(status)
             if wait_peers:
-                consistency.wait_for_block(self.connection, status.block_number, peers=wait_peers)
+                try:
+                    consistency.wait_for_block(
+                        self.connection, status.block_number, peers=wait_peers
+                    )
+                except TimeoutError as error:  # committed, but not yet on those peers
+                    raise NetworkUnavailable(
+                        f"{function} {transaction.transaction_id} committed in block"
+                        f" {status.block_number}, but {error}",
+                        transaction_id=transaction.transaction_id,
+                        function=function,
+                    ) from error
         except fabricgw.GatewayError as error:
             raise domain_error(error, function=function, transaction_id=tx_ids[-1]) from error
         if self.sync is not None:
             self.sync.committed(status.block_number)
         return self._decode(function, transaction.result, transaction.transaction_id)
+
+    @staticmethod
+    def _commit(transaction: fabricgw.Transaction) -> fabricgw.Status:
+        """Submit and wait; an unknown outcome is retried with the same envelope (one
+        that writes private data: its status asked again).
+
+        Raises fabricgw's SubmitError or CommitStatusError (outcome unknown) after the
+        last round, or a definite SubmitError at once.
+        """
+        commit: fabricgw.Commit | None = None
+        for rounds_left in range(RESUBMIT_ROUNDS, -1, -1):
+            try:
+                if commit is None or not transaction.writes_private_data:
+                    commit = transaction.submit()
+                # A copy of a private-data transaction that committed already stalls
+                # its member peers (see fabricgw.retry): only ask its status again.
+                return commit.status()
+            except (fabricgw.SubmitError, fabricgw.CommitStatusError) as error:
+                unknown = error.code is None or error.code in _STILL_UNKNOWN
+                if not (error.outcome_unknown and unknown) or rounds_left == 0:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def resolve(
+        self, transaction_id: str, *, timeout: float | None = None
+    ) -> fabricgw.Status | None:
+        """The commit status of ``transaction_id`` (an ``outcome_unknown`` error's), asked
+        through every gateway of the connection; ``None`` while it is still unknown after
+        ``timeout`` (default the commit status timeout).
+
+        Raises :class:`~ebill.errors.EbillError` if the gateways refuse the question.
+        """
+        try:
+            return self.connection.network.get_commit_status(transaction_id, timeout=timeout)
+        except fabricgw.CommitStatusError as error:
+            if error.outcome_unknown and error.code in _STILL_UNKNOWN:
+                return None
+            raise domain_error(error, transaction_id=transaction_id) from error
+        except fabricgw.GatewayError as error:
+            raise domain_error(error, transaction_id=transaction_id) from error
 
     @staticmethod
     def _pages(fetch: Callable[[str], Page[T]]) -> Iterator[T]:

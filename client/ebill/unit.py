@@ -21,7 +21,7 @@ from .capabilities import (
     PrivateReader,
     UnitReads,
 )
-from .errors import AlreadyExists, InvalidInput, NotFound
+from .errors import RESOLVE_HINT, AlreadyExists, InvalidInput, NetworkUnavailable, NotFound
 from .models import Bill, IssuedBill, RedLettering, StockBatch, Totals
 from .party import PAGE_SIZE
 from .payer import payer_hash as hash_of_payer
@@ -91,7 +91,11 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
 
         Retry-safe: call it again with the same bill, salt and check code after any
         failure; a deposit before issuance is overwritten, and an issued bill whose
-        public part equals ours is returned as issued (AlreadyExists otherwise).
+        public part equals ours is returned as issued (AlreadyExists otherwise). An
+        IssueBill whose outcome stayed unknown is resolved by its transaction id
+        (:meth:`resolve`) and, if it did not commit, tried again with the same number;
+        NetworkUnavailable (``outcome_unknown``) only if that is still unknown: call
+        again with the same bill, never with a new number.
         ``bill`` is a :class:`~ebill.samples.SampleBill` (its payer, medical part and
         salt are used unless given) or the full bill JSON. Raises AlreadyExists (number
         taken by another bill), OutOfStock, UnitSuspended, InvalidInput, NotAuthorised.
@@ -118,31 +122,71 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         bill_code, bill_number = str(full.get("billCode", "")), str(full.get("billNumber", ""))
         public = {name: full[name] for name in PUBLIC_FIELDS if name in full}
         public["payerHash"] = payer_hash
+        for attempt in range(2):  # a deposit whose outcome stayed unknown is made again
+            try:
+                self._submit(
+                    api.DEPOSIT_BILL_PRIVATE.name,
+                    bill_code,
+                    bill_number,
+                    transient=transient,
+                    endorsing_organizations=[self.connection.msp_id],
+                    wait_peers=[FINANCE_MSP],
+                )
+                break
+            except AlreadyExists:
+                return self._already_issued(public, salt, code)
+            except NetworkUnavailable as error:
+                if not error.outcome_unknown or attempt == 1:
+                    raise
         try:
-            self._submit(
-                api.DEPOSIT_BILL_PRIVATE.name,
-                bill_code,
-                bill_number,
-                transient=transient,
-                endorsing_organizations=[self.connection.msp_id],
-                wait_peers=[FINANCE_MSP],
-            )
+            record = self._issue(public, code)
         except AlreadyExists:
             return self._already_issued(public, salt, code)
-        try:
-            record = self._submit(
-                api.ISSUE_BILL.name,
-                json.dumps(public, ensure_ascii=False),
-                transient={"checkCode": code.encode()},
-                endorsing_organizations=[self.connection.msp_id, FINANCE_MSP],
-            )
-        except AlreadyExists:
-            return self._already_issued(public, salt, code)
+        except NetworkUnavailable as error:
+            if not (error.outcome_unknown and error.transaction_id):
+                raise
+            # Resolve by transaction id first: it may have committed (then it is ours).
+            status = self.resolve(error.transaction_id)
+            if status is not None and status.successful:
+                return self._already_issued(public, salt, code)
+            try:  # not committed, or still unknown: the same number, never a new one
+                record = self._issue(public, code)
+            except AlreadyExists:  # the first one committed after all
+                return self._already_issued(public, salt, code)
+            except NetworkUnavailable as again:
+                if status is None:  # the first one is still unknown, whatever this says
+                    again.outcome_unknown = True
+                    again.hint = RESOLVE_HINT
+                    again.transaction_id = again.transaction_id or error.transaction_id
+                    again.function = api.ISSUE_BILL.name
+                raise
         issued = Bill.from_json(record)
         return IssuedBill(replace(issued, check_code=code), salt, code)
 
+    def _issue(self, public: Mapping[str, Any], code: str) -> Any:
+        """IssueBill of the public part with the check code; its JSON answer."""
+        return self._submit(
+            api.ISSUE_BILL.name,
+            json.dumps(dict(public), ensure_ascii=False),
+            transient={"checkCode": code.encode()},
+            endorsing_organizations=[self.connection.msp_id, FINANCE_MSP],
+        )
+
     def _already_issued(self, public: Mapping[str, Any], salt: bytes, code: str) -> IssuedBill:
-        """The issued bill if it is ours (a retry after a lost answer); else AlreadyExists."""
+        """The issued bill if it is ours (a retry after a lost answer); else AlreadyExists.
+
+        NetworkUnavailable with ``outcome_unknown`` if it cannot be read back: the bill
+        may be ours, so the caller retries with the same number.
+        """
+        try:
+            return self._read_back(public, salt, code)
+        except NetworkUnavailable as error:
+            error.outcome_unknown = True
+            error.hint = RESOLVE_HINT
+            error.function = api.ISSUE_BILL.name  # the issuance is what stays unknown
+            raise
+
+    def _read_back(self, public: Mapping[str, Any], salt: bytes, code: str) -> IssuedBill:
         existing = self.read_bill(str(public["billCode"]), str(public["billNumber"]))
         ours = (existing.payer_hash, existing.total_amount, existing.unit_code) == (
             public["payerHash"],

@@ -25,10 +25,13 @@ Listening for chaincode events, resuming where the last run stopped::
 Block events come from ``network.get_block_events()`` (and the filtered and
 private data variants). :mod:`fabricgw.aio` is the asyncio API,
 :mod:`fabricgw.profile` reads connection profiles. See :mod:`fabricgw.errors`
-for what is raised where.
+for what is raised where, :mod:`fabricgw.retry` for what is retried (submits
+through ``fallback_channels``, commit statuses in slices, a dropped transaction
+sent again) and :mod:`fabricgw.channel_options` for the gRPC channel options
+(bounded reconnect backoff) to open channels with.
 """
 
-from . import aio, hash, profile
+from . import aio, hash, profile, retry
 from ._client import DEFAULT_TIMEOUTS, Timeouts
 from .aio import (
     AsyncBlockEventsIterator,
@@ -45,6 +48,7 @@ from .aio import (
 from .block_events import BlockEventsIterator, BlockEventsKind, BlockEventsRequest
 from .chaincode_event import ChaincodeEvent
 from .chaincode_events import ChaincodeEventsIterator, ChaincodeEventsRequest
+from .channel_options import CHANNEL_OPTIONS, channel_options
 from .checkpointer import Checkpoint, Checkpointer, FileCheckpointer, InMemoryCheckpointer
 from .commit import Commit, Status, validation_code_name
 from .contract import Contract
@@ -75,6 +79,7 @@ from .profile import (
     load_connection_profile,
 )
 from .proposal import Argument, Proposal, compute_transaction_id
+from .retry import DEFAULT_RETRY, RetryPolicy
 from .signers import (
     Signer,
     load_private_key,
@@ -86,7 +91,10 @@ from .signers import (
 from .transaction import Transaction
 
 __all__ = [
+    "CHANNEL_OPTIONS",
+    "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
+    "RetryPolicy",
     "Timeouts",
     "NONE",
     "SHA3_256",
@@ -141,6 +149,7 @@ __all__ = [
     "TransactionError",
     "aio",
     "chaincode_message",
+    "channel_options",
     "compute_transaction_id",
     "connect",
     "hash",
@@ -150,6 +159,7 @@ __all__ = [
     "new_private_key_signer",
     "parse_chaincode_response",
     "profile",
+    "retry",
     "signer_from_msp_dir",
     "signer_from_pem_file",
     "validation_code_name",

@@ -1,8 +1,12 @@
-"""Thin wrapper over the generated Gateway and Deliver stubs: default timeouts and error mapping."""
+"""Thin wrapper over the generated Gateway and Deliver stubs: default timeouts, error
+mapping, and the retries of :mod:`fabricgw.retry` (sync I/O; the asyncio twin is
+:mod:`fabricgw.aio._client`)."""
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +21,7 @@ from .errors import (
     SubmitError,
     TransactionError,
 )
+from .retry import DEFAULT_RETRY, CommitWait, RetryPolicy, SubmitAttempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +61,17 @@ def _positive(name: str, value: float) -> float:
 
 
 class ClientBase:
-    """What the sync and asyncio clients share: default timeouts and the closed flag."""
+    """What the sync and asyncio clients share: default timeouts, the retry policy, the
+    number of gateway endpoints (the primary first) and the closed flag."""
 
-    def __init__(self, *, timeouts: Timeouts) -> None:
+    def __init__(
+        self, *, timeouts: Timeouts, retry: RetryPolicy = DEFAULT_RETRY, endpoints: int = 1
+    ) -> None:
+        if not isinstance(retry, RetryPolicy):
+            raise ValueError(f"retry must be a fabricgw.RetryPolicy, got {retry!r}")
         self.timeouts = timeouts
+        self.retry = retry
+        self.endpoints = endpoints
         self.closed = False
 
     def check_open(self) -> None:
@@ -67,13 +79,43 @@ class ClientBase:
         if self.closed:
             raise GatewayError("gateway is closed")
 
+    def submit_attempts(self, timeout: float | None) -> SubmitAttempts:
+        """The plan of one Submit (see :class:`~fabricgw.retry.SubmitAttempts`)."""
+        return SubmitAttempts(
+            self.retry, self.endpoints, timeout if timeout is not None else self.timeouts.submit
+        )
+
+    def commit_wait(
+        self, transaction_id: str, timeout: float | None, *, can_resubmit: bool
+    ) -> CommitWait:
+        """The plan of one commit status wait (see :class:`~fabricgw.retry.CommitWait`)."""
+        total = timeout if timeout is not None else self.timeouts.commit_status
+        return CommitWait(
+            self.retry, transaction_id, self.endpoints, total, can_resubmit=can_resubmit
+        )
+
 
 class GatewayClient(ClientBase):
-    """Calls the Gateway and Deliver services on a gRPC channel it does not own."""
+    """Calls the Gateway and Deliver services on gRPC channels it does not own.
 
-    def __init__(self, channel: grpc.Channel, *, timeouts: Timeouts) -> None:
-        super().__init__(timeouts=timeouts)
-        self._stub: Any = gateway_pb2_grpc.GatewayStub(channel)
+    ``channel`` is the primary gateway; ``fallback_channels`` (other orgs' gateway
+    peers) receive only what :mod:`fabricgw.retry` sends again: a signed envelope
+    whose Submit failed, and commit status requests. Evaluate, Endorse (which may
+    carry transient data) and event streams use the primary alone.
+    """
+
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        *,
+        timeouts: Timeouts,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        fallback_channels: Sequence[grpc.Channel] = (),
+    ) -> None:
+        channels = [channel, *fallback_channels]
+        super().__init__(timeouts=timeouts, retry=retry, endpoints=len(channels))
+        self._stubs: list[Any] = [gateway_pb2_grpc.GatewayStub(c) for c in channels]
+        self._stub: Any = self._stubs[0]
         self._deliver: Any = events_pb2_grpc.DeliverStub(channel)
 
     def evaluate(self, request: Any, *, timeout: float | None) -> Any:
@@ -97,23 +139,60 @@ class GatewayClient(ClientBase):
         )
 
     def submit(self, request: Any, *, timeout: float | None) -> Any:
-        """Call Submit. Raises :class:`SubmitError`, or ``GatewayError`` if closed."""
+        """Call Submit, the same request again on the next endpoint after ``UNAVAILABLE``
+        or a timeout (:class:`~fabricgw.retry.SubmitAttempts`).
+
+        Raises :class:`SubmitError` (the last failure), or ``GatewayError`` if closed.
+        """
+        plan = self.submit_attempts(timeout)
+        while (attempt := plan.next()) is not None:
+            time.sleep(attempt.pause)
+            try:
+                return self._submit_once(request, attempt.endpoint, attempt.timeout)
+            except SubmitError as err:
+                plan.failed(err)
+        raise plan.final_error()
+
+    def commit_status(
+        self,
+        request: Any,
+        *,
+        transaction_id: str,
+        timeout: float | None,
+        submit_request: Any = None,
+    ) -> Any:
+        """Wait for the commit status in slices (:class:`~fabricgw.retry.CommitWait`),
+        sending ``submit_request`` (the signed envelope, if given) again when no status
+        comes. Raises :class:`CommitStatusError`, or ``GatewayError`` if closed.
+        """
+        plan = self.commit_wait(transaction_id, timeout, can_resubmit=submit_request is not None)
+        while (attempt := plan.next()) is not None:
+            time.sleep(attempt.pause)
+            if attempt.resubmit:
+                wait_submit = plan.resubmit_timeout(self.timeouts.submit)
+                try:
+                    self._submit_once(submit_request, attempt.endpoint, wait_submit)
+                except SubmitError as err:
+                    plan.resubmit_failed(err)
+            try:
+                return self._call(
+                    self._stubs[attempt.endpoint].CommitStatus,
+                    request,
+                    attempt.timeout,
+                    CommitStatusError,
+                    transaction_id,
+                )
+            except CommitStatusError as err:
+                plan.failed(err)
+        raise plan.final_error()
+
+    def _submit_once(self, request: Any, endpoint: int, timeout: float) -> Any:
         return self._call(
-            self._stub.Submit,
+            self._stubs[endpoint].Submit,
             request,
-            timeout if timeout is not None else self.timeouts.submit,
+            timeout,
             SubmitError,
             str(request.transaction_id),
-        )
-
-    def commit_status(self, request: Any, *, transaction_id: str, timeout: float | None) -> Any:
-        """Call CommitStatus. Raises :class:`CommitStatusError`, or ``GatewayError`` if closed."""
-        return self._call(
-            self._stub.CommitStatus,
-            request,
-            timeout if timeout is not None else self.timeouts.commit_status,
-            CommitStatusError,
-            transaction_id,
         )
 
     def chaincode_events(self, request: Any, *, timeout: float | None) -> Any:

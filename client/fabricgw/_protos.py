@@ -10,6 +10,7 @@ from typing import Any
 from fabric_protos.common import common_pb2 as _common_pb2
 from fabric_protos.gateway import gateway_pb2 as _gateway_pb2
 from fabric_protos.gateway import gateway_pb2_grpc as _gateway_pb2_grpc
+from fabric_protos.ledger.rwset import rwset_pb2 as _rwset_pb2
 from fabric_protos.msp import identities_pb2 as _identities_pb2
 from fabric_protos.orderer import ab_pb2 as _ab_pb2
 from fabric_protos.peer import chaincode_event_pb2 as _chaincode_event_pb2
@@ -34,6 +35,7 @@ proposal_pb2: Any = _proposal_pb2
 proposal_response_pb2: Any = _proposal_response_pb2
 transaction_pb2: Any = _transaction_pb2
 status_pb2: Any = _status_pb2
+rwset_pb2: Any = _rwset_pb2
 
 __all__ = [
     "ab_pb2",
@@ -47,6 +49,7 @@ __all__ = [
     "identities_pb2",
     "proposal_pb2",
     "proposal_response_pb2",
+    "rwset_pb2",
     "status_pb2",
     "transaction_pb2",
 ]

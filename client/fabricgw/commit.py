@@ -77,11 +77,19 @@ class CommitBase:
     """The signable commit status request of a submitted transaction (sync and asyncio)."""
 
     def __init__(
-        self, *, signing_identity: SigningIdentity, transaction_id: str, signed_request: Any
+        self,
+        *,
+        signing_identity: SigningIdentity,
+        transaction_id: str,
+        signed_request: Any,
+        submit_request: Any = None,
     ) -> None:
+        """``submit_request``: the signed ``SubmitRequest`` when this commit follows a
+        submit, so that the wait may send it again (see :mod:`fabricgw.retry`)."""
         self._signing_identity = signing_identity
         self._transaction_id = transaction_id
         self._signed_request = signed_request
+        self._submit_request = submit_request
 
     @property
     def transaction_id(self) -> str:
@@ -123,25 +131,33 @@ class Commit(CommitBase):
         signing_identity: SigningIdentity,
         transaction_id: str,
         signed_request: Any,
+        submit_request: Any = None,
     ) -> None:
         super().__init__(
             signing_identity=signing_identity,
             transaction_id=transaction_id,
             signed_request=signed_request,
+            submit_request=submit_request,
         )
         self._client = client
 
     def status(self, *, timeout: float | None = None) -> Status:
         """Block until the transaction is committed and return its :class:`Status`.
 
-        ``timeout`` overrides the Gateway's commit status timeout (seconds).
-        Raises :class:`~fabricgw.errors.CommitStatusError` if the call fails
-        (including the deadline passing) and
+        Asks in slices, through the fallback gateways when the primary fails, and
+        sends the same signed envelope again when no status comes (a dropped
+        transaction; see :mod:`fabricgw.retry`). ``timeout`` overrides the Gateway's
+        commit status timeout (seconds), the bound of the whole wait. Raises
+        :class:`~fabricgw.errors.CommitStatusError` (outcome unknown, with the
+        transaction id) when no status came within it or a call is refused, and
         :class:`~fabricgw.errors.GatewayError` if no signature can be made.
         An invalid transaction is not an error here: check ``Status.successful``.
         """
         response = self._client.commit_status(
-            self._signed(), transaction_id=self._transaction_id, timeout=timeout
+            self._signed(),
+            transaction_id=self._transaction_id,
+            timeout=timeout,
+            submit_request=self._submit_request,
         )
         return status_from_response(self._transaction_id, response)
 

@@ -4,11 +4,13 @@ Hierarchy::
 
     GatewayError                  any failure of this client (``message``; ``code``
     |                             and ``details`` when a gRPC call failed)
-    +-- TransactionError          a gRPC call about one transaction failed (``transaction_id``)
-    |   +-- EvaluateError         Evaluate call failed
-    |   +-- EndorseError          Endorse call failed
-    |   +-- SubmitError           Submit call failed (the orderer did not accept it)
-    |   +-- CommitStatusError     CommitStatus call failed (commit outcome unknown)
+    +-- TransactionError          a gRPC call about one transaction failed (``transaction_id``,
+    |   |                         ``outcome_unknown``, ``resolve(network)``)
+    |   +-- EvaluateError         Evaluate call failed (nothing was submitted)
+    |   +-- EndorseError          Endorse call failed (nothing was submitted)
+    |   +-- SubmitError           Submit call failed: not accepted for ordering, or (timed
+    |   |                         out, gateway gone) unknown whether an orderer has it
+    |   +-- CommitStatusError     no commit status came (commit outcome unknown)
     +-- CommitError               the transaction was committed but marked invalid
     +-- EventsError               an event stream (chaincode or block events) failed
 
@@ -21,6 +23,13 @@ an error, e.g.::
 
     endorse failed for transaction 3f...: ABORTED: failed to endorse transaction, ...
       - peer0.org1.example.com:7051 (Org1MSP): chaincode response 409, Conflict: bill X exists
+
+An error whose ``outcome_unknown`` is true (a :class:`CommitStatusError`, or a
+:class:`SubmitError` that timed out or lost its gateway) may still commit. Its
+``resolve(network)`` asks the commit status of its ``transaction_id`` (through every
+gateway endpoint of ``network``) and returns the :class:`~fabricgw.commit.Status`,
+or raises :class:`CommitStatusError` while it is still unknown. Retry only after
+that, and with the same transaction (``Transaction.submit`` again), never a new one.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
 import grpc
 
@@ -36,6 +45,29 @@ from ._protos import gateway_pb2, status_pb2
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 """Trailing metadata key carrying a serialized ``google.rpc.Status``."""
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+#: Submit failures after which an orderer may still have the transaction.
+_SUBMIT_UNKNOWN = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+
+
+class CommitStatusSource(Protocol[T_co]):
+    """A ``Network`` (``Status``) or ``AsyncNetwork`` (an awaitable ``Status``)."""
+
+    def get_commit_status(self, transaction_id: str, *, timeout: float | None = None) -> T_co:
+        """Resolve the outcome of ``transaction_id``."""
+        ...
+
 
 _CHAINCODE_RESPONSE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
 
@@ -139,6 +171,26 @@ class TransactionError(GatewayError):
         super().__init__(message, code=code, details=details)
         self.transaction_id = transaction_id
 
+    @property
+    def outcome_unknown(self) -> bool:
+        """Whether the transaction may have been ordered (and may commit) despite this error.
+
+        False for evaluate and endorse failures (nothing was submitted) and for a
+        submit the orderers refused; true for a commit status that did not come and a
+        submit that timed out or lost its gateway.
+        """
+        return False
+
+    def resolve(self, network: CommitStatusSource[T], *, timeout: float | None = None) -> T:
+        """The commit status of :attr:`transaction_id` from ``network`` (a ``Network``, or
+        an ``AsyncNetwork``: then await the result).
+
+        Returns the :class:`~fabricgw.commit.Status` once the transaction committed (check
+        ``successful``); raises :class:`CommitStatusError` while it is still unknown after
+        ``timeout`` (default the Gateway's commit status timeout).
+        """
+        return network.get_commit_status(self.transaction_id, timeout=timeout)
+
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError, transaction_id: str) -> Self:
         """Build this error from a failed gRPC call, parsing the error details it carries."""
@@ -167,15 +219,29 @@ class EndorseError(TransactionError):
 
 
 class SubmitError(TransactionError):
-    """The Submit call failed: the endorsed transaction was not accepted for ordering."""
+    """The Submit call failed: the endorsed transaction was not accepted for ordering.
+
+    When it timed out or the gateway went away (``outcome_unknown``) an orderer may
+    still have it: resolve it (:meth:`resolve`) or submit the same transaction again.
+    """
 
     operation = "submit"
 
+    @property
+    def outcome_unknown(self) -> bool:
+        """True unless the gateway answered that the orderers refused the transaction."""
+        return self.code is None or self.code in _SUBMIT_UNKNOWN
+
 
 class CommitStatusError(TransactionError):
-    """The CommitStatus call failed: whether the transaction committed is unknown."""
+    """No commit status came: whether the transaction committed is unknown (:meth:`resolve`)."""
 
     operation = "commit status"
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Always true: the transaction may still commit."""
+        return True
 
 
 class CommitError(GatewayError):
@@ -288,6 +354,7 @@ __all__ = [
     "STATUS_DETAILS_KEY",
     "ChaincodeResponse",
     "CommitError",
+    "CommitStatusSource",
     "CommitStatusError",
     "EndorseError",
     "ErrorDetail",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, NamedTuple
 
@@ -17,6 +18,7 @@ from .hash import SHA256, Hash
 from .identity import Identity
 from .network import Network
 from .proposal import Proposal
+from .retry import DEFAULT_RETRY, RetryPolicy
 from .signers import Signer
 from .signing_identity import SigningIdentity
 from .transaction import Transaction
@@ -245,13 +247,20 @@ def connect(
     endorse_timeout: float = DEFAULT_TIMEOUTS.endorse,
     submit_timeout: float = DEFAULT_TIMEOUTS.submit,
     commit_status_timeout: float = DEFAULT_TIMEOUTS.commit_status,
+    fallback_channels: Sequence[grpc.Channel] = (),
+    retry: RetryPolicy = DEFAULT_RETRY,
 ) -> Gateway:
     """Create a :class:`Gateway` for ``identity`` over an existing gRPC ``channel``.
 
     ``signer`` signs the digests made by ``hash``; without one, every message
     must be signed off-line. Timeouts are the default deadlines in seconds of
-    each Gateway call. Makes no network call. Raises ``ValueError`` for a
-    timeout that is not a positive finite number.
+    each Gateway call (``commit_status_timeout`` bounds the whole wait for a
+    commit). ``fallback_channels``: channels to other gateway peers (other orgs'
+    peers) that receive a signed envelope again when its Submit failed
+    ``UNAVAILABLE`` or timed out, and commit status requests when the primary
+    fails; never a proposal. ``retry``: see :class:`~fabricgw.retry.RetryPolicy`.
+    Makes no network call. Raises ``ValueError`` for a timeout that is not a
+    positive finite number or a ``retry`` that is not a ``RetryPolicy``.
     """
     timeouts = Timeouts.checked(
         evaluate=evaluate_timeout,
@@ -260,7 +269,9 @@ def connect(
         commit_status=commit_status_timeout,
     )
     return Gateway(
-        client=GatewayClient(channel, timeouts=timeouts),
+        client=GatewayClient(
+            channel, timeouts=timeouts, retry=retry, fallback_channels=fallback_channels
+        ),
         signing_identity=SigningIdentity(identity, signer=signer, hash=hash),
     )
 

@@ -40,6 +40,8 @@ from urllib.parse import urlsplit
 import grpc
 import yaml
 
+from .channel_options import channel_options
+
 _PEER_SCHEMES = {"grpc": False, "grpcs": True}
 _OVERRIDE_KEYS = ("ssl-target-name-override", "hostnameOverride")
 
@@ -104,9 +106,11 @@ class PeerConfig:
         """Open a gRPC channel to the peer (secure for ``grpcs://``). The caller closes it.
 
         ``client_key``/``client_cert`` (PEM) enable mutual TLS; ``options`` are
-        extra channel arguments. Makes no network call.
+        extra channel arguments, laid over the profile's and over
+        :data:`fabricgw.channel_options.CHANNEL_OPTIONS` (bounded reconnect
+        backoff). Makes no network call.
         """
-        all_options = [*self.channel_options(), *options]
+        all_options = channel_options(**dict([*self.channel_options(), *options]))
         if not self.tls:
             return grpc.insecure_channel(self.address, options=all_options)
         credentials = self.credentials(client_key=client_key, client_cert=client_cert)
@@ -120,7 +124,7 @@ class PeerConfig:
         options: Sequence[ChannelOption] = (),
     ) -> grpc.aio.Channel:
         """As :meth:`channel`, a ``grpc.aio`` channel for :func:`fabricgw.aio.connect`."""
-        all_options = [*self.channel_options(), *options]
+        all_options = channel_options(**dict([*self.channel_options(), *options]))
         if not self.tls:
             return grpc.aio.insecure_channel(self.address, options=all_options)
         credentials = self.credentials(client_key=client_key, client_cert=client_cert)

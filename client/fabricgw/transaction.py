@@ -11,6 +11,7 @@ from ._protos import (
     gateway_pb2,
     proposal_pb2,
     proposal_response_pb2,
+    rwset_pb2,
     transaction_pb2,
 )
 from .commit import Commit, new_commit_status_request
@@ -23,6 +24,24 @@ class EnvelopeInfo(NamedTuple):
 
     channel_id: str
     result: bytes
+    writes_private_data: bool = False
+    """The read-write set has private writes in some collection (``pvt_rwset_hash``)."""
+
+
+def writes_private_data(results: bytes) -> bool:
+    """Whether a ``ChaincodeAction.results`` (``TxReadWriteSet``) writes private data.
+
+    Unreadable results count as writing it (the cautious answer). Never raises.
+    """
+    try:
+        rwset = rwset_pb2.TxReadWriteSet.FromString(results)
+    except Exception:  # protobuf DecodeError
+        return True
+    return any(
+        collection.pvt_rwset_hash
+        for namespace in rwset.ns_rwset
+        for collection in namespace.collection_hashed_rwset
+    )
 
 
 def parse_envelope(envelope: Any) -> EnvelopeInfo:
@@ -52,7 +71,9 @@ def parse_envelope(envelope: Any) -> EnvelopeInfo:
             problems.append(str(err))
             continue
         return EnvelopeInfo(
-            str(channel_header.channel_id), bytes(chaincode_action.response.payload)
+            str(channel_header.channel_id),
+            bytes(chaincode_action.response.payload),
+            writes_private_data(bytes(chaincode_action.results)),
         )
     raise GatewayError(f"no proposal response found in prepared transaction: {problems}")
 
@@ -67,6 +88,7 @@ class TransactionBase:
         self._prepared = prepared_transaction
         self._channel_id = info.channel_id
         self._result = info.result
+        self._writes_private_data = info.writes_private_data
 
     @property
     def result(self) -> builtins.bytes:
@@ -83,6 +105,12 @@ class TransactionBase:
         """Channel the transaction is for."""
         return self._channel_id
 
+    @property
+    def writes_private_data(self) -> bool:
+        """Whether it writes a private data collection: then a commit status wait never
+        sends it again by itself (see :mod:`fabricgw.retry`)."""
+        return self._writes_private_data
+
     def bytes(self) -> builtins.bytes:
         """Serialized ``gateway.PreparedTransaction`` (to sign off-line or store)."""
         data: builtins.bytes = self._prepared.SerializeToString()
@@ -92,6 +120,11 @@ class TransactionBase:
         """Digest of the envelope payload, the input of the signature."""
         payload: builtins.bytes = self._prepared.envelope.payload
         return self._signing_identity.digest(payload)
+
+    def _resend_request(self, request: Any) -> Any:
+        """The ``SubmitRequest`` a commit status wait may send again; ``None`` for a
+        transaction that writes private data (see :mod:`fabricgw.retry`)."""
+        return None if self._writes_private_data else request
 
     def _submit_messages(self) -> tuple[Any, Any]:
         """Sign if needed; return the ``SubmitRequest`` and an unsigned commit status request.
@@ -142,8 +175,12 @@ class Transaction(TransactionBase):
         """Send the transaction to the orderer; return a :class:`Commit` to wait on.
 
         Returns once the orderer accepted it, before it is committed. ``timeout``
-        overrides the Gateway's submit timeout (seconds). Raises
-        :class:`~fabricgw.errors.SubmitError` if the call fails and
+        overrides the Gateway's submit timeout (seconds) of each attempt: a Submit
+        that fails ``UNAVAILABLE`` or times out is sent again, the same envelope, to
+        the next gateway endpoint (:mod:`fabricgw.retry`). Calling ``submit`` again
+        after a failure is safe for the same reason. Raises
+        :class:`~fabricgw.errors.SubmitError` if the last attempt fails
+        (``outcome_unknown`` tells whether an orderer may have it) and
         :class:`~fabricgw.errors.GatewayError` if no signature can be made.
         """
         request, status_request = self._submit_messages()
@@ -152,9 +189,16 @@ class Transaction(TransactionBase):
             signing_identity=self._signing_identity,
             transaction_id=self.transaction_id,
             signed_request=status_request,
+            submit_request=self._resend_request(request),
         )
         self._client.submit(request, timeout=timeout)
         return commit
 
 
-__all__ = ["EnvelopeInfo", "Transaction", "TransactionBase", "parse_envelope"]
+__all__ = [
+    "EnvelopeInfo",
+    "Transaction",
+    "TransactionBase",
+    "parse_envelope",
+    "writes_private_data",
+]

@@ -68,7 +68,7 @@ def open_admin_gateway(
     credentials = grpc.ssl_channel_credentials(
         root_certificates=Path(member["tls_ca"]).read_bytes()
     )
-    channel = grpc.secure_channel(member["peer"], credentials)
+    channel = grpc.secure_channel(member["peer"], credentials, options=fabricgw.channel_options())
     key = fabricgw.load_private_key_file(files["key"])
     gateway = fabricgw.connect(
         channel,

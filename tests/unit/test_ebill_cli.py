@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import grpc
 import pytest
 
+import fabricgw
 from ebill import cli, errors
 from ebill.finance import FinanceClient
 from ebill.models import Bill, IssuedBill, StockBatch, Totals, Unit, Verification
@@ -398,3 +400,52 @@ def test_anomalies_anchor_sends_the_spool_as_finance(fakes: Fakes, tmp_path: Pat
 def test_anomalies_anchor_without_a_network_description_is_unavailable(fakes: Fakes) -> None:
     code, _, err = run(fakes, "anomalies", "anchor")  # /tmp/n.json does not exist
     assert code == 7 and "NetworkUnavailable" in err
+
+
+def test_a_node_failure_exits_unavailable_and_prints_the_peers_details(fakes: Fakes) -> None:
+    detail = fabricgw.ErrorDetail("127.0.0.1:27092", "UnitsMSP", "chaincode ebill unreachable")
+    raw = fabricgw.EndorseError(
+        "endorse failed for transaction t1: ABORTED: failed to endorse transaction, see"
+        " attached details for more info",
+        transaction_id="t1",
+        code=grpc.StatusCode.ABORTED,
+        details=[detail],
+    )
+    fakes.client("auditor1").read_bill.side_effect = errors.domain_error(raw, function="ReadBill")
+    code, _, err = run(fakes, "bill", "show", "46010126", "0000000009")
+    assert code == 7
+    assert err.startswith("ebill: NodeUnavailable: a node of the network failed")
+    assert "  - 127.0.0.1:27092 (UnitsMSP): chaincode ebill unreachable\n" in err
+    assert "make network-up" not in err
+    code, _, err = run(fakes, "--json", "bill", "show", "46010126", "0000000009")
+    payload = json.loads(err)
+    assert code == 7 and payload["exitCode"] == 7
+    assert payload["details"] == [
+        {
+            "address": "127.0.0.1:27092",
+            "mspId": "UnitsMSP",
+            "message": "chaincode ebill unreachable",
+        }
+    ]
+    assert payload["outcomeUnknown"] is False
+
+
+def test_tx_status_resolves_an_unknown_outcome(fakes: Fakes) -> None:
+    hospital = fakes.client("hospital1")
+    hospital.resolve.return_value = fabricgw.Status("t1", 0, "VALID", True, 42)
+    code, out, _ = run(fakes, "--json", "tx", "status", "t1")
+    assert code == 0
+    assert json.loads(out) == {
+        "transactionId": "t1",
+        "committed": True,
+        "valid": True,
+        "validationCode": "VALID",
+        "blockNumber": 42,
+    }
+    hospital.resolve.assert_called_with("t1", timeout=10.0)
+    hospital.resolve.return_value = fabricgw.Status("t1", 11, "MVCC_READ_CONFLICT", False, 43)
+    code, out, _ = run(fakes, "tx", "status", "t1")
+    assert code == 5 and "MVCC_READ_CONFLICT in block 43" in out
+    hospital.resolve.return_value = None
+    code, out, _ = run(fakes, "tx", "status", "t1", "--timeout", "2")
+    assert code == 7 and "no commit status within 2s" in out

@@ -268,3 +268,89 @@ def test_endorsers_that_disagree_are_a_transaction_conflict() -> None:
     )
     error = domain_error(raw, function="ClaimBill")
     assert type(error) is errors.TransactionConflict and error.transaction_id == TX
+
+
+# --- node failures, details and unknown outcomes ------------------------------------------
+
+PEER_DOWN = fabricgw.ErrorDetail(
+    address="127.0.0.1:27092",
+    msp_id="UnitsMSP",
+    message="failed to send transaction to peer: connection refused",
+)
+
+
+def test_aborted_with_the_peers_details_is_a_node_failure_that_keeps_them() -> None:
+    raw = fabricgw.EndorseError(
+        f"endorse failed for transaction {TX}: ABORTED: failed to collect enough transaction"
+        " endorsements, see attached details for more info",
+        transaction_id=TX,
+        code=grpc.StatusCode.ABORTED,
+        details=[PEER_DOWN],
+    )
+    error = domain_error(raw, function="IssueBill")
+    assert type(error) is errors.NodeUnavailable
+    assert isinstance(error, errors.NetworkUnavailable)
+    assert error.details == (PEER_DOWN,)
+    assert "127.0.0.1:27092 (UnitsMSP): failed to send transaction" in str(error)
+    assert not error.outcome_unknown
+    assert "make network-up" not in error.one_line()
+    assert "ebill-network restart" in error.one_line()
+
+
+def test_the_network_up_hint_only_when_no_peer_answers_at_all() -> None:
+    silent = fabricgw.EvaluateError(
+        f"evaluate failed for transaction {TX}: UNAVAILABLE: failed to connect to all addresses",
+        transaction_id=TX,
+        code=grpc.StatusCode.UNAVAILABLE,
+    )
+    assert "make network-up" in domain_error(silent).one_line()
+    orderers = fabricgw.SubmitError(
+        f"submit failed for transaction {TX}: UNAVAILABLE: no orderers could successfully"
+        " process transaction",
+        transaction_id=TX,
+        code=grpc.StatusCode.UNAVAILABLE,
+        details=[fabricgw.ErrorDetail("127.0.0.1:27050", "OrdererMSP", "rpc error: EOF")],
+    )
+    error = domain_error(orderers)
+    assert type(error) is errors.NodeUnavailable
+    assert "make network-up" not in error.one_line()
+
+
+def test_an_unknown_outcome_carries_the_transaction_id_and_says_to_resolve_it() -> None:
+    raw = fabricgw.SubmitError(
+        f"submit failed for transaction {TX}: DEADLINE_EXCEEDED: Deadline Exceeded",
+        transaction_id=TX,
+        code=grpc.StatusCode.DEADLINE_EXCEEDED,
+    )
+    error = domain_error(raw, function="IssueBill")
+    assert isinstance(error, errors.NetworkUnavailable)
+    assert error.outcome_unknown and error.transaction_id == TX
+    assert "may still commit" in error.message
+    assert "resolve its transaction id" in error.one_line()
+    refused = fabricgw.SubmitError(
+        f"submit failed for transaction {TX}: ABORTED: received unsuccessful response",
+        transaction_id=TX,
+        code=grpc.StatusCode.ABORTED,
+    )
+    assert not domain_error(refused).outcome_unknown
+
+
+def test_a_refused_identity_is_not_authorised() -> None:
+    raw = fabricgw.EndorseError(
+        f"endorse failed for transaction {TX}: PERMISSION_DENIED: access denied",
+        transaction_id=TX,
+        code=grpc.StatusCode.PERMISSION_DENIED,
+    )
+    assert type(domain_error(raw)) is errors.NotAuthorised
+
+
+def test_an_unavailable_the_gateway_sent_is_a_node_failure_not_a_stopped_network() -> None:
+    raw = fabricgw.EndorseError(
+        f"endorse failed for transaction {TX}: UNAVAILABLE: failed to find any endorsing peers"
+        " for org(s): UnitsMSP",
+        transaction_id=TX,
+        code=grpc.StatusCode.UNAVAILABLE,
+    )
+    error = domain_error(raw)
+    assert type(error) is errors.NodeUnavailable
+    assert "make network-up" not in error.one_line()

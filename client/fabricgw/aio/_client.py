@@ -1,7 +1,13 @@
-"""Thin wrapper over the generated Gateway and Deliver stubs on a ``grpc.aio`` channel."""
+"""Thin wrapper over the generated Gateway and Deliver stubs on ``grpc.aio`` channels.
+
+The asyncio twin of :mod:`fabricgw._client`: only the I/O differs; which call is
+retried where comes from :mod:`fabricgw.retry` for both.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -15,14 +21,27 @@ from ..errors import (
     SubmitError,
     TransactionError,
 )
+from ..retry import DEFAULT_RETRY, RetryPolicy
 
 
 class AsyncGatewayClient(ClientBase):
-    """Calls the Gateway and Deliver services on a ``grpc.aio.Channel`` it does not own."""
+    """Calls the Gateway and Deliver services on ``grpc.aio`` channels it does not own.
 
-    def __init__(self, channel: grpc.aio.Channel, *, timeouts: Timeouts) -> None:
-        super().__init__(timeouts=timeouts)
-        self._stub: Any = gateway_pb2_grpc.GatewayStub(channel)
+    Endpoints as :class:`fabricgw._client.GatewayClient`.
+    """
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        *,
+        timeouts: Timeouts,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        fallback_channels: Sequence[grpc.aio.Channel] = (),
+    ) -> None:
+        channels = [channel, *fallback_channels]
+        super().__init__(timeouts=timeouts, retry=retry, endpoints=len(channels))
+        self._stubs: list[Any] = [gateway_pb2_grpc.GatewayStub(c) for c in channels]
+        self._stub: Any = self._stubs[0]
         self._deliver: Any = events_pb2_grpc.DeliverStub(channel)
 
     async def evaluate(self, request: Any, *, timeout: float | None) -> Any:
@@ -46,25 +65,56 @@ class AsyncGatewayClient(ClientBase):
         )
 
     async def submit(self, request: Any, *, timeout: float | None) -> Any:
-        """Call Submit. Raises :class:`SubmitError`, or ``GatewayError`` if closed."""
-        return await self._call(
-            self._stub.Submit,
-            request,
-            timeout if timeout is not None else self.timeouts.submit,
-            SubmitError,
-            str(request.transaction_id),
-        )
+        """Call Submit with retries. Raises as :meth:`fabricgw._client.GatewayClient.submit`."""
+        plan = self.submit_attempts(timeout)
+        while (attempt := plan.next()) is not None:
+            await asyncio.sleep(attempt.pause)
+            try:
+                return await self._submit_once(request, attempt.endpoint, attempt.timeout)
+            except SubmitError as err:
+                plan.failed(err)
+        raise plan.final_error()
 
     async def commit_status(
-        self, request: Any, *, transaction_id: str, timeout: float | None
+        self,
+        request: Any,
+        *,
+        transaction_id: str,
+        timeout: float | None,
+        submit_request: Any = None,
     ) -> Any:
-        """Call CommitStatus. Raises :class:`CommitStatusError`, or ``GatewayError`` if closed."""
+        """Wait for the commit status in slices, resending ``submit_request`` if given.
+
+        Raises as :meth:`fabricgw._client.GatewayClient.commit_status`.
+        """
+        plan = self.commit_wait(transaction_id, timeout, can_resubmit=submit_request is not None)
+        while (attempt := plan.next()) is not None:
+            await asyncio.sleep(attempt.pause)
+            if attempt.resubmit:
+                wait_submit = plan.resubmit_timeout(self.timeouts.submit)
+                try:
+                    await self._submit_once(submit_request, attempt.endpoint, wait_submit)
+                except SubmitError as err:
+                    plan.resubmit_failed(err)
+            try:
+                return await self._call(
+                    self._stubs[attempt.endpoint].CommitStatus,
+                    request,
+                    attempt.timeout,
+                    CommitStatusError,
+                    transaction_id,
+                )
+            except CommitStatusError as err:
+                plan.failed(err)
+        raise plan.final_error()
+
+    async def _submit_once(self, request: Any, endpoint: int, timeout: float) -> Any:
         return await self._call(
-            self._stub.CommitStatus,
+            self._stubs[endpoint].Submit,
             request,
-            timeout if timeout is not None else self.timeouts.commit_status,
-            CommitStatusError,
-            transaction_id,
+            timeout,
+            SubmitError,
+            str(request.transaction_id),
         )
 
     def chaincode_events(self, request: Any, *, timeout: float | None) -> Any:

@@ -23,11 +23,13 @@ class AsyncCommit(CommitBase):
         signing_identity: SigningIdentity,
         transaction_id: str,
         signed_request: Any,
+        submit_request: Any = None,
     ) -> None:
         super().__init__(
             signing_identity=signing_identity,
             transaction_id=transaction_id,
             signed_request=signed_request,
+            submit_request=submit_request,
         )
         self._client = client
 
@@ -37,7 +39,10 @@ class AsyncCommit(CommitBase):
         Raises as :meth:`fabricgw.commit.Commit.status`.
         """
         response = await self._client.commit_status(
-            self._signed(), transaction_id=self._transaction_id, timeout=timeout
+            self._signed(),
+            transaction_id=self._transaction_id,
+            timeout=timeout,
+            submit_request=self._submit_request,
         )
         return status_from_response(self._transaction_id, response)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 import grpc
@@ -18,6 +19,7 @@ from ..gateway import (
 )
 from ..hash import SHA256, Hash
 from ..identity import Identity
+from ..retry import DEFAULT_RETRY, RetryPolicy
 from ..signers import Signer
 from ..signing_identity import SigningIdentity
 from ._client import AsyncGatewayClient
@@ -163,6 +165,8 @@ def connect(
     endorse_timeout: float = DEFAULT_TIMEOUTS.endorse,
     submit_timeout: float = DEFAULT_TIMEOUTS.submit,
     commit_status_timeout: float = DEFAULT_TIMEOUTS.commit_status,
+    fallback_channels: Sequence[grpc.aio.Channel] = (),
+    retry: RetryPolicy = DEFAULT_RETRY,
 ) -> AsyncGateway:
     """Create an :class:`AsyncGateway` for ``identity`` over an existing ``grpc.aio`` channel.
 
@@ -176,7 +180,9 @@ def connect(
         commit_status=commit_status_timeout,
     )
     return AsyncGateway(
-        client=AsyncGatewayClient(channel, timeouts=timeouts),
+        client=AsyncGatewayClient(
+            channel, timeouts=timeouts, retry=retry, fallback_channels=fallback_channels
+        ),
         signing_identity=SigningIdentity(identity, signer=signer, hash=hash),
     )
 

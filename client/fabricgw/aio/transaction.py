@@ -41,6 +41,7 @@ class AsyncTransaction(TransactionBase):
             signing_identity=self._signing_identity,
             transaction_id=self.transaction_id,
             signed_request=status_request,
+            submit_request=self._resend_request(request),
         )
         await self._client.submit(request, timeout=timeout)
         return commit
