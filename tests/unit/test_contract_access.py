@@ -58,6 +58,8 @@ def world_in(state: str) -> World:
         world = base_world()
         if state == "locked":
             world.ok(MEDINS, "LockBill", CODE, N1)
+        elif state == "org":
+            world.ok(FINANCE, "RegisterOrg", ORG)
         elif state == "suspended":
             world.ok(FINANCE, "SuspendUnit", "HN0101", "audit")
         elif state == "red_lettered":
@@ -82,6 +84,7 @@ def fixed(*args: str) -> Args:
 
 
 UNIT = json.dumps({"unitCode": "HN0301", "name": "法院", "sector": "court", "region": "46"})
+ORG = json.dumps({"mspId": "Insurer2MSP", "role": "insurance", "ids": ["INSURER2"]})
 APPLICATION = json.dumps(
     {"unitCode": "HN0101", "billCode": "46010326", "startNumber": N1, "count": 5}
 )
@@ -164,6 +167,8 @@ MATRIX: dict[str, tuple[str, Args, set[str]]] = {
     "ListBillsByPeriod": ("base", fixed("202601", "10"), READERS),
     "ListAnomalies": ("base", fixed("20260101", "20261231", "10"), READERS),
     "RecordAnomalies": ("base", fixed(SPOOLED), {"finance"}),
+    "RegisterOrg": ("base", fixed(ORG), {"finance"}),
+    "ReadOrg": ("org", fixed("Insurer2MSP"), READERS),
 }
 
 

@@ -22,6 +22,7 @@ CODES: dict[str, tuple[str, str]] = {
     "wrong-argument-count": ("InvalidArgument", "the function takes another number of args"),
     "error-not-recorded": ("Internal", "a refusal that could not be spooled as an anomaly"),
     "unit-exists": ("Conflict", "the unit is already registered"),
+    "org-exists": ("Conflict", "the org is already registered (RegisterOrg)"),
     "bill-exists": ("Conflict", "the bill number is taken"),
     "already-authorised": ("Conflict", "the reimburser is already authorised on the bill"),
     "too-many-authorised": ("Conflict", "the bill has the maximum of authorised reimbursers"),
