@@ -12,19 +12,22 @@ adds the peer's own link client certificate and key at release (see
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
 import json
 import sys
 import tarfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import pki
 from .channel import orderer_flags, peer_admin_env
-from .layout import CHAINCODE, CHANNEL, PEER_ORGS, Layout, peer_org
+from .layout import CHAINCODE, CHANNEL, PEER_ORGS, Layout, Org, peer_org
 from .processes import ProcessManager, run
 
 CHAINCODE_SRC = Path(__file__).resolve().parents[2] / "chaincode" / "ebill_chaincode"
@@ -35,6 +38,14 @@ SERVER_PROCESS = "chaincode"
 ENDORSEMENT_POLICY = (
     "AND('FinanceMSP.peer', OR('UnitsMSP.peer', 'InsuranceMSP.peer', 'AuditMSP.peer'))"
 )
+
+
+def endorsement_policy(orgs: Sequence[Org]) -> str:
+    """The chaincode policy for these peer orgs: finance AND any one other org's peer
+    (an org that joined later is one more choice; the founding orgs give ENDORSEMENT_POLICY)."""
+    others = ", ".join(f"'{o.msp_id}.peer'" for o in orgs if o.role != "finance")
+    return f"AND('FinanceMSP.peer', OR({others}))"
+
 
 # Payer identity and medical details live in this collection, on the peers of
 # the orgs that need them: the issuing units, the reimbursers (the chaincode
@@ -57,6 +68,25 @@ COLLECTIONS = [
         "memberOnlyWrite": True,
     }
 ]
+
+#: Who needs the private part, by an org's part (SECURITY.md): the issuing units (their
+#: own bills), the reimbursers (the bills a payer authorised them on), the supervisors
+#: (everything). Finance never: it endorses every transaction and must hold no personal data.
+PRIVATE_MEMBER_ROLES = ("units", "insurance", "audit")
+
+
+def collections(orgs: Sequence[Org]) -> list[dict[str, Any]]:
+    """The collections config for these peer orgs: billPrivate's members are every org whose
+    part needs the private record; its endorsement policy any units org's peer (a deposit is
+    endorsed by an issuing org alone). The founding orgs give COLLECTIONS."""
+    members = [o.msp_id for o in orgs if o.role in PRIVATE_MEMBER_ROLES]
+    units = [o.msp_id for o in orgs if o.role == "units"]
+    out = copy.deepcopy(COLLECTIONS)
+    out[0]["policy"] = f"OR({', '.join(repr(f'{m}.member') for m in members)})"
+    out[0]["endorsementPolicy"] = {
+        "signaturePolicy": f"OR({', '.join(repr(f'{m}.peer') for m in units)})"
+    }
+    return out
 
 
 def source_digest(src: Path = CHAINCODE_SRC) -> str:
@@ -126,10 +156,12 @@ def build_package(
     return Package(label, _tar_gz({"metadata.json": metadata, "code.tar.gz": code}))
 
 
-def definition_digest(package: Package) -> str:
-    """A digest of everything the chaincode definition commits: package, policy, collections."""
+def definition_digest(package: Package, orgs: Sequence[Org] = PEER_ORGS) -> str:
+    """A digest of everything the chaincode definition commits for these peer orgs:
+    package, policy, collections."""
     h = hashlib.sha256()
-    for part in (package.package_id, ENDORSEMENT_POLICY, json.dumps(COLLECTIONS, sort_keys=True)):
+    policy, config = endorsement_policy(orgs), json.dumps(collections(orgs), sort_keys=True)
+    for part in (package.package_id, policy, config):
         h.update(part.encode() + b"\0")
     return h.hexdigest()
 
@@ -147,7 +179,12 @@ def start_server(
     slot: int = 0,
     name: str = SERVER_PROCESS,
 ) -> None:
-    """Start the chaincode server the peers dial on ``slot``'s port; wait until it listens."""
+    """Start the chaincode server the peers dial on ``slot``'s port; wait until it listens.
+
+    Its stream slots are sized for the network's peers (``CHAINCODE_PEERS``): ``add-org``
+    records the new org first, so the server of the new definition has room for its peer
+    (which never dials the old server: it installs only the new package).
+    """
     tls = pki.chaincode_server_tls(layout)
     procs.start(
         name,
@@ -160,6 +197,7 @@ def start_server(
             # Only the peers' link certificates: not any certificate of an org's CA.
             "CHAINCODE_TLS_CLIENT_CA": str(pki.link_ca(layout).cert_file),
             "CHAINCODE_ANOMALY_SPOOL": str(anomaly_spool(layout)),
+            "CHAINCODE_PEERS": str(len(layout.peer_orgs())),
             "PYTHONUNBUFFERED": "1",
         },
     )
@@ -196,7 +234,8 @@ def committed(layout: Layout, bin_dir: Path) -> dict[str, object] | None:
 
 
 def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
-    """Install the package on every peer, approve it for every org and commit it.
+    """Install the package on every peer, approve it for every org (founding and joined)
+    and commit it with the policy and collections of those orgs.
 
     The sequence is the committed one plus one. Returns the committed sequence.
     """
@@ -204,8 +243,9 @@ def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
     pkg_file.parent.mkdir(parents=True, exist_ok=True)
     pkg_file.write_bytes(package.data)
 
-    collections = layout.chaincode_dir() / "collections.json"
-    collections.write_text(json.dumps(COLLECTIONS, indent=2))
+    orgs = layout.peer_orgs()
+    collections_file = layout.chaincode_dir() / "collections.json"
+    collections_file.write_text(json.dumps(collections(orgs), indent=2))
 
     current = committed(layout, bin_dir)
     sequence = int(current["sequence"]) + 1 if current else 1  # type: ignore[call-overload]
@@ -215,12 +255,11 @@ def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
         "--name", CHAINCODE,
         "--version", version,
         "--sequence", str(sequence),
-        "--signature-policy", ENDORSEMENT_POLICY,
-        "--collections-config", str(collections),
+        "--signature-policy", endorsement_policy(orgs),
+        "--collections-config", str(collections_file),
     ]  # fmt: skip
 
-    def install_and_approve(org_key: str) -> None:
-        org = peer_org(org_key)
+    def install_and_approve(org: Org) -> None:
         env = peer_admin_env(layout, org)
         installed = run(
             [bin_dir / "peer", "lifecycle", "chaincode", "queryinstalled", "-O", "json"],
@@ -243,12 +282,12 @@ def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
             what=f"peer lifecycle chaincode approveformyorg ({org.key})",
         )  # fmt: skip
 
-    with ThreadPoolExecutor(max_workers=len(PEER_ORGS)) as pool:
-        for f in [pool.submit(install_and_approve, org.key) for org in PEER_ORGS]:
+    with ThreadPoolExecutor(max_workers=len(orgs)) as pool:
+        for f in [pool.submit(install_and_approve, org) for org in orgs]:
             f.result()
 
     peers: list[str] = []
-    for org in PEER_ORGS:
+    for org in orgs:
         peers += ["--peerAddresses", layout.address(layout.peer_port(org))]
         peers += ["--tlsRootCertFiles", str(layout.tls_ca(org))]
     run(

@@ -107,6 +107,7 @@ ORG_ROLES = ("insurance", "units", "audit")
 #: The first index of an added org; its ports are in a block of their own (``_joined_port``).
 FIRST_JOINED_INDEX = len(ALL_ORGS)
 _ORG_NAME = re.compile(r"[a-z][a-z0-9]{1,19}")
+_UNIT_CODE = re.compile(r"[A-Za-z0-9]{1,32}")  # as the contract's unitCode
 
 
 def joined_org(key: str, role: str, index: int, *, unit: str = "") -> Org:
@@ -119,7 +120,8 @@ def joined_org(key: str, role: str, index: int, *, unit: str = "") -> Org:
     """
     if not _ORG_NAME.fullmatch(key):
         raise ValueError(
-            f"org name must be 2-20 lower-case letters or digits starting with a letter, not {key!r}"
+            f"org name must be 2-20 lower-case letters or digits, starting with a letter,"
+            f" not {key!r}"
         )
     if role not in ORG_ROLES:
         raise ValueError(f"role must be one of {', '.join(ORG_ROLES)}, not {role!r}")
@@ -127,8 +129,11 @@ def joined_org(key: str, role: str, index: int, *, unit: str = "") -> Org:
     if role == "insurance":
         users = (User("reimburser1", attrs={"role": "reimburser", "reimburser": key.upper()}),)
     elif role == "units":
-        if not unit:
-            raise ValueError("unit: a units org needs the unit code of its users")
+        if not _UNIT_CODE.fullmatch(unit):
+            raise ValueError(
+                "unit: a units org needs its users' unit code (1-32 letters or digits),"
+                f" not {unit!r}"
+            )
         users = (
             User("issuer1", attrs={"role": "issuer", "unit": unit}),
             User("clerk1", attrs={"role": "clerk", "unit": unit}),

@@ -100,6 +100,8 @@ def test_registered_functions() -> None:
             "TotalsByUnit",
             "ListAnomalies",
             "RecordAnomalies",
+            "RegisterOrg",
+            "ReadOrg",
         ]
     )
 
