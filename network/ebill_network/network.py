@@ -374,7 +374,8 @@ class Network:
         """Wait until every org's gateway can endorse with every org and a transaction commits."""
         from .ready import wait_gateways_ready
 
-        self._step("waiting for every gateway to reach endorsers of all 4 orgs")
+        n = len(self.layout.peer_orgs())
+        self._step(f"waiting for every gateway to reach endorsers of all {n} orgs")
         wait_gateways_ready(self.describe(), timeout=timeout)
 
     def down(self) -> None:
