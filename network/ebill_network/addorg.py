@@ -23,6 +23,7 @@ The steps, each safe to run again (a failed ``add-org`` resumes where it stopped
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,9 +101,7 @@ def in_channel(layout: Layout, bin_dir: Path, org: Org, fetch_as: Org) -> bool:
     try:
         config, _ = channel.fetch_config(layout, bin_dir, fetch_as, work)
     finally:
-        for path in sorted(work.iterdir()):
-            path.unlink()
-        work.rmdir()
+        shutil.rmtree(work, ignore_errors=True)
     return org.msp_id in signatures.application_orgs(config)
 
 
@@ -191,16 +190,19 @@ def add_org(
         )
         work = layout.channel_dir() / "updates" / f"org-{org.key}"
         work.mkdir(parents=True, exist_ok=True)
-        group = org_group(layout, bin_dir, org, work)
-        block = channel.update_config(
-            layout,
-            bin_dir,
-            add_group(org.msp_id, group),
-            signers=chosen,
-            peers=members,
-            quorum=needed,
-            timeout=timeout,
-        )
+        try:
+            group = org_group(layout, bin_dir, org, work)
+            block = channel.update_config(
+                layout,
+                bin_dir,
+                add_group(org.msp_id, group),
+                signers=chosen,
+                peers=members,
+                quorum=needed,
+                timeout=timeout,
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     lap("config_update")
 
     # 3. the peer joins and catches up

@@ -226,7 +226,7 @@ def registered_role(stub: Stub, msp_id: str, role: str, detail: str | None) -> b
         ids = record.get("ids", [])
     except (ValueError, KeyError, TypeError):
         return False
-    if role not in roles:
+    if role not in roles or not isinstance(ids, list):
         return False
     return role == SUPERVISOR or (detail is not None and detail in ids)
 
