@@ -268,3 +268,20 @@ def test_an_insurer_joins_under_load_and_its_reimburser_claims(
 
     height = wait_for("every peer at one height", one_height, timeout=60)
     print(f"  all {len(orgs)} peers at height {height}")
+
+
+def test_the_joined_org_comes_back_with_the_network(net: Network) -> None:
+    """``down`` + ``up`` after the add: the fifth org's CA and peer start with the others,
+    every gateway endorses with all five orgs again, and the new reimburser reads its bill."""
+    net.down()
+    net.up()
+    status = net.status(health_check=False)
+    assert {"ca-insurer2", "peer0-insurer2"} <= set(status["running"])
+    assert status["stopped"] == []
+    assert status["sequence"] == 2  # nothing to upgrade: the definition has the org
+    reimburser = connect(net.describe(), "insurer2", "reimburser1")
+    try:
+        claimed = query(reimburser, "ReadBill", OUTPATIENT_CODE, "0000000001")
+        assert claimed["status"] == "reimbursed"
+    finally:
+        reimburser.close()
