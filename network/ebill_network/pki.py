@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import serialization
 import fabricca
 
 from .files import make_private_dir, new_secret, secure_tree, write_private
-from .layout import ALL_ORGS, ORDERER_ORG, PEER_ORGS, Layout, Org, User
+from .layout import ORDERER_ORG, Layout, Org, User
 from .localca import LocalCA
 from .processes import NetworkError, ProcessManager, run, wait_for
 
@@ -103,9 +103,9 @@ def operator_tls(layout: Layout) -> Path:
     return layout.data_dir / "pki" / "operations" / "operator"
 
 
-def operations_listeners() -> list[str]:
-    names = [ca_process(o) for o in ALL_ORGS] + list(ORDERER_ORG.nodes)
-    return names + [f"peer0-{o.key}" for o in PEER_ORGS]
+def operations_listeners(layout: Layout) -> list[str]:
+    names = [ca_process(o) for o in layout.all_orgs()] + list(ORDERER_ORG.nodes)
+    return names + [f"peer0-{o.key}" for o in layout.peer_orgs()]
 
 
 def ensure_local_pki(layout: Layout) -> None:
@@ -113,10 +113,10 @@ def ensure_local_pki(layout: Layout) -> None:
     hosts = (layout.host, "localhost")
     link = link_ca(layout).ensure("chaincode-link-ca")
     link.issue(chaincode_server_tls(layout), "chaincode-server", hosts=hosts)
-    for org in PEER_ORGS:
+    for org in layout.peer_orgs():
         link.issue(peer_link_tls(layout, org), f"peer0.{org.key}", client=True)
     ops = operations_ca(layout).ensure("operations-ca")
-    for listener in operations_listeners():
+    for listener in operations_listeners(layout):
         ops.issue(operations_tls(layout, listener), f"ops.{listener}", hosts=hosts)
     ops.issue(operator_tls(layout), "operator", client=True)
 
@@ -173,13 +173,17 @@ def _configure_ca(layout: Layout, org: Org, bin_dir: Path) -> None:
     write_private(config_file, yaml.safe_dump(config, sort_keys=False).encode())
 
 
-def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
-    """Start (initialising on first run) every org's CA server and wait until each answers."""
-    for org in ALL_ORGS:
+def start_cas(
+    layout: Layout, procs: ProcessManager, bin_dir: Path, orgs: tuple[Org, ...] | None = None
+) -> None:
+    """Start (initialising on first run) every org's CA server (or those of ``orgs``) and
+    wait until each answers."""
+    orgs = layout.all_orgs() if orgs is None else orgs
+    for org in orgs:
         _configure_ca(layout, org, bin_dir)
         argv = [bin_dir / "fabric-ca-server", "start", *_ca_flags(layout, org)]
         procs.start(ca_process(org), argv)
-    for org in ALL_ORGS:
+    for org in orgs:
         name = ca_process(org)
         procs.wait_listening(name, layout.host, layout.ca_port(org))
         cert = layout.ca_tls_cert(org)
@@ -187,7 +191,7 @@ def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
             f"{name} to write {cert.name}", cert.exists, check=partial(procs.check_alive, name)
         )
     # The CAs write their Idemix issuer keys 0644: narrow them (and anything else private).
-    for org in ALL_ORGS:
+    for org in orgs:
         secure_tree(layout.ca_home(org))
 
 
@@ -293,8 +297,9 @@ def enroll_user(e: Enroller, user: User) -> None:
 
 def enroll_all(layout: Layout) -> None:
     """Enroll every org's identities, the orgs in parallel."""
-    with ThreadPoolExecutor(max_workers=len(ALL_ORGS)) as pool:
-        for f in [pool.submit(enroll_org, layout, org) for org in ALL_ORGS]:
+    orgs = layout.all_orgs()
+    with ThreadPoolExecutor(max_workers=len(orgs)) as pool:
+        for f in [pool.submit(enroll_org, layout, org) for org in orgs]:
             f.result()
 
 

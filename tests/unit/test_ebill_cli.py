@@ -398,3 +398,26 @@ def test_anomalies_anchor_sends_the_spool_as_finance(fakes: Fakes, tmp_path: Pat
 def test_anomalies_anchor_without_a_network_description_is_unavailable(fakes: Fakes) -> None:
     code, _, err = run(fakes, "anomalies", "anchor")  # /tmp/n.json does not exist
     assert code == 7 and "NetworkUnavailable" in err
+
+
+def test_network_add_org_refuses_a_bad_name_before_touching_anything(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    network = tmp_path / "network.json"
+    argv = ["--network", str(network), "network", "add-org", "Insurer2", "--role", "insurance"]
+    assert cli.main(argv, out=out, err=err) == 6
+    assert "org name must be 2-20 lower-case letters" in err.getvalue()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ebill_network_add_org_refuses_a_bad_role_and_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ebill_network.__main__ import main as network_main
+
+    monkeypatch.setenv("EBILL_DATA_DIR", str(tmp_path))
+    with pytest.raises(SystemExit) as exited:
+        network_main(["add-org", "insurer2", "--role", "finance"])
+    assert exited.value.code == 2
+    assert network_main(["add-org", "units2", "--role", "units"]) == 2
+    assert "unit: a units org needs its users' unit code" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
