@@ -11,6 +11,7 @@ CHAINCODE_TLS_CERT         --tls-cert             server certificate PEM (with t
 CHAINCODE_TLS_KEY          --tls-key              server private key PEM (with the cert)
 CHAINCODE_TLS_CLIENT_CA    --tls-client-ca        CA PEM; requires client certs (mutual TLS)
 CHAINCODE_STATE_TIMEOUT    --state-timeout        seconds a state request waits for the peer (20)
+CHAINCODE_PEERS            --peers                peers that dial this server (4); 4 streams each
 CHAINCODE_LOG_LEVEL        --log-level            DEBUG, INFO (default), WARNING, ERROR
 CHAINCODE_ANOMALY_SPOOL    --anomaly-spool        file the anomalies are spooled to (0600)
 =========================  =====================  ==========================================
@@ -43,6 +44,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument("--tls-key", default=env.get("CHAINCODE_TLS_KEY"))
     parser.add_argument("--tls-client-ca", default=env.get("CHAINCODE_TLS_CLIENT_CA"))
     parser.add_argument("--state-timeout", default=env.get("CHAINCODE_STATE_TIMEOUT", "20"))
+    parser.add_argument("--peers", default=env.get("CHAINCODE_PEERS", "4"))
     parser.add_argument("--log-level", default=env.get("CHAINCODE_LOG_LEVEL", "INFO"))
     parser.add_argument("--anomaly-spool", default=env.get(SPOOL_ENV))
     return parser
@@ -96,6 +98,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             f"CHAINCODE_STATE_TIMEOUT must be a number of seconds in (0, 3600), "
             f"got {args.state_timeout!r}"
         )
+    peers = int(args.peers) if str(args.peers).isdigit() else 0
+    if not 1 <= peers <= 256:
+        parser.error(f"CHAINCODE_PEERS must be a whole number from 1 to 256, got {args.peers!r}")
     dispatch = contract.dispatch
     if args.anomaly_spool:
         try:
@@ -107,7 +112,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     else:
         logger.warning("no %s: anomalies are refused but not spooled", SPOOL_ENV)
     server = ChaincodeServer(
-        args.chaincode_id, args.address, dispatch, tls=tls, reply_timeout=state_timeout
+        args.chaincode_id,
+        args.address,
+        dispatch,
+        tls=tls,
+        peers=peers,
+        reply_timeout=state_timeout,
     )
     try:
         server.start()
@@ -115,7 +125,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         logger.error("%s", exc)
         return 1
     mode = "mutual TLS" if tls and tls.client_ca else "TLS" if tls else "plaintext"
-    logger.info("chaincode %s serving (%s)", args.chaincode_id, mode)
+    logger.info(
+        "chaincode %s serving (%s, %d stream slots)", args.chaincode_id, mode, server.max_streams
+    )
     print(f"chaincode server listening on {server.listen_address}", flush=True)
     server.serve_until_signal()
     return 0

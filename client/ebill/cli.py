@@ -272,6 +272,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("user", metavar="USER", help="its enrollment id, e.g. clerk1")
     p.add_argument("--reason", default="", help="RFC 5280 reason, e.g. keycompromise")
+    p = _command(
+        net_cmds,
+        "add-org",
+        c.network_add_org,
+        FINANCE,
+        "add an org to the running channel, signed by a majority of the orgs' admins",
+    )
+    p.add_argument("name", metavar="NAME", help="2-20 lower-case letters/digits, e.g. insurer2")
+    p.add_argument("--role", required=True, choices=["insurance", "units", "audit"])
+    p.add_argument("--unit", default="", help="a units org: its users' unit code")
+    p.add_argument(
+        "--signers", default="", help="comma-separated orgs that sign (default: a majority)"
+    )
     _plugin_groups(groups)
     return parser
 

@@ -567,6 +567,17 @@ def tx_status(ctx: Context) -> Output:
     return Output(data, text, EXIT_OK if status.successful else EXIT_CONFLICT)
 
 
+def network_add_org(ctx: Context) -> Output:
+    """Add an org to the running channel (its CA, users, peer; a config update signed by a
+    majority of the orgs' admins; the next chaincode definition)."""
+    network = _local_network(ctx, _network_step(ctx))
+    a = ctx.args
+    signers = [s for s in a.signers.split(",") if s] or None
+    done = network.add_org(a.name, a.role, unit=a.unit, signers=signers)
+    seconds = done["seconds"]["total"]
+    return Output(done, f"{done['msp_id']} joined {a.name} as {a.role} in {seconds:.1f}s")
+
+
 def network_status(ctx: Context) -> Output:
     status = _local_network(ctx).status()
     rows = [[name, str(p["pid"]), f"{p['rss_mib']} MiB"] for name, p in status["running"].items()]

@@ -294,6 +294,7 @@ CODE_ERRORS: dict[str, type[EbillError]] = {
     "internal": InternalError,
     "error-not-recorded": InternalError,
     "unit-exists": AlreadyExists,
+    "org-exists": AlreadyExists,
     "bill-exists": AlreadyExists,
     "already-authorised": AlreadyExists,
     "too-many-authorised": TooManyAuthorised,

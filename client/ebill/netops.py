@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ebill_network.layout import Layout, layout_from_env
-from ebill_network.processes import IdentityRefused, NetworkError
+from ebill_network.processes import IdentityRefused, InvalidOrg, NetworkError
 
-from .errors import Conflict, NetworkUnavailable, NotFound
+from .errors import Conflict, InvalidInput, NetworkUnavailable, NotFound
 
 if TYPE_CHECKING:
     from ebill_network.network import Network
@@ -96,6 +96,22 @@ class LocalNetwork:
             raise Conflict(f"network revoke: {error}") from error
         except NetworkError as error:
             raise NetworkUnavailable(f"network revoke: {error}") from error
+
+    def add_org(
+        self, name: str, role: str, *, unit: str = "", signers: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Add org ``name`` (part ``role``) to the running channel; what it did and the
+        seconds per step.
+
+        Raises InvalidInput for a bad name, role, unit or signer list (naming the field),
+        NetworkUnavailable for any other failure.
+        """
+        try:
+            return self._network.add_org(name, role, unit=unit, signers=signers)
+        except InvalidOrg as error:
+            raise InvalidInput(f"network add-org: {error}") from error
+        except NetworkError as error:
+            raise NetworkUnavailable(f"network add-org: {error}") from error
 
     def status(self) -> dict[str, Any]:
         """Processes, the deployed chaincode and the health of every node; never raises

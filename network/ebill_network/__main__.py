@@ -13,7 +13,7 @@ import sys
 from .health import table
 from .layout import layout_from_env
 from .network import Network, install_binaries
-from .processes import NetworkError
+from .processes import InvalidOrg, NetworkError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +40,19 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("org", metavar="ORG", help="finance, units, insurance or audit")
     revoke.add_argument("user", metavar="USER", help="the enrollment id, e.g. clerk1")
     revoke.add_argument("--reason", default="", help="RFC 5280 reason, e.g. keycompromise")
+    add_org = sub.add_parser(
+        "add-org",
+        help="add an org to the running channel: CA, users, peer, config update signed by a "
+        "majority of the orgs' admins, join, the next chaincode definition",
+    )
+    add_org.add_argument(
+        "name", metavar="NAME", help="2-20 lower-case letters/digits, e.g. insurer2"
+    )
+    add_org.add_argument("--role", required=True, choices=["insurance", "units", "audit"])
+    add_org.add_argument("--unit", default="", help="a units org: its users' unit code")
+    add_org.add_argument(
+        "--signers", default="", help="comma-separated orgs whose admins sign (default: a majority)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "install":
@@ -75,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "revoke":
             block = network.revoke(args.org, args.user, reason=args.reason)
             print(f"{args.user} of {args.org} revoked; CRL in config block {block}")
+        elif args.command == "add-org":
+            signers = [s for s in args.signers.split(",") if s] or None
+            print(
+                json.dumps(
+                    network.add_org(args.name, args.role, unit=args.unit, signers=signers), indent=2
+                )
+            )
+    except InvalidOrg as exc:
+        print(f"ebill-network {args.command}: {exc}", file=sys.stderr)
+        return 2
     except NetworkError as exc:
         print(f"ebill-network {args.command}: {exc}", file=sys.stderr)
         return 1

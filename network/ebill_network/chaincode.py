@@ -12,6 +12,7 @@ adds the peer's own link client certificate and key at release (see
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
@@ -22,10 +23,11 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import pki
 from .channel import orderer_flags, peer_admin_env
-from .layout import CHAINCODE, CHANNEL, PEER_ORGS, Layout, peer_org
+from .layout import CHAINCODE, CHANNEL, PEER_ORGS, Layout, Org, peer_org
 from .processes import ProcessManager, run
 
 CHAINCODE_SRC = Path(__file__).resolve().parents[2] / "chaincode" / "ebill_chaincode"
@@ -36,6 +38,14 @@ SERVER_PROCESS = "chaincode"
 ENDORSEMENT_POLICY = (
     "AND('FinanceMSP.peer', OR('UnitsMSP.peer', 'InsuranceMSP.peer', 'AuditMSP.peer'))"
 )
+
+
+def endorsement_policy(orgs: Sequence[Org]) -> str:
+    """The chaincode policy for these peer orgs: finance AND any one other org's peer
+    (an org that joined later is one more choice; the founding orgs give ENDORSEMENT_POLICY)."""
+    others = ", ".join(f"'{o.msp_id}.peer'" for o in orgs if o.role != "finance")
+    return f"AND('FinanceMSP.peer', OR({others}))"
+
 
 # Payer identity and medical details live in this collection, on the peers of
 # the orgs that need them: the issuing units, the reimbursers (the chaincode
@@ -58,6 +68,25 @@ COLLECTIONS = [
         "memberOnlyWrite": True,
     }
 ]
+
+#: Who needs the private part, by an org's part (SECURITY.md): the issuing units (their
+#: own bills), the reimbursers (the bills a payer authorised them on), the supervisors
+#: (everything). Finance never: it endorses every transaction and must hold no personal data.
+PRIVATE_MEMBER_ROLES = ("units", "insurance", "audit")
+
+
+def collections_for(orgs: Sequence[Org]) -> list[dict[str, Any]]:
+    """The collections config for these peer orgs: billPrivate's members are every org whose
+    part needs the private record; its endorsement policy any units org's peer (a deposit is
+    endorsed by an issuing org alone). The founding orgs give COLLECTIONS."""
+    members = [o.msp_id for o in orgs if o.role in PRIVATE_MEMBER_ROLES]
+    units = [o.msp_id for o in orgs if o.role == "units"]
+    out = copy.deepcopy(COLLECTIONS)
+    out[0]["policy"] = f"OR({', '.join(repr(f'{m}.member') for m in members)})"
+    out[0]["endorsementPolicy"] = {
+        "signaturePolicy": f"OR({', '.join(repr(f'{m}.peer') for m in units)})"
+    }
+    return out
 
 
 def source_digest(src: Path = CHAINCODE_SRC) -> str:
@@ -135,13 +164,24 @@ def ccaas_package(layout: Layout, label: str, port: int, digest: str) -> Package
 
 def definition_digest(
     package: Package,
-    policy: str = ENDORSEMENT_POLICY,
-    collections: Sequence[Mapping[str, object]] = COLLECTIONS,
+    policy: str | None = None,
+    collections: Sequence[Mapping[str, object]] | None = None,
+    *,
+    orgs: Sequence[Org] = PEER_ORGS,
 ) -> str:
-    """A digest of everything the chaincode definition commits: package, policy, collections."""
+    """A digest of everything a chaincode definition commits and of who approves it:
+    package, endorsement ``policy`` and private ``collections`` (by default those of
+    ``orgs``: :func:`endorsement_policy`, :func:`collections_for`) and the approving
+    ``orgs``. The founding orgs add nothing to the digest, so a network that never had
+    an org join keeps the digest (and the deployed definition) it always had."""
+    policy = endorsement_policy(orgs) if policy is None else policy
+    config = collections_for(orgs) if collections is None else list(collections)
     h = hashlib.sha256()
-    for part in (package.package_id, policy, json.dumps(list(collections), sort_keys=True)):
+    for part in (package.package_id, policy, json.dumps(config, sort_keys=True)):
         h.update(part.encode() + b"\0")
+    msp_ids = [o.msp_id for o in orgs]
+    if msp_ids != [o.msp_id for o in PEER_ORGS]:
+        h.update(("approved by " + ",".join(msp_ids)).encode() + b"\0")
     return h.hexdigest()
 
 
@@ -160,7 +200,12 @@ def start_server(
     slot: int = 0,
     name: str = SERVER_PROCESS,
 ) -> None:
-    """Start the chaincode server the peers dial on ``slot``'s port; wait until it listens."""
+    """Start the chaincode server the peers dial on ``slot``'s port; wait until it listens.
+
+    Its stream slots are sized for the network's peers (``CHAINCODE_PEERS``): ``add-org``
+    records the new org first, so the server of the new definition has room for its peer
+    (which never dials the old server: it installs only the new package).
+    """
     start_ccaas_server(
         layout,
         procs,
@@ -187,9 +232,10 @@ def start_ccaas_server(
     ``port`` with the link's server pair; wait until it listens.
 
     The server gets CHAINCODE_ID, CHAINCODE_SERVER_ADDRESS, CHAINCODE_TLS_CERT,
-    CHAINCODE_TLS_KEY and CHAINCODE_TLS_CLIENT_CA (the link CA alone: no certificate of
-    an org's CA opens a stream), plus ``env``. Raises NetworkError when it does not listen
-    within 30 s.
+    CHAINCODE_TLS_KEY, CHAINCODE_TLS_CLIENT_CA (the link CA alone: no certificate of
+    an org's CA opens a stream) and CHAINCODE_PEERS (the network's peers, founding and
+    joined, for a server that sizes its stream slots per peer), plus ``env``. Raises
+    NetworkError when it does not listen within 30 s.
     """
     tls = pki.chaincode_server_tls(layout)
     procs.start(
@@ -202,6 +248,7 @@ def start_ccaas_server(
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
             # Only the peers' link certificates: not any certificate of an org's CA.
             "CHAINCODE_TLS_CLIENT_CA": str(pki.link_root(layout)),
+            "CHAINCODE_PEERS": str(len(layout.peer_orgs())),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         },
@@ -245,18 +292,24 @@ def deploy(
     package: Package,
     *,
     name: str = CHAINCODE,
-    policy: str = ENDORSEMENT_POLICY,
-    collections: Sequence[Mapping[str, object]] = COLLECTIONS,
+    policy: str | None = None,
+    collections: Sequence[Mapping[str, object]] | None = None,
 ) -> int:
-    """Install the package on every peer, approve it for every org and commit it as
-    chaincode ``name`` with the endorsement ``policy`` and private ``collections``.
+    """Install the package on the peer of every org (founding and joined), approve it for
+    each and commit it as chaincode ``name`` with the endorsement ``policy`` and private
+    ``collections`` (by default those of the network's orgs: :func:`endorsement_policy`,
+    :func:`collections_for`; ``()`` for none).
 
-    The sequence is the committed one plus one. Returns the committed sequence.
+    The sequence is the committed one plus one. Returns the committed sequence. Raises
+    NetworkError (from :func:`.processes.run`) when a lifecycle step fails.
     """
     pkg_file = layout.chaincode_dir() / f"{package.label}.tar.gz"
     pkg_file.parent.mkdir(parents=True, exist_ok=True)
     pkg_file.write_bytes(package.data)
 
+    orgs = layout.peer_orgs()
+    policy = endorsement_policy(orgs) if policy is None else policy
+    collections = collections_for(orgs) if collections is None else collections
     current = committed(layout, bin_dir, name)
     sequence = int(current["sequence"]) + 1 if current else 1  # type: ignore[call-overload]
     version = package.label.removeprefix(f"{name}_")
@@ -273,8 +326,7 @@ def deploy(
         collections_file.write_text(json.dumps(list(collections), indent=2))
         definition += ["--collections-config", str(collections_file)]
 
-    def install_and_approve(org_key: str) -> None:
-        org = peer_org(org_key)
+    def install_and_approve(org: Org) -> None:
         env = peer_admin_env(layout, org)
         installed = run(
             [bin_dir / "peer", "lifecycle", "chaincode", "queryinstalled", "-O", "json"],
@@ -297,12 +349,12 @@ def deploy(
             what=f"peer lifecycle chaincode approveformyorg ({org.key})",
         )  # fmt: skip
 
-    with ThreadPoolExecutor(max_workers=len(PEER_ORGS)) as pool:
-        for f in [pool.submit(install_and_approve, org.key) for org in PEER_ORGS]:
+    with ThreadPoolExecutor(max_workers=len(orgs)) as pool:
+        for f in [pool.submit(install_and_approve, org) for org in orgs]:
             f.result()
 
     peers: list[str] = []
-    for org in PEER_ORGS:
+    for org in orgs:
         peers += ["--peerAddresses", layout.address(layout.peer_port(org))]
         peers += ["--tlsRootCertFiles", str(layout.tls_ca(org))]
     run(

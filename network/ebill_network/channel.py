@@ -17,9 +17,9 @@ from typing import Any
 
 from cryptography import x509
 
-from . import operations
+from . import operations, signatures
 from .layout import CHANNEL, ORDERER_ORG, PEER_ORGS, Layout, Org
-from .processes import run, wait_for
+from .processes import NetworkError, run, wait_for
 
 
 def peer_admin_env(layout: Layout, org: Org) -> dict[str, str]:
@@ -245,6 +245,7 @@ def update_config(
     *,
     signers: Sequence[Org],
     peers: Sequence[Org],
+    quorum: int = 0,
     timeout: float = 60,
 ) -> int:
     """Change the channel configuration and return the number of the new config block.
@@ -252,10 +253,15 @@ def update_config(
     Fetches the config block, applies ``change`` to a copy, computes the update
     (configtxlator), has the admin of every org in ``signers`` sign it (as the
     modified groups' mod policies require: an org's own MSP needs that org's
-    admin), submits it through the orderers as the last signer and waits until
-    every peer of ``peers`` has the new config block. No change: nothing is sent
-    and the current config block's number is returned. Raises NetworkError if a
-    step fails or the peers do not reach the block within ``timeout``.
+    admin; the Application group's ``MAJORITY Admins`` a majority of the orgs),
+    checks every signature (:mod:`.signatures`: it verifies, by an admin of an org
+    in the channel) and that at least ``quorum`` application orgs signed validly,
+    submits it through the orderers as the last signer and waits until every peer
+    of ``peers`` has the new config block. No change: nothing is sent and the
+    current config block's number is returned. Raises NetworkError naming the
+    signer when a signature does not count or the quorum is not met (nothing is
+    sent then), or if a step fails or the peers do not reach the block within
+    ``timeout``.
     """
     if not signers:
         raise ValueError("a config update needs at least one signer")
@@ -292,12 +298,15 @@ def update_config(
         (work / "envelope.json").write_text(json.dumps(envelope))
         tx = work / "envelope.pb"
         _translate(bin_dir, "proto_encode", "common.Envelope", work / "envelope.json", tx)
-        for org in signers[:-1]:
+        for org in signers:
             run(
                 [bin_dir / "peer", "channel", "signconfigtx", "-f", tx],
                 env=peer_admin_env(layout, org),
                 what=f"peer channel signconfigtx ({org.key})",
             )
+        check_signatures(tx.read_bytes(), config, [o.msp_id for o in signers], quorum)
+        # `peer channel update` signs once more as the submitter (its own org, already
+        # counted: Fabric counts one signature per identity) and wraps it for the orderer.
         run(
             [
                 bin_dir / "peer",
@@ -328,6 +337,32 @@ def update_config(
         return block
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def check_signatures(
+    envelope: bytes, config: dict[str, Any], expected: Sequence[str], quorum: int
+) -> set[str]:
+    """The application orgs that validly signed ``envelope``; raises NetworkError naming
+    each expected signer whose signature is missing or does not count, or when fewer than
+    ``quorum`` application orgs signed validly."""
+    found = signatures.signatures(envelope, config)
+    problems = [f"{s.msp_id} ({s.subject}): {s.reason}" for s in found if not s.valid]
+    valid = {s.msp_id for s in found if s.valid}
+    problems += [
+        f"{m}: no signature"
+        for m in expected
+        if m not in valid and m not in {s.msp_id for s in found}
+    ]
+    if problems:
+        raise NetworkError("config update not sent: " + "; ".join(problems))
+    members = signatures.application_orgs(config)
+    counted = valid & set(members)
+    if len(counted) < quorum:
+        raise NetworkError(
+            f"config update not sent: {len(counted)} of {len(members)} application orgs signed "
+            f"({', '.join(sorted(counted)) or 'none'}); it needs {quorum}"
+        )
+    return counted
 
 
 def _revoked_serials(crls: Sequence[bytes]) -> set[tuple[bytes, int]]:

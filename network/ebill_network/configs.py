@@ -188,7 +188,7 @@ def _meta(rule: str) -> dict[str, str]:
     return {"Type": "ImplicitMeta", "Rule": rule}
 
 
-def _org_section(layout: Layout, org: Org) -> dict[str, Any]:
+def org_section(layout: Layout, org: Org) -> dict[str, Any]:
     m = org.msp_id
     section: dict[str, Any] = {
         "Name": m,
@@ -308,7 +308,7 @@ def write_configtx(layout: Layout) -> Path:
                 "AbsoluteMaxBytes": "10 MB",
                 "PreferredMaxBytes": "2 MB",
             },
-            "Organizations": [_org_section(layout, ORDERER_ORG)],
+            "Organizations": [org_section(layout, ORDERER_ORG)],
             "Policies": {
                 "Readers": _meta("ANY Readers"),
                 "Writers": _meta("ANY Writers"),
@@ -318,7 +318,7 @@ def write_configtx(layout: Layout) -> Path:
             "Capabilities": {"V2_0": True},
         },
         "Application": {
-            "Organizations": [_org_section(layout, org) for org in PEER_ORGS],
+            "Organizations": [org_section(layout, org) for org in PEER_ORGS],
             "Policies": {
                 "Readers": _meta("ANY Readers"),
                 "Writers": _meta("ANY Writers"),
@@ -341,14 +341,15 @@ def write_connection_profiles(layout: Layout) -> None:
     """Write a Fabric common connection profile per peer org (JSON) for SDK users."""
     out = layout.profiles_dir()
     out.mkdir(parents=True, exist_ok=True)
-    for org in PEER_ORGS:
+    orgs = layout.peer_orgs()
+    for org in orgs:
         peers = {
             f"peer0.{o.key}": {
                 "url": f"grpcs://{layout.address(layout.peer_port(o))}",
                 "tlsCACerts": {"pem": layout.tls_ca(o).read_text()},
                 "grpcOptions": {"ssl-target-name-override": layout.peer_host(o).address},
             }
-            for o in PEER_ORGS
+            for o in orgs
         }
         profile = {
             "name": f"ebill-{org.key}",
@@ -363,7 +364,7 @@ def write_connection_profiles(layout: Layout) -> None:
                     "peers": [f"peer0.{o.key}"],
                     "certificateAuthorities": [f"ca-{o.key}"],
                 }
-                for o in PEER_ORGS
+                for o in orgs
             },
             "peers": peers,
             "channels": {CHANNEL: {"peers": {name: {} for name in peers}}},
@@ -374,7 +375,7 @@ def write_connection_profiles(layout: Layout) -> None:
                     "tlsCACerts": {"pem": [layout.ca_tls_cert(o).read_text()]},
                     "httpOptions": {"verify": False},
                 }
-                for o in PEER_ORGS
+                for o in orgs
             },
         }
         (out / f"{org.key}.json").write_text(json.dumps(profile, indent=2))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import chaincode, channel, operations, pki
-from .layout import ALL_ORGS, CHANNEL, ORDERER_ORG, PEER_ORGS, SERVICE_SLOTS, Layout
+from .layout import CHANNEL, ORDERER_ORG, SERVICE_SLOTS, Layout
 from .processes import ProcessManager, port_open
 
 
@@ -38,7 +38,7 @@ def node_specs(layout: Layout, slot: int = 0) -> list[NodeSpec]:
         NodeSpec(
             pki.ca_process(o), "ca", o.key, o.index, layout.ca_port(o), layout.ca_operations_port(o)
         )
-        for o in ALL_ORGS
+        for o in layout.all_orgs()
     ]
     specs += [
         NodeSpec(
@@ -60,7 +60,7 @@ def node_specs(layout: Layout, slot: int = 0) -> list[NodeSpec]:
             layout.peer_port(o),
             layout.peer_operations_port(o),
         )
-        for o in PEER_ORGS
+        for o in layout.peer_orgs()
     ]
     specs.append(
         NodeSpec(chaincode.SERVER_PROCESS, "chaincode", "", 0, layout.chaincode_port(slot), None)
@@ -83,7 +83,7 @@ def find_node(layout: Layout, name: str, slot: int = 0) -> NodeSpec:
 
 def port_owner(layout: Layout, port: int) -> str:
     """The node that listens on ``port`` (any of its ports), or ``""``."""
-    for org in ALL_ORGS:
+    for org in layout.all_orgs():
         if port in (layout.ca_port(org), layout.ca_operations_port(org)):
             return pki.ca_process(org)
     for i, node in enumerate(layout.orderers()):
@@ -94,7 +94,7 @@ def port_owner(layout: Layout, port: int) -> str:
         )
         if port in ports:
             return node
-    for org in PEER_ORGS:
+    for org in layout.peer_orgs():
         peer_ports = (
             layout.peer_port(org),
             layout.peer_chaincode_port(org),
@@ -146,7 +146,7 @@ def height(layout: Layout, bin_dir: Path, spec: NodeSpec, *, timeout: float = 10
             return None
         return int(value) if isinstance(value, int) else None
     if spec.kind == "peer":
-        org = next(o for o in PEER_ORGS if o.key == spec.org_key)
+        org = layout.peer_org(spec.org_key)
         argv = [bin_dir / "peer", "channel", "getinfo", "-c", CHANNEL]
         out = _run(argv, channel.peer_admin_env(layout, org), timeout)
         if out is None or "{" not in out:

@@ -6,7 +6,9 @@ so a reader finds every port and every path of the network in one place.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +42,7 @@ class Org:
     index: int
     nodes: tuple[str, ...]
     users: tuple[User, ...] = ()
+    role: str = ""  # a peer org's part: finance, units, insurance or audit (see ORG_ROLES)
 
 
 # Identities for four ordering nodes: Raft runs the first three (tolerates one
@@ -63,6 +66,7 @@ PEER_ORGS: tuple[Org, ...] = (
             # carries no personal attribute (certificates are in every block).
             User("platform1", attrs={"role": "platform"}),
         ),
+        "finance",
     ),
     Org(
         "units",
@@ -75,6 +79,7 @@ PEER_ORGS: tuple[Org, ...] = (
             User("school1", attrs={"role": "issuer", "unit": "HN0201"}),
             User("clerk1", attrs={"role": "clerk", "unit": "HN0101"}),
         ),
+        "units",
     ),
     Org(
         "insurance",
@@ -86,6 +91,7 @@ PEER_ORGS: tuple[Org, ...] = (
             User("medins1", attrs={"role": "reimburser", "reimburser": "MEDINS-HN"}),
             User("insurer1", attrs={"role": "reimburser", "reimburser": "PICC-HN"}),
         ),
+        "insurance",
     ),
     Org(
         "audit",
@@ -94,9 +100,51 @@ PEER_ORGS: tuple[Org, ...] = (
         4,
         ("peer0",),
         (User("auditor1", attrs={"role": "supervisor"}),),
+        "audit",
     ),
 )
 ALL_ORGS: tuple[Org, ...] = (ORDERER_ORG, *PEER_ORGS)
+
+#: The parts an org added later (``ebill-network add-org``) may play.
+ORG_ROLES = ("insurance", "units", "audit")
+#: The first index of an added org; its ports are in a block of their own (``_joined_port``).
+FIRST_JOINED_INDEX = len(ALL_ORGS)
+_ORG_NAME = re.compile(r"[a-z][a-z0-9]{1,19}")
+_UNIT_CODE = re.compile(r"[A-Za-z0-9]{1,32}")  # as the contract's unitCode
+
+
+def joined_org(key: str, role: str, index: int, *, unit: str = "") -> Org:
+    """The Org of an org added to the running channel: one peer, an admin and role users.
+
+    An insurance org gets ``reimburser1`` (reimburser id ``<KEY>``), a units org
+    ``issuer1`` and ``clerk1`` of unit ``unit``, an audit org ``auditor1``.
+    Raises ValueError naming the field: a key that is not 2-20 lower-case letters and
+    digits starting with a letter, an unknown role, a units org without a unit.
+    """
+    if not _ORG_NAME.fullmatch(key):
+        raise ValueError(
+            f"org name must be 2-20 lower-case letters or digits, starting with a letter,"
+            f" not {key!r}"
+        )
+    if role not in ORG_ROLES:
+        raise ValueError(f"role must be one of {', '.join(ORG_ROLES)}, not {role!r}")
+    users: tuple[User, ...]
+    if role == "insurance":
+        users = (User("reimburser1", attrs={"role": "reimburser", "reimburser": key.upper()}),)
+    elif role == "units":
+        if not _UNIT_CODE.fullmatch(unit):
+            raise ValueError(
+                "unit: a units org needs its users' unit code (1-32 letters or digits),"
+                f" not {unit!r}"
+            )
+        users = (
+            User("issuer1", attrs={"role": "issuer", "unit": unit}),
+            User("clerk1", attrs={"role": "clerk", "unit": unit}),
+        )
+    else:
+        users = (User("auditor1", attrs={"role": "supervisor"}),)
+    msp_id = f"{key[0].upper()}{key[1:]}MSP"
+    return Org(key, msp_id, "peer", index, ("peer0",), users, role)
 
 
 #: Ports for chaincode services deployed beside the e-bill contract.
@@ -125,6 +173,46 @@ class Layout:
             raise ValueError(
                 f"consensus must be one of {', '.join(CONSENSUS_TYPES)}, not {self.consensus!r}"
             )
+
+    # organisations ---------------------------------------------------------
+    def joined_file(self) -> Path:
+        """The orgs added to the channel after its creation (JSON list), in joining order."""
+        return self.data_dir / "orgs.json"
+
+    def joined_orgs(self) -> tuple[Org, ...]:
+        """The orgs added by ``add-org`` (read from :meth:`joined_file`), in joining order."""
+        path = self.joined_file()
+        if not path.exists():
+            return ()
+        entries = json.loads(path.read_text())
+        return tuple(
+            joined_org(e["key"], e["role"], int(e["index"]), unit=e.get("unit", ""))
+            for e in entries
+        )
+
+    def save_joined(self, org: Org, *, unit: str = "") -> None:
+        """Record ``org`` as joined (once); from then on it is one of :meth:`peer_orgs`."""
+        entries = json.loads(self.joined_file().read_text()) if self.joined_file().exists() else []
+        if any(e["key"] == org.key for e in entries):
+            return
+        entries.append({"key": org.key, "role": org.role, "index": org.index, "unit": unit})
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.joined_file().write_text(json.dumps(entries, indent=2))
+
+    def peer_orgs(self) -> tuple[Org, ...]:
+        """The founding peer orgs, then every org added since."""
+        return (*PEER_ORGS, *self.joined_orgs())
+
+    def all_orgs(self) -> tuple[Org, ...]:
+        """The orderer org and every peer org."""
+        return (ORDERER_ORG, *self.peer_orgs())
+
+    def peer_org(self, key: str) -> Org:
+        """The peer org with that key (founding or joined); KeyError otherwise."""
+        for org in self.peer_orgs():
+            if org.key == key:
+                return org
+        raise KeyError(key)
 
     # orderers ------------------------------------------------------------
     def orderers(self) -> tuple[str, ...]:
@@ -181,33 +269,43 @@ class Layout:
         return list(seen.values())
 
     # ports ---------------------------------------------------------------
-    def _offset(self, org: Org, node: str, which: str, default: int) -> int:
+    def _joined_port(self, org: Org, offset: int) -> int:
+        """Ports of an added org: a block of 5 from ``base_port + 100`` per org."""
+        return self.base_port + 100 + 5 * (org.index - FIRST_JOINED_INDEX) + offset
+
+    def _offset(self, org: Org, node: str, which: str, default: int, joined: int) -> int:
+        """The port the topology gives the node; else an added org's block (slot
+        ``joined``) or the founding orgs' ``base_port + default``."""
         placed = self._placed(org, node)
-        return self.base_port + (placed.ports[which] if placed is not None else default)
+        if placed is not None:
+            return self.base_port + placed.ports[which]
+        if org.index >= FIRST_JOINED_INDEX:
+            return self._joined_port(org, joined)
+        return self.base_port + default
 
     def ca_port(self, org: Org) -> int:
-        return self._offset(org, "ca", "port", org.index)
+        return self._offset(org, "ca", "port", org.index, 0)
 
     def ca_operations_port(self, org: Org) -> int:
-        return self._offset(org, "ca", "operations", 10 + org.index)
+        return self._offset(org, "ca", "operations", 10 + org.index, 1)
 
     def orderer_port(self, i: int) -> int:
-        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "port", 20 + i)
+        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "port", 20 + i, 0)
 
     def orderer_admin_port(self, i: int) -> int:
-        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "admin", 25 + i)
+        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "admin", 25 + i, 0)
 
     def orderer_operations_port(self, i: int) -> int:
-        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "operations", 30 + i)
+        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "operations", 30 + i, 0)
 
     def peer_port(self, org: Org) -> int:
-        return self._offset(org, "peer0", "port", 40 + org.index)
+        return self._offset(org, "peer0", "port", 40 + org.index, 2)
 
     def peer_chaincode_port(self, org: Org) -> int:
-        return self._offset(org, "peer0", "chaincode", 45 + org.index)
+        return self._offset(org, "peer0", "chaincode", 45 + org.index, 3)
 
     def peer_operations_port(self, org: Org) -> int:
-        return self._offset(org, "peer0", "operations", 50 + org.index)
+        return self._offset(org, "peer0", "operations", 50 + org.index, 4)
 
     def chaincode_port(self, slot: int = 0) -> int:
         """Slot 0 or 1: an upgrade starts the new server on the other slot's port."""
@@ -229,7 +327,7 @@ class Layout:
         cc = self.chaincode_host()
         out = [("chaincode", cc, self.chaincode_port(0)), ("chaincode", cc, self.chaincode_port(1))]
         out += [("chaincode", cc, self.service_port(i)) for i in range(SERVICE_SLOTS)]
-        for org in ALL_ORGS:
+        for org in self.all_orgs():
             host = self.ca_host(org)
             out += [
                 (f"ca-{org.key}", host, p)
@@ -243,7 +341,7 @@ class Layout:
                 self.orderer_operations_port(i),
             )
             out += [(node, host, p) for p in ports]
-        for org in PEER_ORGS:
+        for org in self.peer_orgs():
             host = self.peer_host(org)
             ports = (
                 self.peer_port(org),

@@ -21,7 +21,6 @@ import fabricca
 
 from . import chaincode, channel, configs, health, pki
 from .layout import (
-    ALL_ORGS,
     CHAINCODE,
     CHANNEL,
     ORDERER_ORG,
@@ -29,7 +28,6 @@ from .layout import (
     Layout,
     Org,
     User,
-    peer_org,
 )
 from .processes import IdentityRefused, NetworkError, ProcessManager, port_open, wait_for
 from .services import Service
@@ -137,22 +135,23 @@ class Network:
             self._save_state(pki=True)
         pki.secure_data(layout)
 
-        for org in PEER_ORGS:
+        peer_orgs = layout.peer_orgs()
+        for org in peer_orgs:
             configs.write_peer_config(layout, org, sample)
         for i in range(len(orderers)):
             configs.write_orderer_config(layout, i, sample)
         configs.write_connection_profiles(layout)
 
         kind = "Raft" if layout.consensus == "raft" else "SmartBFT"
-        self._step(f"starting {len(orderers)} {kind} orderers and {len(PEER_ORGS)} peers")
+        self._step(f"starting {len(orderers)} {kind} orderers and {len(peer_orgs)} peers")
         for i in range(len(orderers)):
             self._start_orderer(i)
-        for org in PEER_ORGS:
-            self._start_peer(org)
+        for org in peer_orgs:
+            self.start_peer(org)
         for i, node in enumerate(orderers):
             address = layout.orderer_host(i).address
             self.procs.wait_listening(node, address, layout.orderer_admin_port(i))
-        for org in PEER_ORGS:
+        for org in peer_orgs:
             address = layout.peer_host(org).address
             self.procs.wait_listening(f"peer0-{org.key}", address, layout.peer_port(org))
 
@@ -190,7 +189,8 @@ class Network:
         state = self._state()
         slot = int(state.get("slot", 0))
         current = chaincode.build_package(layout, tag=tag, slot=slot)
-        if state.get("definition") == chaincode.definition_digest(current):
+        orgs = self.layout.peer_orgs()
+        if state.get("definition") == chaincode.definition_digest(current, orgs=orgs):
             if restart_server or procs.pid(server) is None:
                 procs.stop(server)
                 self._step(f"starting the Python chaincode server ({current.package_id[:24]}...)")
@@ -204,12 +204,13 @@ class Network:
         name = f"{server}-next" if upgrading else server
         self._step(f"starting the Python chaincode server ({package.package_id[:24]}...)")
         chaincode.start_server(layout, procs, package.package_id, slot=slot, name=name)
-        self._step("deploying: install on 4 peers, approve for 4 orgs, commit")
+        n = len(orgs)
+        self._step(f"deploying: install on {n} peers, approve for {n} orgs, commit")
         sequence = chaincode.deploy(layout, self.bin_dir, package)
         self._save_state(
             package_id=package.package_id,
             sequence=sequence,
-            definition=chaincode.definition_digest(package),
+            definition=chaincode.definition_digest(package, orgs=orgs),
             slot=slot,
         )
         self._step(f"chaincode {CHAINCODE} committed at sequence {sequence}")
@@ -222,15 +223,16 @@ class Network:
         """Deploy another chaincode ``service`` beside the e-bill contract; its package id.
 
         Starts its server (unless it runs on the current package and not ``restart``) and,
-        when the package or
-        the policy differ from the committed ones, installs it on every peer, approves it
-        for every org and commits the next sequence (no collections). An upgrade stops the
+        when the package, the policy or the orgs (an org joined) differ from the committed
+        ones, installs it on every peer, approves it for every org and commits the next
+        sequence (no collections). An upgrade stops the
         old server first: calls in between fail (no second slot, unlike ``deploy``).
         Raises NetworkError when the server does not listen or a lifecycle step fails.
         """
         layout, procs = self.layout, self.procs
         package = service.package(layout)
-        definition = chaincode.definition_digest(package, service.policy, ())
+        orgs = layout.peer_orgs()
+        definition = chaincode.definition_digest(package, service.policy, (), orgs=orgs)
         known = dict(self._state().get("services", {}))
         running = procs.pid(service.process) is not None
         current = known.get(service.name, {})
@@ -250,7 +252,10 @@ class Network:
             cwd=service.cwd,
         )
         if current.get("definition") != definition:
-            self._step(f"deploying {service.name}: install on 4 peers, approve for 4 orgs, commit")
+            n = len(orgs)
+            self._step(
+                f"deploying {service.name}: install on {n} peers, approve for {n} orgs, commit"
+            )
             sequence = chaincode.deploy(
                 layout, self.bin_dir, package, name=service.name, policy=service.policy,
                 collections=(),
@@ -320,12 +325,12 @@ class Network:
         """Start one CA, orderer or peer process as ``up`` does."""
         layout, bin_dir = self.layout, self.bin_dir
         if spec.kind == "ca":
-            org = next(o for o in ALL_ORGS if o.key == spec.org_key)
+            org = next(o for o in layout.all_orgs() if o.key == spec.org_key)
             self.procs.start(spec.name, pki.ca_argv(layout, org, bin_dir))
         elif spec.kind == "orderer":
             self._start_orderer(ORDERER_ORG.nodes.index(spec.name))
         else:
-            self._start_peer(peer_org(spec.org_key))
+            self.start_peer(layout.peer_org(spec.org_key))
 
     def _start_orderer(self, i: int) -> None:
         """Start orderer ``i`` on its host (the host's launcher first)."""
@@ -337,7 +342,7 @@ class Network:
             env={"FABRIC_CFG_PATH": str(home)},
         )
 
-    def _start_peer(self, org: Org) -> None:
+    def start_peer(self, org: Org) -> None:
         home = self.layout.node_dir(org, "peer0")
         self.procs.start(
             f"peer0-{org.key}",
@@ -407,22 +412,33 @@ class Network:
             self.bin_dir,
             channel.set_revocation_list(org, [crl]),
             signers=[org],
-            peers=PEER_ORGS,
+            peers=layout.peer_orgs(),
         )
 
-    @staticmethod
-    def _peer_org(org_key: str) -> Org:
+    def add_org(
+        self, name: str, role: str, *, unit: str = "", signers: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Add a new org to the running channel (see :func:`.addorg.add_org`): its CA, users
+        and peer, the config update signed by a majority of the orgs' admins, the peer joined
+        and caught up, the org registered on the ledger, the next chaincode definition.
+        Returns the steps' figures. Raises InvalidOrg or NetworkError."""
+        from .addorg import add_org
+
+        return add_org(self, name, role, unit=unit, signers=signers)
+
+    def _peer_org(self, org_key: str) -> Org:
         try:
-            return peer_org(org_key)
+            return self.layout.peer_org(org_key)
         except KeyError:
-            known = ", ".join(o.key for o in PEER_ORGS)
+            known = ", ".join(o.key for o in self.layout.peer_orgs())
             raise NetworkError(f"unknown org {org_key!r}; known: {known}") from None
 
     def wait_ready(self, timeout: float = 120) -> None:
         """Wait until every org's gateway can endorse with every org and a transaction commits."""
         from .ready import wait_gateways_ready
 
-        self._step("waiting for every gateway to reach endorsers of all 4 orgs")
+        n = len(self.layout.peer_orgs())
+        self._step(f"waiting for every gateway to reach endorsers of all {n} orgs")
         wait_gateways_ready(self.describe(), timeout=timeout)
 
     def down(self) -> None:
@@ -468,7 +484,7 @@ class Network:
         """What a client needs: per org, the peer address, TLS root and each user's cert/key."""
         layout = self.layout
         orgs: dict[str, Any] = {}
-        for org in PEER_ORGS:
+        for org in layout.peer_orgs():
             users = {}
             for user in self._user_names(org):
                 home = layout.user_dir(org, user)

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 import fabricca
 
 from .files import make_private_dir, new_secret, secure_tree, write_private
-from .layout import ALL_ORGS, ORDERER_ORG, PEER_ORGS, Layout, Org, User
+from .layout import ORDERER_ORG, Layout, Org, User
 from .localca import LocalCA
 from .processes import NetworkError, ProcessManager, run, wait_for
 from .topology import Host
@@ -118,7 +118,7 @@ def copy_roots(layout: Layout) -> None:
     Nothing to do on one machine (every host's folder is the data folder)."""
     copies = [
         (operations_ca(layout).cert_file, operations_root(layout, n))
-        for n in operations_listeners()
+        for n in operations_listeners(layout)
     ]
     copies.append((link_ca(layout).cert_file, link_root(layout)))
     for source, target in copies:
@@ -132,9 +132,9 @@ def operator_tls(layout: Layout) -> Path:
     return layout.data_dir / "pki" / "operations" / "operator"
 
 
-def operations_listeners() -> list[str]:
-    names = [ca_process(o) for o in ALL_ORGS] + list(ORDERER_ORG.nodes)
-    return names + [f"peer0-{o.key}" for o in PEER_ORGS]
+def operations_listeners(layout: Layout) -> list[str]:
+    names = [ca_process(o) for o in layout.all_orgs()] + list(ORDERER_ORG.nodes)
+    return names + [f"peer0-{o.key}" for o in layout.peer_orgs()]
 
 
 def ensure_local_pki(layout: Layout) -> None:
@@ -142,10 +142,10 @@ def ensure_local_pki(layout: Layout) -> None:
     link = link_ca(layout).ensure("chaincode-link-ca")
     cc_hosts = (*layout.chaincode_host().tls_names(), "localhost")
     link.issue(chaincode_server_tls(layout), "chaincode-server", hosts=cc_hosts)
-    for org in PEER_ORGS:
+    for org in layout.peer_orgs():
         link.issue(peer_link_tls(layout, org), f"peer0.{org.key}", client=True)
     ops = operations_ca(layout).ensure("operations-ca")
-    for listener in operations_listeners():
+    for listener in operations_listeners(layout):
         hosts = (*layout.host_of(listener).tls_names(), "localhost")
         ops.issue(operations_tls(layout, listener), f"ops.{listener}", hosts=hosts)
     ops.issue(operator_tls(layout), "operator", client=True)
@@ -212,12 +212,16 @@ def ca_argv(layout: Layout, org: Org, bin_dir: Path) -> list[str | Path]:
     return [*launcher, bin_dir / "fabric-ca-server", "start", *_ca_flags(layout, org)]
 
 
-def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
-    """Start (initialising on first run) every org's CA server and wait until each answers."""
-    for org in ALL_ORGS:
+def start_cas(
+    layout: Layout, procs: ProcessManager, bin_dir: Path, orgs: tuple[Org, ...] | None = None
+) -> None:
+    """Start (initialising on first run) every org's CA server (or those of ``orgs``) and
+    wait until each answers."""
+    orgs = layout.all_orgs() if orgs is None else orgs
+    for org in orgs:
         _configure_ca(layout, org, bin_dir)
         procs.start(ca_process(org), ca_argv(layout, org, bin_dir))
-    for org in ALL_ORGS:
+    for org in orgs:
         name = ca_process(org)
         procs.wait_listening(name, layout.ca_host(org).address, layout.ca_port(org))
         cert = layout.ca_tls_cert(org)
@@ -225,7 +229,7 @@ def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
             f"{name} to write {cert.name}", cert.exists, check=partial(procs.check_alive, name)
         )
     # The CAs write their Idemix issuer keys 0644: narrow them (and anything else private).
-    for org in ALL_ORGS:
+    for org in orgs:
         secure_tree(layout.ca_home(org))
 
 
@@ -337,8 +341,9 @@ def enroll_user(e: Enroller, user: User) -> None:
 
 def enroll_all(layout: Layout) -> None:
     """Enroll every org's identities, the orgs in parallel."""
-    with ThreadPoolExecutor(max_workers=len(ALL_ORGS)) as pool:
-        for f in [pool.submit(enroll_org, layout, org) for org in ALL_ORGS]:
+    orgs = layout.all_orgs()
+    with ThreadPoolExecutor(max_workers=len(orgs)) as pool:
+        for f in [pool.submit(enroll_org, layout, org) for org in orgs]:
             f.result()
 
 

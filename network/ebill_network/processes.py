@@ -23,6 +23,10 @@ class NetworkError(RuntimeError):
     """A step of bringing the network up or down failed; the message says which and why."""
 
 
+class InvalidOrg(NetworkError):
+    """``add-org`` was given a bad or taken org name, role or unit; nothing was changed."""
+
+
 class IdentityRefused(NetworkError):
     """An org's CA refused to register or revoke an identity; ``status`` is its HTTP
     status (404: unknown identity, 409 or 400: name taken) when it answered."""

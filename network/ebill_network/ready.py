@@ -1,7 +1,7 @@
 """Readiness: the network is ready when clients can really transact.
 
 Polls, never sleeps a fixed time: (1) every org's gateway endorses a proposal
-with endorsers of all four orgs (its discovery has found every peer and the
+with endorsers of every org (its discovery has found every peer and the
 chaincode), then (2) a transaction submitted through the orderers commits (the
 orderers refuse transactions for a few seconds after a join or restart).
 """

@@ -91,6 +91,8 @@ def world_in(state: str) -> World:
         world = base_world()
         if state == "locked":
             world.ok(MEDINS, "LockBill", CODE, N1)
+        elif state == "org":
+            world.ok(FINANCE, "RegisterOrg", ORG)
         elif state == "suspended":
             world.ok(FINANCE, "SuspendUnit", "HN0101", "audit")
         elif state == "red_lettered":
@@ -115,6 +117,7 @@ def fixed(*args: str) -> Args:
 
 
 UNIT = json.dumps({"unitCode": "HN0301", "name": "法院", "sector": "court", "region": "46"})
+ORG = json.dumps({"mspId": "Insurer2MSP", "role": "insurance", "ids": ["INSURER2"]})
 APPLICATION = json.dumps(
     {"unitCode": "HN0101", "billCode": "46010326", "startNumber": N1, "count": 5}
 )
@@ -181,6 +184,8 @@ MATRIX: dict[str, tuple[str, Args]] = {
     "ListBillsByPeriod": ("base", fixed("202601", "10")),
     "ListAnomalies": ("base", fixed("20260101", "20261231", "10")),
     "RecordAnomalies": ("base", fixed(SPOOLED)),
+    "RegisterOrg": ("base", fixed(ORG)),
+    "ReadOrg": ("org", fixed("Insurer2MSP")),
 }
 
 

@@ -70,6 +70,7 @@ def test_registered_functions() -> None:
     assert contract.function_names == sorted(interface.FUNCTIONS)
     assert "Ping" in contract.function_names
     assert interface.METADATA_FUNCTION in contract.function_names
+    assert {"RegisterOrg", "ReadOrg"} <= set(contract.function_names)
 
 
 # --- DepositBillPrivate and IssueBill ------------------------------------------------------

@@ -199,7 +199,12 @@ def _full_world() -> World:
     world.ok(FINANCE, "RejectStock", batch, "no")
     world.ok(FINANCE, "ReconcileStock", world.school_batch)
     world.ok(FINANCE, "SuspendUnit", "HN0201", "audit")
+    world.ok(FINANCE, "RegisterOrg", ORG)
+    world.ok(FINANCE, "RegisterOrg", json.dumps({"mspId": "Audit2MSP", "role": "audit"}))
     return world
+
+
+ORG = json.dumps({"mspId": "Insurer2MSP", "role": "insurance", "ids": ["INSURER2"]})
 
 
 RECORD_OF_KEY = {
@@ -207,6 +212,7 @@ RECORD_OF_KEY = {
     "stock": records.StockBatch,
     "bill": records.Bill,
     "anomaly": records.Anomaly,
+    "org": records.Org,
 }
 
 
@@ -253,6 +259,8 @@ def test_every_answer_reads_strictly_as_its_declared_result() -> None:
         (SUPERVISOR, "VerifyBill", (code, n1, "AAAAAA"), {}),
         (SUPERVISOR, "VerifyBill", (code, n1, check_code(1)), {}),
         (SUPERVISOR, "VerifyBill", (code, number(3), check_code(3)), {}),
+        (SUPERVISOR, "ReadOrg", ("Insurer2MSP",), {}),
+        (FINANCE, "ReadOrg", ("Audit2MSP",), {}),
     ]
     for creator, function, args, options in calls:
         answer = world.ok(creator, function, *args, **options)
@@ -270,6 +278,13 @@ def test_every_answer_reads_strictly_as_its_declared_result() -> None:
     )
     _roundtrip(records.RedLettering, red)
     _roundtrip(records.Anchoring, world.anchor())
+    org = world.ok(
+        FINANCE,
+        "RegisterOrg",
+        json.dumps({"mspId": "Units2MSP", "role": "units", "ids": ["GD0101"]}),
+    )
+    _roundtrip(records.Org, org)
+    records.OrgArgument.from_json(json.loads(ORG))
 
 
 def test_a_record_with_an_unknown_or_missing_field_is_refused() -> None:

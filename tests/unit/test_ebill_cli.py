@@ -449,3 +449,26 @@ def test_tx_status_resolves_an_unknown_outcome(fakes: Fakes) -> None:
     hospital.resolve.return_value = None
     code, out, _ = run(fakes, "tx", "status", "t1", "--timeout", "2")
     assert code == 7 and "no commit status within 2s" in out
+
+
+def test_network_add_org_refuses_a_bad_name_before_touching_anything(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    network = tmp_path / "network.json"
+    argv = ["--network", str(network), "network", "add-org", "Insurer2", "--role", "insurance"]
+    assert cli.main(argv, out=out, err=err) == 6
+    assert "org name must be 2-20 lower-case letters" in err.getvalue()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ebill_network_add_org_refuses_a_bad_role_and_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ebill_network.__main__ import main as network_main
+
+    monkeypatch.setenv("EBILL_DATA_DIR", str(tmp_path))
+    with pytest.raises(SystemExit) as exited:
+        network_main(["add-org", "insurer2", "--role", "finance"])
+    assert exited.value.code == 2
+    assert network_main(["add-org", "units2", "--role", "units"]) == 2
+    assert "unit: a units org needs its users' unit code" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -70,9 +70,17 @@ def test_client_ca_variable_turns_on_mutual_tls(
 
     class FakeServer:
         def __init__(
-            self, chaincode_id: str, address: str, dispatch: Any, *, tls: Any, reply_timeout: float
+            self,
+            chaincode_id: str,
+            address: str,
+            dispatch: Any,
+            *,
+            tls: Any,
+            peers: int,
+            reply_timeout: float,
         ) -> None:
             seen["tls"] = tls
+            seen["peers"] = peers
             seen["reply_timeout"] = reply_timeout
 
         def start(self) -> int:
@@ -86,10 +94,23 @@ def test_client_ca_variable_turns_on_mutual_tls(
         "CHAINCODE_TLS_KEY": str(tmp_path / "server.key"),
         "CHAINCODE_TLS_CLIENT_CA": str(tmp_path / "ca.pem"),
         "CHAINCODE_STATE_TIMEOUT": "7.5",
+        "CHAINCODE_PEERS": "6",
     }
     assert main([], env) == 1
     assert seen["tls"].client_ca == tmp_path / "ca.pem"
     assert seen["reply_timeout"] == 7.5
+    assert seen["peers"] == 6
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "five", "257"])
+def test_peers_must_be_a_whole_number_from_1(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"CHAINCODE_ID": "cc:1", "CHAINCODE_SERVER_ADDRESS": "127.0.0.1:0"}
+    with pytest.raises(SystemExit) as exited:
+        main([], {**env, "CHAINCODE_PEERS": value})
+    assert exited.value.code == 2
+    assert "CHAINCODE_PEERS must be a whole number from 1 to 256" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "soon", "9999"])

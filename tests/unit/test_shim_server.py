@@ -287,7 +287,31 @@ def test_a_stream_that_never_answers_does_not_stop_another_streams_transactions(
         server.stop(grace=0)
 
 
+def test_the_stream_slots_fit_every_peer_with_its_full_share() -> None:
+    assert ChaincodeServer(CC_ID, "127.0.0.1:0", contract).max_streams == 16
+    assert ChaincodeServer(CC_ID, "127.0.0.1:0", contract, peers=5).max_streams == 20
+    # five peers of one stream each: all five are served at once, a sixth stream is refused
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract, peers=5, max_streams_per_client=1)
+    port = server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            calls = [PeerCall(channel) for _ in range(5)]
+            for call in calls:
+                run_one_transaction(call)
+            extra = PeerCall(channel)
+            with pytest.raises(grpc.RpcError) as refused:
+                extra.recv()
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            extra.close()
+            for call in calls:
+                call.close()
+    finally:
+        server.stop(grace=0)
+
+
 def test_server_bounds_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="peers"):
+        ChaincodeServer(CC_ID, "127.0.0.1:0", contract, peers=0)
     with pytest.raises(ValueError, match="max_in_flight"):
         ChaincodeServer(CC_ID, "127.0.0.1:0", contract, max_in_flight=0)
     with pytest.raises(ValueError, match="max_streams_per_client"):

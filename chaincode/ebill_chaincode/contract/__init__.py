@@ -5,7 +5,8 @@ Modules: :mod:`.model` (data and validation), :mod:`.lifecycle` (the status mach
 :mod:`.privacy` (payer hash, transient and private data), :mod:`.anomalies` (the
 anomaly log), :mod:`.ledger` (record and query helpers), :mod:`.router` (the one
 Contract every function registers on), and the transaction functions by area:
-:mod:`.units`, :mod:`.stock`, :mod:`.bills`, :mod:`.reimbursement`, :mod:`.supervision`.
+:mod:`.units`, :mod:`.stock`, :mod:`.bills`, :mod:`.reimbursement`, :mod:`.supervision`,
+:mod:`.orgs` (orgs that joined the channel later).
 
 The interface (:mod:`.interface`: every function, its arguments, roles, transient keys,
 result, refusal codes and event; :mod:`.records`: the record types; :mod:`.vocabulary`:
@@ -14,7 +15,17 @@ functions match it (:class:`~.interface.InterfaceMismatch` otherwise), and
 :mod:`.metadata` answers it as ``org.hyperledger.fabric:GetMetadata``.
 """
 
-from . import anomalies, bills, interface, metadata, reimbursement, stock, supervision, units
+from . import (
+    anomalies,
+    bills,
+    interface,
+    metadata,
+    orgs,
+    reimbursement,
+    stock,
+    supervision,
+    units,
+)
 from .router import contract
 
 # The registered functions must be those the interface declares (InterfaceMismatch).
@@ -26,6 +37,7 @@ __all__ = [
     "contract",
     "interface",
     "metadata",
+    "orgs",
     "reimbursement",
     "stock",
     "supervision",

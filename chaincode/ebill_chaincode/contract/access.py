@@ -15,6 +15,12 @@ reimburser  InsuranceMSP  role=reimburser, reimburser=<reimburser id>
 supervisor  AuditMSP      role=supervisor: reads everything, changes nothing
 ==========  ============  ==================================================================
 
+An org that joined the channel later (``ebill-network add-org``) has no fixed MSP here:
+finance registers it on the ledger with ``RegisterOrg`` (:mod:`.orgs`) as an insurance,
+units or audit org together with the reimburser ids or unit codes its certificates
+may carry, and :func:`caller` honours the role group of that org (reimburser; issuer
+and clerk; supervisor) for those ids only. Finance and platform stay FinanceMSP's.
+
 :data:`RULES` is the table a reader checks: function -> roles that may call it, and the
 per-object rule applied once the object is loaded; both are read from the contract's
 interface (:mod:`.interface`, the one declaration), the checks are here. Every refusal
@@ -36,13 +42,14 @@ genuine/status without personal data.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from ..shim.errors import Forbidden
 from ..shim.identity import ClientIdentity, IdentityError
 from ..shim.stub import Stub
-from . import interface
+from . import interface, keys
 from .clock import check_proposal_time
 from .privacy import PayerClaim
 from .vocabulary import (
@@ -52,12 +59,16 @@ from .vocabulary import (
     FINANCE_MSP,
     INSURANCE_MSP,
     ISSUER,
+    ORG_PART_ROLES,
     PLATFORM,
     REIMBURSER,
     ROLE_MSP,
     SUPERVISOR,
     UNITS_MSP,
 )
+
+#: The roles an org registered with RegisterOrg may hold, by the part it plays.
+ORG_ROLE_ROLES: dict[str, tuple[str, ...]] = ORG_PART_ROLES
 
 #: Functions anyone may call, without even a usable identity (they never call allow).
 ANYONE: frozenset[str] = frozenset()
@@ -125,15 +136,38 @@ def caller(stub: Stub) -> Actor:
     except IdentityError as exc:
         raise Forbidden(f"caller identity is not usable: {exc}") from None
     attribute = identity.get_attribute("role")
+    unit = identity.get_attribute("unit")
+    reimburser = identity.get_attribute("reimburser")
     role = attribute if attribute in ROLE_MSP and ROLE_MSP[attribute] == identity.msp_id else None
+    if role is None and attribute in ROLE_MSP and identity.msp_id not in ROLE_MSP.values():
+        detail = reimburser if attribute == REIMBURSER else unit
+        role = attribute if registered_role(stub, identity.msp_id, attribute, detail) else None
     return Actor(
         msp_id=identity.msp_id,
         role=role,
         role_attribute=attribute,
-        unit=identity.get_attribute("unit"),
-        reimburser=identity.get_attribute("reimburser"),
+        unit=unit,
+        reimburser=reimburser,
         certificate_id=identity.get_id(),
     )
+
+
+def registered_role(stub: Stub, msp_id: str, role: str, detail: str | None) -> bool:
+    """Does the ledger's org registry (RegisterOrg) let ``msp_id`` hold ``role``, for that
+    reimburser id or unit code (``detail``; supervisors need none)? One state read, made
+    only for a caller of an MSP outside :data:`ROLE_MSP`."""
+    raw = stub.get_state(keys.org(msp_id))
+    if not raw:
+        return False
+    try:
+        record = json.loads(raw)
+        roles = ORG_ROLE_ROLES.get(str(record["role"]), ())
+        ids = record.get("ids", [])
+    except (ValueError, KeyError, TypeError):
+        return False
+    if role not in roles or not isinstance(ids, list):
+        return False
+    return role == SUPERVISOR or (detail is not None and detail in ids)
 
 
 def _roles_text(roles: frozenset[str]) -> str:

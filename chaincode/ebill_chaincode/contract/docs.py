@@ -153,6 +153,13 @@ def _vocabularies() -> list[str]:
         ("transientKeys", "transient keys"),
     ):
         out.append(f"- {title}: " + ", ".join(_code(v) for v in VOCABULARIES[key]))
+    parts = VOCABULARIES["orgParts"].items()
+    out.append(
+        "- parts of an org that joined later (RegisterOrg), with the roles honoured in it: "
+        + "; ".join(
+            f"{_code(part)}: " + ", ".join(_code(r) for r in roles) for part, roles in parts
+        )
+    )
     out.append(f"- private collection: `{VOCABULARIES['privateCollection']}`")
     out.append(f"- payerHash: {VOCABULARIES['payerHash']}")
     out += ["", "| anomaly type | meaning |", "|---|---|"]

@@ -878,6 +878,46 @@ RECORD_ANOMALIES = _declare(
     )
 )
 
+# organisations that joined the channel later
+MSP_ID = Param(
+    "mspId",
+    _string(model.MSP_ID.pattern),
+    "the joined org's MSP id, 1 to 64 letters, digits, . or -",
+)
+_ORG_EVENT: dict[str, Schema] = {
+    "mspId": _S,
+    "role": {"type": "string", "enum": list(vocabulary.ORG_PARTS)},
+}
+REGISTER_ORG = _declare(
+    Function(
+        "RegisterOrg",
+        SUBMIT,
+        "Register an org that joined the channel later (ebill-network add-org): its part"
+        " (insurance, units, audit) and the reimburser ids or unit codes its certificates"
+        " may carry; from then on its users act in that part's roles for those ids only."
+        " Written once.",
+        (Param("orgJSON", _ref(records.OrgArgument), "the org, as JSON"),),
+        frozenset({FINANCE}),
+        _ref(records.Org),
+        ("not-authorised", "org-exists"),
+        Event("RegisterOrg", _ORG_EVENT),
+        ('{"mspId":"Insurer2MSP","role":"insurance","ids":["INSURER2"]}',),
+    )
+)
+READ_ORG = _declare(
+    Function(
+        "ReadOrg",
+        EVALUATE,
+        "The registry record of an org that joined later.",
+        (MSP_ID,),
+        frozenset(READERS),
+        _ref(records.Org),
+        ("not-authorised", "not-found"),
+        Event("ReadOrg", {"mspId": _S}),
+        ("Insurer2MSP",),
+    )
+)
+
 
 def function(name: str) -> Function:
     """The declaration of ``name``; KeyError if the contract has no such function."""
@@ -895,6 +935,7 @@ VOCABULARIES: dict[str, Any] = {
         for role, msp in vocabulary.ROLE_MSP.items()
     },
     "mspIds": list(vocabulary.MSP_IDS),
+    "orgParts": {part: list(roles) for part, roles in vocabulary.ORG_PART_ROLES.items()},
     "billStatuses": list(vocabulary.BILL_STATUSES),
     "billKinds": list(vocabulary.BILL_KINDS),
     "unitStatuses": list(vocabulary.UNIT_STATUSES),

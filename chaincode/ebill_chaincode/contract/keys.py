@@ -33,6 +33,7 @@ bill~status / status / billCode / billNumber           marker
 bill~period / yyyymm / billCode / billNumber           marker
 anomaly / yyyymmdd / txId                              anomaly record
 anomaly~type / type / yyyymmdd / txId                  marker
+org / mspId                                            org registry record (RegisterOrg)
 =====================================================  ==================================
 
 Index values are the one byte ``MARKER``: Fabric treats an empty value as a delete.
@@ -63,6 +64,7 @@ BILL_BY_STATUS = "bill~status"
 BILL_BY_PERIOD = "bill~period"
 ANOMALY = "anomaly"
 ANOMALY_BY_TYPE = "anomaly~type"
+ORG = "org"
 
 Bounds = tuple[str, str]
 
@@ -142,3 +144,8 @@ def anomaly(day: str, tx_id: str) -> str:
 
 def anomaly_by_type(anomaly_type: str, day: str, tx_id: str) -> str:
     return key(ANOMALY_BY_TYPE, anomaly_type, day, tx_id)
+
+
+def org(msp_id: str) -> str:
+    """An org that joined later: its part (insurance, units, audit) and ids (RegisterOrg)."""
+    return key(ORG, msp_id)

@@ -60,6 +60,9 @@ REIMBURSER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: Stock batch ids are the ids of the ApplyStock transactions.
 BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 PAYER_HASH = re.compile(r"[0-9a-f]{64}")
+#: An MSP id as Fabric's configtxgen accepts it (RegisterOrg, ReadOrg).
+MSP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,63}")
+MAX_ORG_IDS = 32
 MAX_STOCK_COUNT = 1_000_000
 MAX_BILL_NUMBER = 10**10 - 1
 MAX_PAGE_SIZE = 200

@@ -617,6 +617,20 @@ class Anchoring(Record):
     known: tuple[str, ...] = _field()
 
 
+@dataclass(frozen=True)
+class Org(Record):
+    """An org that joined the channel later, as finance registered it (key org/mspId)."""
+
+    msp_id: str = _field(pattern=model.MSP_ID.pattern)
+    role: str = _field("the part it plays", enum=vocabulary.ORG_PARTS)
+    ids: tuple[str, ...] = _field(
+        "the reimburser ids (insurance) or unit codes (units) its certificates may carry;"
+        " none for audit"
+    )
+    registered_at: str = _field(_UTC, fmt="date-time")
+    last_action: LastAction = _field()
+
+
 # --- arguments that are JSON documents ----------------------------------------------------
 
 
@@ -628,6 +642,21 @@ class UnitArgument(Record):
     name: str = _field("1 to 200 characters")
     sector: str = _field(enum=vocabulary.SECTORS)
     region: str = _field(pattern="[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class OrgArgument(Record):
+    """RegisterOrg's orgJSON: the joined org's MSP id, part and ids."""
+
+    msp_id: str = _field("not a founding org's", pattern=model.MSP_ID.pattern)
+    role: str = _field(
+        "insurance: reimburser; units: issuer and clerk; audit: supervisor",
+        enum=vocabulary.ORG_PARTS,
+    )
+    ids: tuple[str, ...] | None = _optional(
+        f"reimburser ids (insurance) or unit codes (units), 1 to {model.MAX_ORG_IDS};"
+        " none for audit"
+    )
 
 
 @dataclass(frozen=True)
@@ -710,7 +739,9 @@ RECORDS: dict[str, type[Record]] = {
         Deposit,
         RedLettering,
         Anchoring,
+        Org,
         UnitArgument,
+        OrgArgument,
         StockApplication,
         PublicBill,
         IssuanceBill,

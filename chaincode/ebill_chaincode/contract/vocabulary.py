@@ -48,6 +48,18 @@ ROLE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     REIMBURSER: ("reimburser",),
 }
 
+#: An org that joined the channel later (``ebill-network add-org``, registered with
+#: RegisterOrg) plays one part; the roles honoured in its MSP, for its registered ids.
+ORG_PART_INSURANCE = "insurance"
+ORG_PART_UNITS = "units"
+ORG_PART_AUDIT = "audit"
+ORG_PART_ROLES: dict[str, tuple[str, ...]] = {
+    ORG_PART_INSURANCE: (REIMBURSER,),
+    ORG_PART_UNITS: (ISSUER, CLERK),
+    ORG_PART_AUDIT: (SUPERVISOR,),
+}
+ORG_PARTS = tuple(ORG_PART_ROLES)
+
 # --- statuses and kinds ---------------------------------------------------------------
 
 BILL_ISSUED = "issued"

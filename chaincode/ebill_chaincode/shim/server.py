@@ -149,8 +149,10 @@ class ChaincodeServer:
     transaction then fails with a message naming the request). ``max_in_flight``
     bounds the transactions one stream runs at once, ``max_streams_per_client`` the
     streams one client certificate holds at once (mutual TLS only), so no peer can
-    take every stream slot. Raises ``ValueError`` for an empty chaincode id or a
-    bound that is not positive.
+    take every stream slot. ``max_streams`` defaults to ``peers * max_streams_per_client``:
+    every one of the network's ``peers`` fits with its full share (a network that grows
+    starts its next server with the new count). Raises ``ValueError`` for an empty
+    chaincode id or a bound that is not positive.
     """
 
     def __init__(
@@ -160,16 +162,19 @@ class ChaincodeServer:
         dispatch: Dispatcher,
         *,
         tls: TlsFiles | None = None,
-        max_streams: int = 16,
+        peers: int = 4,
+        max_streams: int | None = None,
         max_in_flight: int = 16,
         max_streams_per_client: int = 4,
         reply_timeout: float = 20.0,
     ) -> None:
         if not chaincode_id:
             raise ValueError("chaincode id must not be empty")
-        if min(max_streams, max_in_flight, max_streams_per_client) < 1:
+        if max_streams is None:
+            max_streams = peers * max_streams_per_client
+        if min(peers, max_streams, max_in_flight, max_streams_per_client) < 1:
             raise ValueError(
-                "max_streams, max_in_flight and max_streams_per_client must be at least 1"
+                "peers, max_streams, max_in_flight and max_streams_per_client must be at least 1"
             )
         if not reply_timeout > 0:
             raise ValueError(
@@ -182,6 +187,7 @@ class ChaincodeServer:
         self._tls = tls
         self._tx_executor = ThreadPoolExecutor(tx_workers, thread_name_prefix="chaincode-tx")
         # One worker per open stream, plus a few for calls being set up or torn down.
+        self.max_streams = max_streams
         self._server = grpc.server(
             ThreadPoolExecutor(max_streams + 4, thread_name_prefix="chaincode-grpc"),
             options=_GRPC_OPTIONS,
