@@ -12,16 +12,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ebill.connection import Connection, connect
 from ebill.parties import Party, open_party
 from fabricca.attributes import certificate_attributes
 
 from .apiclients import ApiClients
+from .eventlog import Audience, EventLog
+from .follower import EventFollower
 from .idempotency import Idempotency
 from .metrics import Metrics
 from .operations import Operations
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .store import Store
+from .webhooks import Deliverer, DeliveryPolicy, Webhooks
 
 
 class Service:
@@ -36,6 +40,18 @@ class Service:
         self.operations = Operations(self.store)
         self.public_limit = RateLimiter(settings.public_rate)
         self.client_limit = RateLimiter(settings.client_rate)
+        self.events = EventLog(self.store)
+        policy = DeliveryPolicy(
+            backoff=settings.webhook_backoff,
+            backoff_cap=settings.webhook_backoff_cap,
+            max_attempts=settings.webhook_attempts,
+            ca=settings.webhook_ca,
+            allow_http=settings.webhook_allow_http,
+        )
+        self.webhooks = Webhooks(self.store, policy)
+        self._deliverer: Deliverer | None = None
+        self._follower: EventFollower | None = None
+        self._deliverer_policy = policy
         self._parties: dict[str, Party] = {}
         self._lock = threading.Lock()
 
@@ -68,11 +84,36 @@ class Service:
             for name, user in users.items()
         }
 
+    def audience(self, user: str) -> Audience | None:
+        """Which events ``user``'s identity may see (None: none)."""
+        cert = Path(self.description()["orgs"][self.settings.org]["users"][user]["cert"])
+        return Audience.of(certificate_attributes(cert.read_bytes()))
+
+    def _events_connection(self) -> Connection:
+        return connect(self.description(), self.settings.org, self.public_user())
+
+    def start_events(self) -> None:
+        """Start following the peer's events and delivering webhooks (once)."""
+        if not self.settings.events or self._follower is not None:
+            return
+        self._follower = EventFollower(
+            self.events,
+            self._events_connection,
+            on_event=lambda block: self.metrics.event_block.set(block),
+        )
+        self._deliverer = Deliverer(self.store, self._deliverer_policy)
+        self._follower.start()
+        self._deliverer.start()
+
     def org_roles(self) -> set[str]:
         """The roles the org's users have: which routers this service serves."""
         return {role for role in self.user_roles().values() if role}
 
     def close(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+        if self._deliverer is not None:
+            self._deliverer.stop()
         self.operations.close()
         with self._lock:
             for party in self._parties.values():

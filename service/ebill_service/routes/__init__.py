@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import bills, finance, payer, public, reimbursement, supervision, system
+from . import bills, events, finance, payer, public, reimbursement, supervision, system
 
 #: (router, roles whose API clients use it; empty: every org's service has it).
 ROUTERS: list[tuple[APIRouter, frozenset[str]]] = [
@@ -16,4 +16,5 @@ ROUTERS: list[tuple[APIRouter, frozenset[str]]] = [
     (payer.router, frozenset({"platform"})),
     (reimbursement.router, frozenset({"reimburser", "finance"})),
     (supervision.router, frozenset({"finance", "supervisor", "issuer", "clerk"})),
+    (events.router, frozenset({"finance", "supervisor", "issuer", "clerk", "reimburser"})),
 ]
