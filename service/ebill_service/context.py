@@ -21,6 +21,7 @@ from .eventlog import Audience, EventLog
 from .follower import EventFollower
 from .idempotency import Idempotency
 from .metrics import Metrics
+from .offline import OfflineSigning
 from .operations import Operations
 from .ratelimit import RateLimiter
 from .settings import Settings
@@ -49,6 +50,7 @@ class Service:
             allow_http=settings.webhook_allow_http,
         )
         self.webhooks = Webhooks(self.store, policy)
+        self.offline = OfflineSigning(self.store, self.description, settings.org)
         self._deliverer: Deliverer | None = None
         self._follower: EventFollower | None = None
         self._deliverer_policy = policy
@@ -92,6 +94,14 @@ class Service:
     def _events_connection(self) -> Connection:
         return connect(self.description(), self.settings.org, self.public_user())
 
+    def commit_status(self, transaction_id: str) -> Any:
+        """The commit status of ``transaction_id``, asked as the org's public user."""
+        return (
+            self.party(self.public_user())
+            .connection.gateway.get_network(self.description()["channel"])
+            .get_commit_status(transaction_id)
+        )
+
     def start_events(self) -> None:
         """Start following the peer's events and delivering webhooks (once)."""
         if not self.settings.events or self._follower is not None:
@@ -115,6 +125,7 @@ class Service:
         if self._deliverer is not None:
             self._deliverer.stop()
         self.operations.close()
+        self.offline.close()
         with self._lock:
             for party in self._parties.values():
                 party.close()

@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ class Deliverer:
         self._thread.start()
 
     def _run(self) -> None:
-        verify_tls: str | bool = str(self.policy.ca) if self.policy.ca else True
+        verify_tls = ssl.create_default_context(cafile=self.policy.ca)
         with httpx.Client(verify=verify_tls, timeout=self.policy.timeout) as client:
             while not self._stop.is_set():
                 try:

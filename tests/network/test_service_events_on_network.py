@@ -8,6 +8,7 @@ records what the service POSTs to it.
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import threading
@@ -21,7 +22,9 @@ from typing import Any
 import pytest
 from service_harness import Running, start
 
+import fabricgw
 from ebill.samples import OUTPATIENT_CODE, outpatient_bill
+from ebill.unit import new_check_code
 from ebill_network.network import Network
 from ebill_service.settings import Settings
 from ebill_service.tlscert import self_signed
@@ -301,3 +304,85 @@ def _count_until(services: dict[str, Running], number: str) -> int:
         ).fetchone()
         total = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     return int(total) if found else 0
+
+
+def _sign(key_file: str, digest_b64: str) -> str:
+    """What the business system does with its own key: sign the digest (low-S DER)."""
+    signer = fabricgw.new_private_key_signer(fabricgw.load_private_key_file(key_file))
+    return base64.b64encode(signer(base64.b64decode(digest_b64))).decode()
+
+
+def test_offline_signing_prepare_sign_endorse_sign_submit(
+    services: dict[str, Running],
+    keys: dict[str, str],
+    description: dict[str, Any],
+    next_number: Callable[[], str],
+) -> None:
+    users = description["orgs"]["units"]["users"]
+    own_key, other_key = users["hospital1"]["key"], users["school1"]["key"]
+    units = services["units"]
+    number, red_number = next_number(), next_number()
+    with units.client(keys["his-hospital"]) as hospital:
+        _issue(hospital, number)
+        # RedLetterBill takes the red bill's check code as transient data
+        call = {
+            "function": "RedLetterBill",
+            "args": [OUTPATIENT_CODE, number, red_number, "wrong amount"],
+            "transient": {"checkCode": new_check_code()},
+        }
+        prepared = hospital.post(
+            "/v1/offline/proposals",
+            json=call,
+        )
+        assert prepared.status_code == 201, prepared.text
+        tx = prepared.json()["transactionId"]
+        proposal = prepared.json()["bytes"]
+        endorse = f"/v1/offline/proposals/{tx}/endorse"
+
+        # signed with another identity's key: the peer refuses it, nothing is written
+        forged = hospital.post(
+            endorse,
+            json={"bytes": proposal, "signature": _sign(other_key, prepared.json()["digest"])},
+        )
+        assert forged.status_code == 422 and forged.json()["code"] == "signature-refused", (
+            forged.text
+        )
+        # other bytes than those prepared are refused before reaching the peer
+        tampered = base64.b64encode(base64.b64decode(proposal) + b"\x00").decode()
+        sent = hospital.post(endorse, json={"bytes": tampered, "signature": tampered})
+        assert sent.status_code == 422 and "bytes" in sent.json()["detail"]
+        # another client cannot continue this client's transaction
+        with units.client(keys["school-fees"]) as school:
+            assert (
+                school.post(endorse, json={"bytes": proposal, "signature": proposal}).status_code
+                == 404
+            )
+
+        signature = _sign(own_key, prepared.json()["digest"])
+        endorsed = hospital.post(endorse, json={"bytes": proposal, "signature": signature})
+        assert endorsed.status_code == 200, endorsed.text
+        result = json.loads(base64.b64decode(endorsed.json()["result"]))
+        assert result["red"]["billNumber"] == red_number
+        unchanged = hospital.get(f"/v1/bills/{OUTPATIENT_CODE}/{number}").json()
+        assert unchanged["status"] == "issued"  # endorsed, not submitted yet
+
+        submit = f"/v1/offline/transactions/{tx}/submit"
+        signed = {
+            "bytes": endorsed.json()["bytes"],
+            "signature": _sign(own_key, endorsed.json()["digest"]),
+        }
+        committed = hospital.post(submit, json=signed)
+        assert committed.status_code == 200, committed.text
+        assert committed.json()["valid"] is True and committed.json()["code"] == "VALID"
+        again = hospital.post(submit, json=signed)  # a retry: the same status, no second tx
+        assert again.json() == committed.json()
+
+        after = hospital.get(f"/v1/bills/{OUTPATIENT_CODE}/{number}").json()
+        assert after["status"] == "red_lettered" and after["lastAction"]["txId"] == tx
+        red = hospital.get(f"/v1/bills/{OUTPATIENT_CODE}/{red_number}").json()
+        assert red["lastAction"]["txId"] == tx and red["lastAction"]["actorId"]
+
+        refused = hospital.post("/v1/offline/proposals", json={"function": "Nope"})
+        assert refused.status_code == 422 and "function" in refused.json()["detail"]
+    # the service never loaded the key: its state holds no key material
+    assert b"PRIVATE KEY" not in Path(units.settings.state).read_bytes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import bills, events, finance, payer, public, reimbursement, supervision, system
+from . import bills, events, finance, offline, payer, public, reimbursement, supervision, system
 
 #: (router, roles whose API clients use it; empty: every org's service has it).
 ROUTERS: list[tuple[APIRouter, frozenset[str]]] = [
@@ -16,5 +16,6 @@ ROUTERS: list[tuple[APIRouter, frozenset[str]]] = [
     (payer.router, frozenset({"platform"})),
     (reimbursement.router, frozenset({"reimburser", "finance"})),
     (supervision.router, frozenset({"finance", "supervisor", "issuer", "clerk"})),
+    (offline.router, frozenset()),
     (events.router, frozenset({"finance", "supervisor", "issuer", "clerk", "reimburser"})),
 ]
