@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS events (
     payload TEXT NOT NULL,
     received_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS events_block ON events (block, idx);
 CREATE TABLE IF NOT EXISTS event_checkpoint (
     one INTEGER PRIMARY KEY CHECK (one = 1),
     block INTEGER,

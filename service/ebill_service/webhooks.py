@@ -57,6 +57,11 @@ def verify(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected, fields["v1"])
 
 
+def retry_delay(policy: DeliveryPolicy, attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: doubling, capped."""
+    return float(min(policy.backoff * 2 ** (attempts - 1), policy.backoff_cap))
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How deliveries are retried and over which TLS trust."""
@@ -250,7 +255,7 @@ class Deliverer:
             state, next_at = "failed", now
         else:
             state = "pending"
-            next_at = now + min(policy.backoff * 2 ** (attempts - 1), policy.backoff_cap)
+            next_at = now + retry_delay(policy, attempts)
         with self.store.transaction() as db:
             db.execute(
                 "UPDATE deliveries SET state=?, attempts=?, next_at=?, last_status=?,"
