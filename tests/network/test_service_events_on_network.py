@@ -38,12 +38,14 @@ CLIENTS = {
 
 @dataclass
 class Receiver:
-    """An HTTPS server recording every POST; ``fail[path]`` answers 500 that many times."""
+    """An HTTPS server recording every POST; ``fail[path, bill number]`` answers the
+    deliveries of that bill's events 500 that many times (a new subscription may also
+    be given older events the service records after it, so failures are targeted)."""
 
     url: str
     cert: Path
     received: list[dict[str, Any]] = field(default_factory=list)
-    fail: dict[str, int] = field(default_factory=dict)
+    fail: dict[tuple[str, str], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def posts(self, path: str, bill_number: str) -> list[dict[str, Any]]:
@@ -65,10 +67,11 @@ def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers["Content-Length"]))
             me = state["receiver"]
+            target = (self.path, str(json.loads(body).get("billNumber")))
             with me.lock:
-                failing = me.fail.get(self.path, 0)
+                failing = me.fail.get(target, 0)
                 if failing:
-                    me.fail[self.path] = failing - 1
+                    me.fail[target] = failing - 1
                 status = 500 if failing else 200
                 me.received.append(
                     {
@@ -210,8 +213,8 @@ def test_webhooks_signed_redelivered_after_failure_and_a_restart(
         assert wrong.status_code == 422 and "types" in wrong.json()["detail"]
         assert school.get(f"/v1/webhooks/{hooks['ok']}").status_code == 404  # not its own
 
-        receiver.fail["/flaky"] = 1
         number = next_number()
+        receiver.fail["/flaky", number] = 1
         _issue(hospital, number)
 
         ok = _until(lambda: receiver.posts("/ok", number), "the delivery to /ok")
@@ -245,14 +248,14 @@ def test_webhooks_signed_redelivered_after_failure_and_a_restart(
     assert receiver.posts("/school", number) == []
 
     # a delivery pending when the service stops is delivered after its restart
-    receiver.fail["/ok"] = 10**6
+    second = next_number()
+    receiver.fail["/ok", second] = 10**6
     with units.client(keys["his-hospital"]) as hospital:
-        second = next_number()
         _issue(hospital, second)
     _until(lambda: receiver.posts("/ok", second), "the first (failing) attempt")
     units.stop()
     with receiver.lock:
-        receiver.fail["/ok"] = 0
+        receiver.fail["/ok", second] = 0
     restarted = start(replace(units.settings))
     services["units"] = restarted
     delivered = _until(
