@@ -1,21 +1,28 @@
 """``make bench``: latency and throughput of the Python Gateway client, anchored by the
-official Node client, on the running network.
+official Node client, and the contract's issuance against a key-value ceiling, on the
+running network.
 
-Prints one table with a row per client and measurement: evaluate (ReadBill) and
-submit (IssueBill) latency (median, p95, p99) sequentially, issuance throughput
-with 1, 10 and 50 submits in flight, and the client's CPU seconds per
-transaction. The same calls are made, in the same run against the same network,
-by our SDK (``fabricgw``, threads over one gRPC channel) and by the official
-Node client ``@hyperledger/fabric-gateway`` (``bench/node/bench.js``, async over
-one gRPC connection). Numbers are measurements, never assertions.
+Prints two tables. The first has a row per client and measurement: evaluate
+(ReadBill) latency, issuance latency (the two transactions of one bill, see
+:mod:`bench.issuance`) sequentially, issuance throughput with 1, 10 and 50 bills in
+flight, and the client's CPU seconds per call. The same calls are made, in the same
+run against the same network, by our SDK (``fabricgw``, threads over one gRPC
+channel; ``fabricgw.aio``, one event loop) and by the official Node client
+``@hyperledger/fabric-gateway`` (``bench/node/bench.js``, async over one gRPC
+connection). The second (:mod:`bench.ceiling_table`) puts issuance beside a Put of
+the Go and the Python key-value chaincodes (:mod:`bench.ceiling`) at 10, 50 and 200
+in flight, A/B alternating, with each process kind's CPU per call. Numbers are
+measurements, never assertions.
 
-Setup, before anything is timed: finance registers the hospital unit if it is
-not registered yet; the unit's open batch of outpatient bills, if any, is closed
-(a pending application rejected, an approved batch reconciled); the unit applies
-for a fresh range after every range of that bill code already handed out, and
-finance approves it. Every issuance of the run takes a new number of that batch
-(payer, salt and medical part as transient data, as the contract requires);
-evaluations read a bill issued during the warm-up as the issuing hospital user.
+Setup, before anything is timed: the kv chaincodes are deployed beside ``ebill``
+(first run) and their servers started afresh; finance registers the hospital unit if
+it is not registered yet; the unit's open batch of outpatient bills, if any, is
+closed (a pending application rejected, an approved batch reconciled); the unit
+applies for a fresh range after every range of that bill code already handed out,
+and finance approves it. Every issuance of the run takes a new number of that batch
+(payer, salt and medical part as transient data of the deposit, as the contract
+requires); evaluations read a bill issued during the warm-up as the issuing
+hospital user.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import itertools
 import json
 import os
 import shutil
@@ -31,8 +39,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +54,13 @@ from ebill import consistency
 from ebill.connection import CHANNEL_OPTIONS, Connection, connect, load_description
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SampleBill, outpatient_bill
 from ebill_network.layout import layout_from_env
+from ebill_network.network import Network
+
+from . import ceiling, ceiling_table
+from .ceiling_table import GO_PUT, ISSUE, PY_PUT, Cell, put_job
+from .cpu import Meter
+from .heights import BlockHeight
+from .issuance import ISSUE_ENDORSERS, Issuance, issue_job, issue_job_async
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 NODE_SCRIPT = NODE_DIR / "bench.js"
@@ -54,11 +70,12 @@ NODE_CLIENT = "node fabric-gateway"
 CLIENT_ORDER = (PYTHON_CLIENT, AIO_CLIENT, NODE_CLIENT)
 WARMUP_EVALUATIONS = 20
 PAGE_SIZE = "200"
-# The gateway protects transient data: a proposal carrying it is endorsed only by
-# orgs in the collection's distribution policy unless the client names the
-# endorsers. Finance endorses every transaction (and only writes billPrivate), so
-# issuance names finance and the issuing unit's org, as every IssueBill client must.
-ISSUE_ENDORSERS = ["FinanceMSP", "UnitsMSP"]
+ISSUE_SEQUENTIAL = "issue (deposit + IssueBill), sequential"
+# Longer than the peers' chaincode execute timeout (30 s): under load the network, not
+# the client's deadline, decides whether an endorsement fails.
+ENDORSE_TIMEOUT = 60.0
+# A call that fails counts as an error of its row; anything else stops the bench.
+FAILURES = (fabricgw.GatewayError, TimeoutError, RuntimeError)
 
 
 # --- results -------------------------------------------------------------------------
@@ -126,19 +143,35 @@ class Plan:
     evaluations: int
     submits: int
     throughput: tuple[tuple[int, int], ...]  # (in flight, count)
+    ceiling: tuple[tuple[int, int, int], ...]  # (in flight, bills, Puts per kv chaincode)
+    rounds: int = 2
 
     @property
     def issues_per_client(self) -> int:
         """Bill numbers one client uses: one warm-up issuance, then the submit rows."""
         return 1 + self.submits + sum(count for _, count in self.throughput)
 
+    @property
+    def ceiling_issues(self) -> int:
+        """Bill numbers the ceiling table uses (one warm-up, then every stretch)."""
+        size = ceiling_table.stretch_size
+        return 1 + sum(size(n, bills, self.rounds) * self.rounds for n, bills, _ in self.ceiling)
 
-def make_plan(evaluations: int, submits: int, scale: float) -> Plan:
-    rows = tuple(
-        (in_flight, max(in_flight, int(count * scale)))
-        for in_flight, count in ((1, 40), (10, 200), (50, 400))
+
+def make_plan(
+    evaluations: int, submits: int, scale: float, levels: Sequence[int] | None = None
+) -> Plan:
+    """The calls of every row; ``levels`` keeps only those in-flight levels of the ceiling."""
+
+    def scaled(rows: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        return tuple((in_flight, max(in_flight, int(count * scale))) for in_flight, count in rows)
+
+    ceiling = tuple(
+        (n, max(n, int(bills * scale)), max(n, int(puts * scale)))
+        for n, bills, puts in ceiling_table.LEVELS
+        if levels is None or n in levels
     )
-    return Plan(evaluations, submits, rows)
+    return Plan(evaluations, submits, scaled(((1, 20), (10, 100), (50, 200))), ceiling)
 
 
 class Numbers:
@@ -173,10 +206,7 @@ class Setup:
     def submit(self, conn: Connection, function: str, *args: str) -> Any:
         """Submit and wait until every org's peer has the block (see ebill.consistency)."""
         result = consistency.submit(conn, function, *args)
-        answer = json.loads(result) if result else None
-        if isinstance(answer, dict) and "refused" in answer:
-            raise RuntimeError(f"{function} refused: {answer}")
-        return answer
+        return json.loads(result) if result else None
 
     def evaluate(self, conn: Connection, function: str, *args: str) -> Any:
         raw = conn.contract.evaluate(function, arguments=args)
@@ -240,12 +270,18 @@ class Setup:
 
 
 def measure(name: str, in_flight: int, jobs: Sequence[Callable[[], object]]) -> Row:
-    """Run ``jobs`` with at most ``in_flight`` at once (threads sharing one Gateway)."""
+    """Run ``jobs`` with at most ``in_flight`` at once (threads sharing one Gateway);
+    a failed call counts as an error (the first is printed)."""
     latencies: list[float] = []
+    errors: list[str] = []
 
     def timed(job: Callable[[], object]) -> None:
         t = time.perf_counter()
-        job()
+        try:
+            job()
+        except FAILURES as error:
+            errors.append(f"{type(error).__name__}: {error}")
+            return
         latencies.append(time.perf_counter() - t)
 
     cpu0, t0 = time.process_time(), time.perf_counter()
@@ -256,23 +292,22 @@ def measure(name: str, in_flight: int, jobs: Sequence[Callable[[], object]]) -> 
         with ThreadPoolExecutor(max_workers=in_flight) as pool:
             list(pool.map(timed, jobs))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    return Row(PYTHON_CLIENT, name, len(jobs), seconds, cpu, latencies)
+    report_errors(PYTHON_CLIENT, name, errors)
+    return Row(PYTHON_CLIENT, name, len(jobs), seconds, cpu, latencies, len(errors))
 
 
-def issue_job(conn: Connection, sample: SampleBill) -> Callable[[], object]:
-    argument, transient = sample.argument(), sample.transient()
-    return lambda: conn.contract.submit(
-        "IssueBill",
-        arguments=[argument],
-        transient=transient,
-        endorsing_organizations=ISSUE_ENDORSERS,
-    )
+def report_errors(client: str, name: str, errors: list[str]) -> None:
+    if errors:
+        print(f"{client}: {name}: {len(errors)} errors, first: {errors[0]}", file=sys.stderr)
 
 
-def python_rows(hospital: Connection, plan: Plan, numbers: Numbers) -> tuple[list[Row], str]:
+def python_rows(
+    hospital: Connection, plan: Plan, numbers: Numbers, finance: BlockHeight
+) -> tuple[list[Row], str]:
     """Warm up, then measure every row; returns the rows and the number of the read bill."""
+    contract = hospital.contract
     first = numbers.bills(1)[0]
-    issue_job(hospital, first)()
+    issue_job(contract, Issuance.of(first), finance)()
     read: Callable[[], object] = lambda: hospital.contract.evaluate(  # noqa: E731
         "ReadBill", arguments=[OUTPATIENT_CODE, first.number]
     )
@@ -281,13 +316,13 @@ def python_rows(hospital: Connection, plan: Plan, numbers: Numbers) -> tuple[lis
     rows = [
         measure("evaluate ReadBill, sequential", 1, [read] * plan.evaluations),
         measure(
-            "submit IssueBill, sequential",
+            ISSUE_SEQUENTIAL,
             1,
-            [issue_job(hospital, s) for s in numbers.bills(plan.submits)],
+            [issue_job(contract, Issuance.of(s), finance) for s in numbers.bills(plan.submits)],
         ),
     ]
     for in_flight, count in plan.throughput:
-        jobs = [issue_job(hospital, s) for s in numbers.bills(count)]
+        jobs = [issue_job(contract, Issuance.of(s), finance) for s in numbers.bills(count)]
         rows.append(measure(f"issue, {in_flight} in flight", in_flight, jobs))
     return rows, first.number
 
@@ -300,24 +335,29 @@ async def measure_async(
 ) -> Row:
     """Run ``jobs`` with at most ``in_flight`` awaiting at once (one event loop)."""
     latencies: list[float] = []
+    errors: list[str] = []
     pending = iter(jobs)
 
     async def worker() -> None:
         for job in pending:
             t = time.perf_counter()
-            await job()
+            try:
+                await job()
+            except FAILURES as error:
+                errors.append(f"{type(error).__name__}: {error}")
+                continue
             latencies.append(time.perf_counter() - t)
 
     cpu0, t0 = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(min(in_flight, len(jobs)))))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    return Row(AIO_CLIENT, name, len(jobs), seconds, cpu, latencies)
+    report_errors(AIO_CLIENT, name, errors)
+    return Row(AIO_CLIENT, name, len(jobs), seconds, cpu, latencies, len(errors))
 
 
-async def aio_rows(
-    description: dict[str, Any], plan: Plan, numbers: Numbers, read_number: str
-) -> list[Row]:
-    """The same rows through :mod:`fabricgw.aio` over a ``grpc.aio`` channel."""
+@asynccontextmanager
+async def aio_gateway(description: dict[str, Any]) -> AsyncIterator[fabricgw.aio.AsyncGateway]:
+    """hospital1 at the units peer through :mod:`fabricgw.aio` over a ``grpc.aio`` channel."""
     org = description["orgs"]["units"]
     user = org["users"]["hospital1"]
     credentials = grpc.ssl_channel_credentials(root_certificates=Path(org["tls_ca"]).read_bytes())
@@ -326,7 +366,21 @@ async def aio_rows(
             ch,
             identity=fabricgw.Identity.from_pem_file(org["msp_id"], user["cert"]),
             signer=fabricgw.signer_from_pem_file(user["key"]),
+            endorse_timeout=ENDORSE_TIMEOUT,
         )
+        with gateway:
+            yield gateway
+
+
+async def aio_rows(
+    description: dict[str, Any],
+    plan: Plan,
+    numbers: Numbers,
+    read_number: str,
+    finance: BlockHeight,
+) -> list[Row]:
+    """The same rows through :mod:`fabricgw.aio` over a ``grpc.aio`` channel."""
+    async with aio_gateway(description) as gateway:
         contract = gateway.get_network(description["channel"]).get_contract(
             description["chaincode"]
         )
@@ -334,31 +388,51 @@ async def aio_rows(
         def read() -> Awaitable[bytes]:
             return contract.evaluate("ReadBill", arguments=[OUTPATIENT_CODE, read_number])
 
-        def issue(sample: SampleBill) -> Callable[[], Awaitable[bytes]]:
-            argument, transient = sample.argument(), sample.transient()
-            return lambda: contract.submit(
-                "IssueBill",
-                arguments=[argument],
-                transient=transient,
-                endorsing_organizations=ISSUE_ENDORSERS,
-            )
+        def issue(sample: SampleBill) -> Callable[[], Awaitable[object]]:
+            return issue_job_async(contract, Issuance.of(sample), finance)
 
-        with gateway:
-            await issue(numbers.bills(1)[0])()
-            for _ in range(WARMUP_EVALUATIONS):
-                await read()
-            rows = [
-                await measure_async("evaluate ReadBill, sequential", 1, [read] * plan.evaluations),
-                await measure_async(
-                    "submit IssueBill, sequential",
-                    1,
-                    [issue(s) for s in numbers.bills(plan.submits)],
-                ),
-            ]
-            for in_flight, count in plan.throughput:
-                jobs = [issue(s) for s in numbers.bills(count)]
-                rows.append(await measure_async(f"issue, {in_flight} in flight", in_flight, jobs))
+        await issue(numbers.bills(1)[0])()
+        for _ in range(WARMUP_EVALUATIONS):
+            await read()
+        rows = [
+            await measure_async("evaluate ReadBill, sequential", 1, [read] * plan.evaluations),
+            await measure_async(
+                ISSUE_SEQUENTIAL,
+                1,
+                [issue(s) for s in numbers.bills(plan.submits)],
+            ),
+        ]
+        for in_flight, count in plan.throughput:
+            jobs = [issue(s) for s in numbers.bills(count)]
+            rows.append(await measure_async(f"issue, {in_flight} in flight", in_flight, jobs))
     return rows
+
+
+# --- the ceiling table --------------------------------------------------------------
+
+
+async def ceiling_cells(
+    description: dict[str, Any], plan: Plan, numbers: Numbers, finance: BlockHeight, meter: Meter
+) -> list[Cell]:
+    """Issuance against the Go and Python kv Puts (see :mod:`bench.ceiling_table`)."""
+    async with aio_gateway(description) as gateway:
+        network = gateway.get_network(description["channel"])
+        ebill = network.get_contract(description["chaincode"])
+        run, keys = os.urandom(4).hex(), itertools.count()
+
+        def puts(name: str) -> Callable[[int], list[ceiling_table.Job]]:
+            contract = network.get_contract(name)
+            return lambda n: [put_job(contract, f"bench-{run}-{next(keys)}") for _ in range(n)]
+
+        def issues(n: int) -> list[ceiling_table.Job]:
+            return [issue_job_async(ebill, Issuance.of(s), finance) for s in numbers.bills(n)]
+
+        make_jobs = {ISSUE: issues, GO_PUT: puts(ceiling.GO_KV), PY_PUT: puts(ceiling.PY_KV)}
+        for make in make_jobs.values():  # warm-up: every peer connects to every server
+            await make(1)[0]()
+        return await ceiling_table.measure(
+            make_jobs, meter, levels=plan.ceiling, rounds=plan.rounds
+        )
 
 
 # --- the Node rows -------------------------------------------------------------------
@@ -372,33 +446,31 @@ def node_call(function: str, args: list[str], transient: dict[str, bytes] | None
 
 
 def issue_call(sample: SampleBill) -> Any:
-    call = node_call("IssueBill", [sample.argument()], sample.transient())
-    call["endorsingOrganizations"] = ISSUE_ENDORSERS
-    return call
+    return Issuance.of(sample).node_calls()
 
 
 def node_config(
-    description: dict[str, Any], plan: Plan, numbers: Numbers, read_number: str
+    description: dict[str, Any], plan: Plan, numbers: Numbers, read_number: str, start_block: int
 ) -> dict[str, Any]:
     """The Node bench's config: hospital1 at the units peer, and the same rows as Python's."""
     org = description["orgs"]["units"]
     user = org["users"]["hospital1"]
     read = node_call("ReadBill", [OUTPATIENT_CODE, read_number])
     rows: list[dict[str, Any]] = [
-        {"name": "warm-up issue", "kind": "submit", "warmup": True,
+        {"name": "warm-up issue", "kind": "issue", "warmup": True,
          "calls": [issue_call(s) for s in numbers.bills(1)]},
         {"name": "warm-up read", "kind": "evaluate", "warmup": True, "calls": [read],
          "repeat": WARMUP_EVALUATIONS},
         {"name": "evaluate ReadBill, sequential", "kind": "evaluate", "inFlight": 1,
          "calls": [read], "repeat": plan.evaluations},
-        {"name": "submit IssueBill, sequential", "kind": "submit", "inFlight": 1,
+        {"name": ISSUE_SEQUENTIAL, "kind": "issue", "inFlight": 1,
          "calls": [issue_call(s) for s in numbers.bills(plan.submits)]},
     ]  # fmt: skip
     for in_flight, count in plan.throughput:
         rows.append(
             {
                 "name": f"issue, {in_flight} in flight",
-                "kind": "submit",
+                "kind": "issue",
                 "inFlight": in_flight,
                 "calls": [issue_call(s) for s in numbers.bills(count)],
             }
@@ -411,7 +483,12 @@ def node_config(
         "keyPath": user["key"],
         "channel": description["channel"],
         "chaincode": description["chaincode"],
-        "timeouts": {"evaluate": 5, "endorse": 15, "submit": 5, "commitStatus": 60},
+        "finance": {
+            "peer": description["orgs"]["finance"]["peer"],
+            "tlsRootCert": description["orgs"]["finance"]["tls_ca"],
+            "startBlock": start_block,
+        },
+        "timeouts": {"evaluate": 5, "endorse": ENDORSE_TIMEOUT, "submit": 5, "commitStatus": 60},
         "rows": rows,
     }
 
@@ -466,48 +543,78 @@ def node_rows(config: dict[str, Any]) -> list[Row]:
 @dataclass
 class Args:
     evaluations: int = 300
-    submits: int = 60
+    submits: int = 20
     scale: float = 1.0
     node: bool = True
     aio: bool = True
     json_out: Path | None = None
+    levels: tuple[int, ...] | None = None
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evaluations", type=int, default=300)
-    parser.add_argument("--submits", type=int, default=60)
+    parser.add_argument("--submits", type=int, default=20)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the throughput counts")
     parser.add_argument("--no-node", action="store_true", help="leave out the Node client")
     parser.add_argument("--no-aio", action="store_true", help="leave out the asyncio rows")
     parser.add_argument("--json", type=Path, help="also write every row (with latencies) here")
+    known = ",".join(str(level[0]) for level in ceiling_table.LEVELS)
+    parser.add_argument(
+        "--levels", default=known, help=f"the ceiling table's in-flight levels, of {known}"
+    )
     ns = parser.parse_args(argv)
-    return Args(ns.evaluations, ns.submits, ns.scale, not ns.no_node, not ns.no_aio, ns.json)
+    try:
+        levels = tuple(int(x) for x in ns.levels.split(","))
+    except ValueError:
+        parser.error(f"--levels: a comma-separated list of {known}, got {ns.levels!r}")
+    if not set(levels) <= {level[0] for level in ceiling_table.LEVELS}:
+        parser.error(f"--levels: each level must be one of {known}, got {ns.levels!r}")
+    return Args(
+        ns.evaluations, ns.submits, ns.scale, not ns.no_node, not ns.no_aio, ns.json, levels
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    description = load_description(layout_from_env().network_file())
-    plan = make_plan(args.evaluations, args.submits, args.scale)
+    layout = layout_from_env()
+    description = load_description(layout.network_file())
+    plan = make_plan(args.evaluations, args.submits, args.scale, args.levels)
     use_node = args.node
     if use_node and (why := node_missing()):
         print(f"bench: the Node anchor cannot run: {why}", file=sys.stderr)
         return 2
 
+    network = Network(layout, log=lambda line: print(line, file=sys.stderr))
+    packages = ceiling.deploy(network)
+    print(f"setup: kv chaincodes {', '.join(packages.values())}", file=sys.stderr)
+    meter = Meter(network.procs.running())
+    load_before = os.getloadavg()
+
     clients = 1 + int(use_node) + int(args.aio)
+    total = plan.issues_per_client * clients + plan.ceiling_issues
     with (
         connect(description, "finance", "finance1") as finance,
-        connect(description, "units", "hospital1") as hospital,
+        connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as hospital,
+        connect(description, "units", "hospital1", via="finance") as at_finance,
     ):
         setup = Setup(description, finance, hospital)
         setup.ensure_unit()
-        start = setup.fresh_batch(plan.issues_per_client * clients)
-        numbers = Numbers(start, plan.issues_per_client * clients)
-        rows, read_number = python_rows(hospital, plan, numbers)
-    if args.aio:
-        rows += asyncio.run(aio_rows(description, plan, numbers, read_number))
-    if use_node:
-        rows += node_rows(node_config(description, plan, numbers, read_number))
+        numbers = Numbers(setup.fresh_batch(total), total)
+        finance_height = BlockHeight(at_finance, "FinanceMSP")
+        try:
+            rows, read_number = python_rows(hospital, plan, numbers, finance_height)
+            if args.aio:
+                rows += asyncio.run(
+                    aio_rows(description, plan, numbers, read_number, finance_height)
+                )
+            if use_node:
+                start_block = consistency.height(hospital, "FinanceMSP") - 1
+                rows += node_rows(node_config(description, plan, numbers, read_number, start_block))
+            cells = asyncio.run(ceiling_cells(description, plan, numbers, finance_height, meter))
+        finally:
+            finance_height.close()
+    load_after = os.getloadavg()
 
     order = {name: i for i, name in enumerate(r.name for r in rows if r.client == PYTHON_CLIENT)}
     rows.sort(key=lambda r: (order.get(r.name, len(order)), CLIENT_ORDER.index(r.client)))
@@ -518,12 +625,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(render(rows))
     print(
-        "p50/p95/p99: latency of one call (submit: until committed); tx/s: calls done / wall"
-        " seconds of the row; CPU ms/tx: the client process's CPU time (user + system, all"
-        " threads) / calls"
+        "p50/p95/p99: latency of one call (submit: until committed; issue: both transactions);"
+        " tx/s: calls done / wall seconds of the row (issue: bills/s, 2 transactions each);"
+        " CPU ms/tx: the client process's CPU time (user + system, all threads) / calls"
+    )
+    print()
+    print(
+        f"ceiling: {AIO_CLIENT}, hospital1 at the units peer, every call endorsed by"
+        f" {' + '.join(ISSUE_ENDORSERS)}; A/B alternating in {plan.rounds} rounds per level;"
+        " CPU ms per call per process kind (/proc/<pid>/stat)"
+    )
+    print(ceiling_table.render(cells))
+    print(
+        "load average (1/5/15 min) before: "
+        + " ".join(f"{x:.2f}" for x in load_before)
+        + ", after: "
+        + " ".join(f"{x:.2f}" for x in load_after)
     )
     if args.json_out is not None:
-        args.json_out.write_text(json.dumps([r.__dict__ for r in rows], indent=1))
+        dump = {"rows": [r.__dict__ for r in rows], "ceiling": [c.__dict__ for c in cells]}
+        args.json_out.write_text(json.dumps(dump, indent=1))
     return 0
 
 

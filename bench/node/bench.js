@@ -7,14 +7,21 @@
 //     "peer": "127.0.0.1:17092", "tlsRootCert": "<path>",
 //     "mspId": "UnitsMSP", "certPath": "<path>", "keyPath": "<path>",
 //     "channel": "ebill", "chaincode": "ebill",
+//     "finance": {"peer": "127.0.0.1:17091", "tlsRootCert": "<path>", "startBlock": 12},
 //     "timeouts": {"evaluate": 5, "endorse": 15, "submit": 5, "commitStatus": 60},  (seconds)
 //     "rows": [
-//       {"name": "...", "kind": "evaluate" | "submit", "inFlight": 1, "warmup": false,
-//        "repeat": 1,
-//        "calls": [{"function": "IssueBill", "args": ["..."], "transient": {"payer": "<base64>"},
+//       {"name": "...", "kind": "evaluate" | "submit" | "issue", "inFlight": 1,
+//        "warmup": false, "repeat": 1,
+//        "calls": [{"function": "ReadBill", "args": ["..."], "transient": {"k": "<base64>"},
 //                   "endorsingOrganizations": ["FinanceMSP", "UnitsMSP"]}]}
 //     ]
 //   }
+//
+// A call of kind "issue" is a bill's two-step issuance: {"deposit": call, "issue": call}.
+// The deposit (DepositBillPrivate, endorsed by UnitsMSP) is submitted and committed,
+// then the IssueBill call waits until the finance peer has the deposit's block (a
+// filtered block stream from the finance peer, started at "startBlock"), since the
+// finance peer's IssueBill checks the deposit, and is submitted.
 //
 // Each row runs its calls (each `repeat` times) with at most `inFlight` of them at
 // once over the one gRPC connection. Output:
@@ -54,8 +61,57 @@ function prepare(call) {
     return { name: call.function, options };
 }
 
-async function runRow(contract, row) {
-    const prepared = row.calls.map(prepare);
+// The highest block the finance peer has delivered; waiters for a block resolve once it is there.
+class BlockHeight {
+    constructor() {
+        this.seen = -1n;
+        this.waiters = [];
+        this.failure = null;
+    }
+
+    async follow(events) {
+        try {
+            for await (const block of events) {
+                this.seen = BigInt(block.getNumber());
+                const ready = this.waiters.filter((w) => w.block <= this.seen);
+                this.waiters = this.waiters.filter((w) => w.block > this.seen);
+                ready.forEach((w) => w.resolve());
+            }
+        } catch (err) {
+            this.failure = err;
+            this.waiters.forEach((w) => w.reject(err));
+            this.waiters = [];
+        }
+    }
+
+    reach(block) {
+        if (this.seen >= block) {
+            return Promise.resolve();
+        }
+        if (this.failure) {
+            return Promise.reject(this.failure);
+        }
+        return new Promise((resolve, reject) => this.waiters.push({ block, resolve, reject }));
+    }
+}
+
+function issuer(contract, financeHeight) {
+    return async (job) => {
+        const commit = await contract.submitAsync(job.deposit.name, job.deposit.options);
+        const status = await commit.getStatus();
+        if (!status.successful) {
+            throw new Error(`${job.deposit.name} ${status.transactionId} committed with code ${status.code}`);
+        }
+        await financeHeight.reach(status.blockNumber);
+        await contract.submit(job.issue.name, job.issue.options);
+    };
+}
+
+async function runRow(contract, row, financeHeight) {
+    const prepared =
+        row.kind === 'issue'
+            ? row.calls.map((c) => ({ name: 'issue', deposit: prepare(c.deposit), issue: prepare(c.issue) }))
+            : row.calls.map(prepare);
     const repeat = row.repeat ?? 1;
     const jobs = [];
     for (let r = 0; r < repeat; r++) {
@@ -63,9 +119,11 @@ async function runRow(contract, row) {
     }
     const inFlight = Math.max(1, row.inFlight ?? 1);
     const invoke =
-        row.kind === 'submit'
-            ? (job) => contract.submit(job.name, job.options)
-            : (job) => contract.evaluate(job.name, job.options);
+        row.kind === 'issue'
+            ? issuer(contract, financeHeight)
+            : row.kind === 'submit'
+              ? (job) => contract.submit(job.name, job.options)
+              : (job) => contract.evaluate(job.name, job.options);
 
     const latencies = [];
     const failures = [];
@@ -128,11 +186,26 @@ async function main() {
         submitOptions: deadline(timeouts.submit),
         commitStatusOptions: deadline(timeouts.commitStatus),
     });
+    // The same identity at the finance peer, only to follow its blocks.
+    const financeClient = new grpc.Client(
+        config.finance.peer,
+        grpc.credentials.createSsl(readFileSync(config.finance.tlsRootCert)),
+    );
+    const financeGateway = connect({
+        client: financeClient,
+        identity: { mspId: config.mspId, credentials: readFileSync(config.certPath) },
+        signer: signers.newPrivateKeySigner(crypto.createPrivateKey(readFileSync(config.keyPath))),
+    });
+    const financeBlocks = await financeGateway
+        .getNetwork(config.channel)
+        .getFilteredBlockEvents({ startBlock: BigInt(config.finance.startBlock) });
+    const financeHeight = new BlockHeight();
+    const following = financeHeight.follow(financeBlocks);
     const results = [];
     try {
         const contract = gateway.getNetwork(config.channel).getContract(config.chaincode);
         for (const row of config.rows) {
-            const result = await runRow(contract, row);
+            const result = await runRow(contract, row, financeHeight);
             if (!row.warmup) {
                 results.push(result);
             } else if (result.errors > 0) {
@@ -140,6 +213,10 @@ async function main() {
             }
         }
     } finally {
+        financeBlocks.close();
+        await following;
+        financeGateway.close();
+        financeClient.close();
         gateway.close();
         client.close();
     }

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .contract import contract
+from .contract import contract, interface
 from .contract.anomalies import SPOOL_ENV, Spool
 from .shim.server import ChaincodeServer, TlsFiles
 
@@ -64,7 +64,12 @@ def _tls(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TlsFiles 
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """Parse the configuration, serve until SIGTERM/SIGINT; returns the exit status."""
+    """Parse the configuration, serve until SIGTERM/SIGINT; returns the exit status.
+
+    Raises :class:`~.contract.interface.InterfaceMismatch` before anything else when the
+    registered functions and the contract's interface disagree: such a server never starts.
+    """
+    interface.check_contract(contract.functions)
     parser = _parser(os.environ if env is None else env)
     args = parser.parse_args(argv)
     if not args.chaincode_id:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from ebill_chaincode.contract import interface as api
+
 from .models import (
     Anomaly,
     Bill,
@@ -39,7 +41,7 @@ class BillReader(PartyClient):
 
     def read_bill(self, bill_code: str, bill_number: str) -> Bill:
         """The bill's public record. Raises NotFound, NotAuthorised (not a party of it)."""
-        return Bill.from_json(self._evaluate("ReadBill", bill_code, bill_number))
+        return Bill.from_json(self._evaluate(api.READ_BILL.name, bill_code, bill_number))
 
 
 class PrivateReader(PartyClient):
@@ -54,9 +56,9 @@ class PrivateReader(PartyClient):
         """
         key = ReplyKey()
         answer = self._evaluate(
-            "ReadBillPrivate", bill_code, bill_number, transient=key.transient()
+            api.READ_BILL_PRIVATE.name, bill_code, bill_number, transient=key.transient()
         )
-        return BillPrivate.from_json(key.open(answer, "ReadBillPrivate"))
+        return BillPrivate.from_json(key.open(answer, api.READ_BILL_PRIVATE.name))
 
 
 class BillArchiver(PartyClient):
@@ -67,7 +69,7 @@ class BillArchiver(PartyClient):
 
         Raises NotFound, NotAuthorised, BillLocked, BillArchived, TooEarlyToArchive.
         """
-        return Bill.from_json(self._submit("ArchiveBill", bill_code, bill_number))
+        return Bill.from_json(self._submit(api.ARCHIVE_BILL.name, bill_code, bill_number))
 
 
 class UnitReads(PartyClient):
@@ -75,11 +77,11 @@ class UnitReads(PartyClient):
 
     def read_unit(self, unit_code: str) -> Unit:
         """The unit record. Raises NotFound, NotAuthorised."""
-        return Unit.from_json(self._evaluate("ReadUnit", unit_code))
+        return Unit.from_json(self._evaluate(api.READ_UNIT.name, unit_code))
 
     def read_stock(self, batch_id: str) -> StockBatch:
         """A stock batch. Raises NotFound, NotAuthorised, InvalidInput."""
-        return StockBatch.from_json(self._evaluate("ReadStock", batch_id))
+        return StockBatch.from_json(self._evaluate(api.READ_STOCK.name, batch_id))
 
     def list_stock(
         self, unit_code: str, *, page_size: int = PAGE_SIZE, bookmark: str = ""
@@ -88,7 +90,7 @@ class UnitReads(PartyClient):
 
         Raises NotAuthorised, InvalidInput.
         """
-        answer = self._evaluate("ListStock", unit_code, str(page_size), bookmark)
+        answer = self._evaluate(api.LIST_STOCK.name, unit_code, str(page_size), bookmark)
         return Page.from_json(answer, StockBatch.from_json)
 
     def iter_stock(self, unit_code: str, *, page_size: int = PAGE_SIZE) -> Iterator[StockBatch]:
@@ -109,7 +111,7 @@ class UnitReads(PartyClient):
         Raises NotAuthorised, InvalidInput.
         """
         answer = self._evaluate(
-            "ListBillsByUnit",
+            api.LIST_BILLS_BY_UNIT.name,
             unit_code,
             day_text(from_date),
             day_text(to_date),
@@ -144,7 +146,7 @@ class UnitReads(PartyClient):
     ) -> tuple[Totals, str]:
         """TotalsByUnit over ONE page of the unit's bills, and the next bookmark."""
         answer = self._evaluate(
-            "TotalsByUnit",
+            api.TOTALS_BY_UNIT.name,
             unit_code,
             day_text(from_date),
             day_text(to_date),
@@ -174,12 +176,12 @@ class SupervisionReads(PartyClient):
 
     def bill_history(self, bill_code: str, bill_number: str) -> list[HistoryEntry]:
         """Every committed change of the bill, oldest first. Raises NotFound, NotAuthorised."""
-        answer = self._evaluate("BillHistory", bill_code, bill_number)
+        answer = self._evaluate(api.BILL_HISTORY.name, bill_code, bill_number)
         return [HistoryEntry.from_json(entry) for entry in answer.get("history", ())]
 
     def list_units(self, *, page_size: int = PAGE_SIZE, bookmark: str = "") -> Page[Unit]:
         """One page of units by unit code. Raises NotAuthorised."""
-        answer = self._evaluate("ListUnits", str(page_size), bookmark)
+        answer = self._evaluate(api.LIST_UNITS.name, str(page_size), bookmark)
         return Page.from_json(answer, Unit.from_json)
 
     def iter_units(self, *, page_size: int = PAGE_SIZE) -> Iterator[Unit]:
@@ -190,7 +192,7 @@ class SupervisionReads(PartyClient):
         self, status: str, *, page_size: int = PAGE_SIZE, bookmark: str = ""
     ) -> Page[Bill]:
         """One page of the bills in ``status`` (summaries). Raises InvalidInput."""
-        answer = self._evaluate("ListBillsByStatus", status, str(page_size), bookmark)
+        answer = self._evaluate(api.LIST_BILLS_BY_STATUS.name, status, str(page_size), bookmark)
         return Page.from_json(answer, Bill.from_json)
 
     def iter_bills_by_status(self, status: str, *, page_size: int = PAGE_SIZE) -> Iterator[Bill]:
@@ -203,7 +205,7 @@ class SupervisionReads(PartyClient):
         self, period: str, *, page_size: int = PAGE_SIZE, bookmark: str = ""
     ) -> Page[Bill]:
         """One page of the bills issued in month ``period`` (YYYYMM). Raises InvalidInput."""
-        answer = self._evaluate("ListBillsByPeriod", period, str(page_size), bookmark)
+        answer = self._evaluate(api.LIST_BILLS_BY_PERIOD.name, period, str(page_size), bookmark)
         return Page.from_json(answer, Bill.from_json)
 
     def iter_bills_by_period(self, period: str, *, page_size: int = PAGE_SIZE) -> Iterator[Bill]:
@@ -216,7 +218,7 @@ class SupervisionReads(PartyClient):
         self, payer_hash: str, *, page_size: int = PAGE_SIZE, bookmark: str = ""
     ) -> Page[Bill]:
         """One page of the bills of a payerHash. Raises InvalidInput."""
-        answer = self._evaluate("ListBillsByPayer", payer_hash, str(page_size), bookmark)
+        answer = self._evaluate(api.LIST_BILLS_BY_PAYER.name, payer_hash, str(page_size), bookmark)
         return Page.from_json(answer, Bill.from_json)
 
     def iter_bills_by_payer(self, payer_hash: str, *, page_size: int = PAGE_SIZE) -> Iterator[Bill]:
@@ -239,7 +241,7 @@ class SupervisionReads(PartyClient):
         Raises InvalidInput (bad dates or type), NotAuthorised.
         """
         answer = self._evaluate(
-            "ListAnomalies",
+            api.LIST_ANOMALIES.name,
             day_text(from_date),
             day_text(to_date),
             str(page_size),

@@ -21,6 +21,7 @@ from typing import Any
 from fabric_protos.common import ledger_pb2 as _ledger_pb2
 
 import fabricgw
+from ebill_chaincode.contract import vocabulary
 from fabricgw.commit import check_committed
 
 from .connection import Connection
@@ -28,7 +29,7 @@ from .connection import Connection
 ledger_pb2: Any = _ledger_pb2  # generated code without type information
 
 #: The orgs of the e-bill channel, one peer each.
-PEER_MSP_IDS = ("FinanceMSP", "UnitsMSP", "InsuranceMSP", "AuditMSP")
+PEER_MSP_IDS = vocabulary.MSP_IDS
 STALE_ENDORSEMENT = "ProposalResponsePayloads do not match"
 
 

@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ebill_chaincode.contract import interface as api
+from ebill_chaincode.contract import vocabulary
+
 from .capabilities import BillArchiver, BillReader, SupervisionReads, UnitReads
 from .models import Bill, StockBatch, Unit
 from .spool import read_spool
@@ -24,7 +27,7 @@ class Anchored:
     next_offset: int
 
 
-SECTORS = ("medical", "education", "court", "police", "administrative", "other")
+SECTORS = vocabulary.SECTORS
 
 
 class FinanceClient(BillArchiver, BillReader, SupervisionReads, UnitReads):
@@ -36,37 +39,39 @@ class FinanceClient(BillArchiver, BillReader, SupervisionReads, UnitReads):
         Raises AlreadyExists (registered before), InvalidInput, NotAuthorised.
         """
         unit = {"unitCode": unit_code, "name": name, "sector": sector, "region": region}
-        return Unit.from_json(self._submit("RegisterUnit", json.dumps(unit, ensure_ascii=False)))
+        return Unit.from_json(
+            self._submit(api.REGISTER_UNIT.name, json.dumps(unit, ensure_ascii=False))
+        )
 
     def suspend_unit(self, unit_code: str, reason: str) -> Unit:
         """SuspendUnit: no issuing, no stock. Raises NotFound, Conflict (already suspended)."""
-        return Unit.from_json(self._submit("SuspendUnit", unit_code, reason))
+        return Unit.from_json(self._submit(api.SUSPEND_UNIT.name, unit_code, reason))
 
     def resume_unit(self, unit_code: str) -> Unit:
         """ResumeUnit. Raises NotFound, Conflict (not suspended)."""
-        return Unit.from_json(self._submit("ResumeUnit", unit_code))
+        return Unit.from_json(self._submit(api.RESUME_UNIT.name, unit_code))
 
     def approve_stock(self, batch_id: str) -> StockBatch:
         """ApproveStock of a pending application.
 
         Raises NotFound, StockConflict (not pending, overlapping range), UnitSuspended.
         """
-        return StockBatch.from_json(self._submit("ApproveStock", batch_id))
+        return StockBatch.from_json(self._submit(api.APPROVE_STOCK.name, batch_id))
 
     def reject_stock(self, batch_id: str, reason: str) -> StockBatch:
         """RejectStock of a pending application. Raises NotFound, StockConflict."""
-        return StockBatch.from_json(self._submit("RejectStock", batch_id, reason))
+        return StockBatch.from_json(self._submit(api.REJECT_STOCK.name, batch_id, reason))
 
     def reconcile_stock(self, batch_id: str) -> StockBatch:
         """ReconcileStock: close an approved batch with the counts of its used numbers.
 
         Raises NotFound, StockConflict (not approved).
         """
-        return StockBatch.from_json(self._submit("ReconcileStock", batch_id))
+        return StockBatch.from_json(self._submit(api.RECONCILE_STOCK.name, batch_id))
 
     def unlock_bill(self, bill_code: str, bill_number: str) -> Bill:
         """UnlockBill: release a stale lock. Raises NotFound, BillNotLocked."""
-        return Bill.from_json(self._submit("UnlockBill", bill_code, bill_number))
+        return Bill.from_json(self._submit(api.UNLOCK_BILL.name, bill_code, bill_number))
 
     def anchor_anomalies(self, spool: Path, offset: int = 0) -> Anchored:
         """RecordAnomalies for the spooled anomalies from ``offset`` on, in batches.
@@ -79,7 +84,7 @@ class FinanceClient(BillArchiver, BillReader, SupervisionReads, UnitReads):
         known: list[str] = []
         for start in range(0, len(read.entries), ANCHOR_BATCH):
             batch = read.entries[start : start + ANCHOR_BATCH]
-            answer = self._submit("RecordAnomalies", json.dumps(batch, ensure_ascii=False))
+            answer = self._submit(api.RECORD_ANOMALIES.name, json.dumps(batch, ensure_ascii=False))
             recorded += [str(i) for i in answer.get("recorded", [])]
             known += [str(i) for i in answer.get("known", [])]
         return Anchored(recorded, known, read.next_offset)

@@ -2,8 +2,11 @@
 
 Each model is built with ``Model.from_json(record)`` from the chaincode's JSON and
 keeps that JSON, unknown fields included, in ``raw`` (``extra`` lists the fields the
-model does not name). Parsing raises :class:`~ebill.errors.InternalError` when a
-required field is missing or of the wrong type.
+model does not name). The fields a model names are those of the contract's typed
+record (``ebill_chaincode.contract.records``), read from there, not declared again; a
+unit test proves each model reads every field of its record. Parsing raises
+:class:`~ebill.errors.InternalError` when a required field is missing or of the wrong
+type.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import base64
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
+
+from ebill_chaincode.contract import records
 
 from .errors import InternalError
 
@@ -104,10 +109,7 @@ class LastAction:
 class Unit(_Model):
     """An issuing unit as finance registered it."""
 
-    FIELDS = frozenset(
-        {"unitCode", "name", "sector", "region", "status", "suspension", "registeredAt"}
-        | {"lastAction"}
-    )
+    FIELDS = frozenset(records.Unit.json_fields())
     unit_code: str
     name: str
     sector: str
@@ -150,10 +152,7 @@ class Reconciliation:
 class StockBatch(_Model):
     """A unit's range of bill numbers of one bill code, and where it stands."""
 
-    FIELDS = frozenset(
-        {"batchId", "unitCode", "billCode", "startNumber", "endNumber", "count", "status"}
-        | {"appliedAt", "approvedAt", "rejection", "reconciliation", "lastAction"}
-    )
+    FIELDS = frozenset(records.StockBatch.json_fields())
     batch_id: str
     unit_code: str
     bill_code: str
@@ -284,13 +283,10 @@ class Bill(_Model):
     authorisations: those fields are empty there.
     """
 
-    FIELDS = frozenset(
-        {"billCode", "billNumber", "billName", "unitCode", "unitName", "issueDate"}
-        | {"totalAmount", "items", "clerk", "reviewer", "remark", "kind", "payerHash"}
-        | {"status", "checkCode", "checkCodeHash", "issuedAt", "issuerMsp", "issuerId"}
-        | {"issueTxId"}
-        | {"batchId", "authorised", "lock", "claims", "reimbursedTotal", "redLetter"}
-        | {"redOf", "reason", "previousStatus", "archivedAt", "lastAction"}
+    #: The public record's fields (a summary's are among them), and what the issuing
+    #: client adds: the check code it generated, the items of the bill it issued.
+    FIELDS = frozenset(records.Bill.json_fields()) | frozenset(
+        {"checkCode", "items", "clerk", "reviewer", "remark"}
     )
     bill_code: str
     bill_number: str
@@ -319,6 +315,10 @@ class Bill(_Model):
     previous_status: str | None = None
     archived_at: str | None = None
     last_action: LastAction | None = None
+    check_code_hash: str | None = None
+    issuer_msp: str | None = None
+    issuer_id: str | None = None
+    issue_tx_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -372,6 +372,10 @@ class Bill(_Model):
             previous_status=_opt_str(d, "previousStatus"),
             archived_at=_opt_str(d, "archivedAt"),
             last_action=LastAction.from_json(d.get("lastAction")),
+            check_code_hash=_opt_str(d, "checkCodeHash"),
+            issuer_msp=_opt_str(d, "issuerMsp"),
+            issuer_id=_opt_str(d, "issuerId"),
+            issue_tx_id=_opt_str(d, "issueTxId"),
             raw=dict(d),
         )
 
@@ -402,10 +406,7 @@ class MedicalInfo:
 class BillPrivate(_Model):
     """A bill's private part: the payer, the medical extension, the payer's salt."""
 
-    FIELDS = frozenset(
-        {"billCode", "billNumber", "payer", "medical", "salt", "redOf"}
-        | {"items", "clerk", "reviewer", "remark"}
-    )
+    FIELDS = frozenset(records.BillPrivate.json_fields())
     bill_code: str
     bill_number: str
     payer: PayerInfo
@@ -458,10 +459,7 @@ class BillPrivate(_Model):
 class Verification(_Model):
     """VerifyBill's answer: genuine or not (and why not), and what it may show."""
 
-    FIELDS = frozenset(
-        {"genuine", "reason", "status", "kind", "billCode", "billNumber", "unitCode"}
-        | {"unitName", "issueDate", "totalAmount", "previousStatus", "redOf"}
-    )
+    FIELDS = frozenset(records.Verification.json_fields())
     genuine: bool
     bill_code: str
     bill_number: str
@@ -502,7 +500,7 @@ class Verification(_Model):
 class HistoryEntry(_Model):
     """One committed change of a bill (BillHistory), oldest first."""
 
-    FIELDS = frozenset({"txId", "timestamp", "isDelete", "status", "lastAction"})
+    FIELDS = frozenset(records.HistoryEntry.json_fields())
     tx_id: str
     timestamp: str
     is_delete: bool
@@ -527,10 +525,7 @@ class HistoryEntry(_Model):
 class Anomaly(_Model):
     """A logged refusal that supervisors must see."""
 
-    FIELDS = frozenset(
-        {"anomalyId", "type", "function", "refused", "day", "billCode", "billNumber"}
-        | {"unitCode", "lastAction"}
-    )
+    FIELDS = frozenset(records.Anomaly.json_fields())
     anomaly_id: str
     type: str
     function: str
@@ -541,6 +536,8 @@ class Anomaly(_Model):
     bill_number: str | None = None
     unit_code: str | None = None
     last_action: LastAction | None = None
+    code: str | None = None
+    anchor_tx_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -558,6 +555,8 @@ class Anomaly(_Model):
             bill_number=_opt_str(d, "billNumber"),
             unit_code=_opt_str(d, "unitCode"),
             last_action=LastAction.from_json(d.get("lastAction")),
+            code=_opt_str(refused, "code"),
+            anchor_tx_id=_opt_str(_obj(d, "anchor") or {}, "txId"),
             raw=dict(d),
         )
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import fabricgw
+from ebill_chaincode.contract import interface as api
 from fabricgw.commit import check_committed
 
 from . import consistency
@@ -152,7 +153,7 @@ class PartyClient:
         Raises InvalidInput (malformed code), NotFound (no such bill).
         """
         answer = self._evaluate(
-            "VerifyBill",
+            api.VERIFY_BILL.name,
             bill_code,
             bill_number,
             check_code,
@@ -164,7 +165,7 @@ class PartyClient:
     def ping(self) -> str:
         """Ping: "pong" when the chaincode answers. Raises NetworkUnavailable."""
         try:
-            raw = self.connection.contract.evaluate("Ping")
+            raw = self.connection.contract.evaluate(api.PING.name)
         except fabricgw.GatewayError as error:
-            raise domain_error(error, function="Ping") from error
+            raise domain_error(error, function=api.PING.name) from error
         return raw.decode(errors="replace")

@@ -14,13 +14,16 @@ import hashlib
 import json
 from collections.abc import Iterator
 
+from ebill_chaincode.contract import interface as api
+from ebill_chaincode.contract import vocabulary
+
 from .connection import Connection
 from .errors import InvalidInput
 from .models import Bill, Page
 from .party import PAGE_SIZE, PartyClient
 from .sync import BlockSync
 
-PAYER_TYPES = ("person", "company")
+PAYER_TYPES = vocabulary.PAYER_TYPES
 
 
 def payer_hash(salt: bytes, payer_type: str, payer_id: str) -> str:
@@ -78,7 +81,9 @@ class PayerClient(PartyClient):
 
     def read_bill(self, bill_code: str, bill_number: str, salt: bytes | str) -> Bill:
         """ReadBill of the payer's own bill. Raises NotFound, NotAuthorised (not its bill)."""
-        answer = self._evaluate("ReadBill", bill_code, bill_number, transient=self._proof(salt))
+        answer = self._evaluate(
+            api.READ_BILL.name, bill_code, bill_number, transient=self._proof(salt)
+        )
         return Bill.from_json(answer)
 
     def authorise_reimburser(
@@ -90,7 +95,7 @@ class PayerClient(PartyClient):
         BillRedLettered, BillArchived, NotAuthorised (not the payer's bill), NotFound.
         """
         answer = self._submit(
-            "AuthoriseReimburser",
+            api.AUTHORISE_REIMBURSER.name,
             bill_code,
             bill_number,
             reimburser_id,
@@ -106,7 +111,7 @@ class PayerClient(PartyClient):
         Raises NotFound (not authorised), AuthorisationInUse, NotAuthorised.
         """
         answer = self._submit(
-            "RevokeAuthorisation",
+            api.REVOKE_AUTHORISATION.name,
             bill_code,
             bill_number,
             reimburser_id,
@@ -122,7 +127,7 @@ class PayerClient(PartyClient):
         Raises NotAuthorised (the salt does not give the payer's hash), InvalidInput.
         """
         answer = self._evaluate(
-            "ListBillsByPayer",
+            api.LIST_BILLS_BY_PAYER.name,
             self.payer_hash(salt),
             str(page_size),
             bookmark,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
+from ebill_chaincode.contract import interface as api
+
 from .capabilities import BillReader, PrivateReader
 from .errors import EbillError, InvalidInput
 from .models import Bill
@@ -30,7 +32,7 @@ class ReimburserClient(BillReader, PrivateReader):
         BillArchived, RedBill, NotAuthorised (not authorised by the payer), NotFound,
         TransactionConflict (another lock at the same instant).
         """
-        return Bill.from_json(self._submit("LockBill", bill_code, bill_number))
+        return Bill.from_json(self._submit(api.LOCK_BILL.name, bill_code, bill_number))
 
     def claim_bill(self, bill_code: str, bill_number: str, amount: int, voucher_no: str) -> Bill:
         """ClaimBill of ``amount`` fen by the lock holder: recorded for good, lock released.
@@ -38,12 +40,12 @@ class ReimburserClient(BillReader, PrivateReader):
         Raises OverClaim (the lock stays), BillNotLocked, AlreadyReimbursed,
         RepeatedClaim, NotAuthorised (not the lock holder), InvalidInput, NotFound.
         """
-        answer = self._submit("ClaimBill", bill_code, bill_number, str(amount), voucher_no)
+        answer = self._submit(api.CLAIM_BILL.name, bill_code, bill_number, str(amount), voucher_no)
         return Bill.from_json(answer)
 
     def unlock_bill(self, bill_code: str, bill_number: str) -> Bill:
         """UnlockBill without a claim. Raises BillNotLocked, NotAuthorised (not the holder)."""
-        return Bill.from_json(self._submit("UnlockBill", bill_code, bill_number))
+        return Bill.from_json(self._submit(api.UNLOCK_BILL.name, bill_code, bill_number))
 
     def reimburse(self, bill_code: str, bill_number: str, amount: int, voucher_no: str) -> Bill:
         """Lock, then claim ``amount`` fen; when the claim fails, unlock and re-raise.

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from ebill_chaincode.contract import checkcode
+from ebill_chaincode.contract import checkcode, vocabulary
+from ebill_chaincode.contract import interface as api
 from ebill_chaincode.contract.model import PUBLIC_BILL_FIELDS
 
 from .capabilities import (
@@ -27,7 +28,7 @@ from .payer import payer_hash as hash_of_payer
 from .samples import SampleBill
 
 SALT_BYTES = 16
-FINANCE_MSP = "FinanceMSP"
+FINANCE_MSP = vocabulary.FINANCE_MSP
 #: The check code's alphabet (0-9A-Z without I and O) and length: the contract's own.
 CHECK_CODE_ALPHABET = checkcode.ALPHABET
 CHECK_CODE_LENGTH = checkcode.LENGTH
@@ -68,7 +69,7 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
             "startNumber": start_number,
             "count": count,
         }
-        return StockBatch.from_json(self._submit("ApplyStock", json.dumps(application)))
+        return StockBatch.from_json(self._submit(api.APPLY_STOCK.name, json.dumps(application)))
 
     def issue_bill(
         self,
@@ -119,7 +120,7 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         public["payerHash"] = payer_hash
         try:
             self._submit(
-                "DepositBillPrivate",
+                api.DEPOSIT_BILL_PRIVATE.name,
                 bill_code,
                 bill_number,
                 transient=transient,
@@ -130,7 +131,7 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
             return self._already_issued(public, salt, code)
         try:
             record = self._submit(
-                "IssueBill",
+                api.ISSUE_BILL.name,
                 json.dumps(public, ensure_ascii=False),
                 transient={"checkCode": code.encode()},
                 endorsing_organizations=[self.connection.msp_id, FINANCE_MSP],
@@ -151,7 +152,7 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         if not ours or not self.verify_bill(existing.bill_code, existing.bill_number, code).genuine:
             raise AlreadyExists(
                 f"bill {existing.bill_code}/{existing.bill_number} already exists",
-                function="IssueBill",
+                function=api.ISSUE_BILL.name,
             )
         return IssuedBill(replace(existing, check_code=code), salt, code)
 
@@ -166,7 +167,7 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         """
         code = new_check_code()
         answer = self._submit(
-            "RedLetterBill",
+            api.RED_LETTER_BILL.name,
             bill_code,
             bill_number,
             red_bill_number,

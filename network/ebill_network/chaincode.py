@@ -18,6 +18,7 @@ import io
 import json
 import sys
 import tarfile
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,8 +110,14 @@ def build_package(
     a distinct package of the same code."""
     digest = source_digest(src)
     label = f"{CHAINCODE}_{digest[:12]}{'_' + tag if tag else ''}"
+    return ccaas_package(layout, label, layout.chaincode_port(slot), digest)
+
+
+def ccaas_package(layout: Layout, label: str, port: int, digest: str) -> Package:
+    """A ccaas package labelled ``label`` for a server on ``port`` that the peers dial with
+    mutual TLS (the link CA's root); ``digest`` identifies the server's code."""
     connection = {
-        "address": layout.address(layout.chaincode_port(slot)),
+        "address": layout.address(port),
         "dial_timeout": "10s",
         "tls_required": True,
         "client_auth_required": True,
@@ -126,17 +133,23 @@ def build_package(
     return Package(label, _tar_gz({"metadata.json": metadata, "code.tar.gz": code}))
 
 
-def definition_digest(package: Package) -> str:
+def definition_digest(
+    package: Package,
+    policy: str = ENDORSEMENT_POLICY,
+    collections: Sequence[Mapping[str, object]] = COLLECTIONS,
+) -> str:
     """A digest of everything the chaincode definition commits: package, policy, collections."""
     h = hashlib.sha256()
-    for part in (package.package_id, ENDORSEMENT_POLICY, json.dumps(COLLECTIONS, sort_keys=True)):
+    for part in (package.package_id, policy, json.dumps(list(collections), sort_keys=True)):
         h.update(part.encode() + b"\0")
     return h.hexdigest()
 
 
 def anomaly_spool(layout: Layout) -> Path:
-    """The finance chaincode server's anomaly spool (in finance's data folder, dir 0700)."""
-    return layout.org_dir(peer_org("finance")) / "anomalies" / "spool.jsonl"
+    """The finance chaincode server's anomaly spool (in finance's folder on the server's
+    host, dir 0700)."""
+    home = layout.host_dir(layout.chaincode_host())
+    return home / "orgs" / peer_org("finance").key / "anomalies" / "spool.jsonl"
 
 
 def start_server(
@@ -148,25 +161,56 @@ def start_server(
     name: str = SERVER_PROCESS,
 ) -> None:
     """Start the chaincode server the peers dial on ``slot``'s port; wait until it listens."""
+    start_ccaas_server(
+        layout,
+        procs,
+        name,
+        [sys.executable, "-m", "ebill_chaincode"],
+        package_id,
+        layout.chaincode_port(slot),
+        env={"CHAINCODE_ANOMALY_SPOOL": str(anomaly_spool(layout))},
+    )
+
+
+def start_ccaas_server(
+    layout: Layout,
+    procs: ProcessManager,
+    name: str,
+    command: Sequence[str | Path],
+    package_id: str,
+    port: int,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> None:
+    """Start process ``name`` running ``command``, a chaincode server for ``package_id`` on
+    ``port`` with the link's server pair; wait until it listens.
+
+    The server gets CHAINCODE_ID, CHAINCODE_SERVER_ADDRESS, CHAINCODE_TLS_CERT,
+    CHAINCODE_TLS_KEY and CHAINCODE_TLS_CLIENT_CA (the link CA alone: no certificate of
+    an org's CA opens a stream), plus ``env``. Raises NetworkError when it does not listen
+    within 30 s.
+    """
     tls = pki.chaincode_server_tls(layout)
     procs.start(
         name,
-        [sys.executable, "-m", "ebill_chaincode"],
+        [*layout.chaincode_host().launcher(), *command],
         env={
             "CHAINCODE_ID": package_id,
-            "CHAINCODE_SERVER_ADDRESS": layout.address(layout.chaincode_port(slot)),
+            "CHAINCODE_SERVER_ADDRESS": layout.address(port),
             "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
             # Only the peers' link certificates: not any certificate of an org's CA.
-            "CHAINCODE_TLS_CLIENT_CA": str(pki.link_ca(layout).cert_file),
-            "CHAINCODE_ANOMALY_SPOOL": str(anomaly_spool(layout)),
+            "CHAINCODE_TLS_CLIENT_CA": str(pki.link_root(layout)),
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         },
+        cwd=cwd,
     )
-    procs.wait_listening(name, layout.host, layout.chaincode_port(slot), timeout=30)
+    procs.wait_listening(name, layout.chaincode_host().address, port, timeout=30)
 
 
-def committed(layout: Layout, bin_dir: Path) -> dict[str, object] | None:
+def committed(layout: Layout, bin_dir: Path, name: str = CHAINCODE) -> dict[str, object] | None:
     """The committed definition (sequence, version...), or None before the first commit."""
     org = PEER_ORGS[0]
     try:
@@ -179,7 +223,7 @@ def committed(layout: Layout, bin_dir: Path) -> dict[str, object] | None:
                 "-C",
                 CHANNEL,
                 "-n",
-                CHAINCODE,
+                name,
                 "-O",
                 "json",
             ],
@@ -195,8 +239,17 @@ def committed(layout: Layout, bin_dir: Path) -> dict[str, object] | None:
     return info
 
 
-def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
-    """Install the package on every peer, approve it for every org and commit it.
+def deploy(
+    layout: Layout,
+    bin_dir: Path,
+    package: Package,
+    *,
+    name: str = CHAINCODE,
+    policy: str = ENDORSEMENT_POLICY,
+    collections: Sequence[Mapping[str, object]] = COLLECTIONS,
+) -> int:
+    """Install the package on every peer, approve it for every org and commit it as
+    chaincode ``name`` with the endorsement ``policy`` and private ``collections``.
 
     The sequence is the committed one plus one. Returns the committed sequence.
     """
@@ -204,20 +257,21 @@ def deploy(layout: Layout, bin_dir: Path, package: Package) -> int:
     pkg_file.parent.mkdir(parents=True, exist_ok=True)
     pkg_file.write_bytes(package.data)
 
-    collections = layout.chaincode_dir() / "collections.json"
-    collections.write_text(json.dumps(COLLECTIONS, indent=2))
-
-    current = committed(layout, bin_dir)
+    current = committed(layout, bin_dir, name)
     sequence = int(current["sequence"]) + 1 if current else 1  # type: ignore[call-overload]
-    version = package.label.removeprefix(f"{CHAINCODE}_")
+    version = package.label.removeprefix(f"{name}_")
     definition = [
         "--channelID", CHANNEL,
-        "--name", CHAINCODE,
+        "--name", name,
         "--version", version,
         "--sequence", str(sequence),
-        "--signature-policy", ENDORSEMENT_POLICY,
-        "--collections-config", str(collections),
+        "--signature-policy", policy,
     ]  # fmt: skip
+    if collections:
+        suffix = "" if name == CHAINCODE else f"-{name}"
+        collections_file = layout.chaincode_dir() / f"collections{suffix}.json"
+        collections_file.write_text(json.dumps(list(collections), indent=2))
+        definition += ["--collections-config", str(collections_file)]
 
     def install_and_approve(org_key: str) -> None:
         org = peer_org(org_key)

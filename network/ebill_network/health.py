@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import chaincode, channel, operations, pki
-from .layout import ALL_ORGS, CHANNEL, ORDERER_ORG, PEER_ORGS, Layout
+from .layout import ALL_ORGS, CHANNEL, ORDERER_ORG, PEER_ORGS, SERVICE_SLOTS, Layout
 from .processes import ProcessManager, port_open
 
 
@@ -104,13 +104,16 @@ def port_owner(layout: Layout, port: int) -> str:
             return f"peer0-{org.key}"
     if port in (layout.chaincode_port(0), layout.chaincode_port(1)):
         return chaincode.SERVER_PROCESS
+    for i in range(SERVICE_SLOTS):
+        if port == layout.service_port(i):
+            return f"chaincode service {i}"
     return ""
 
 
 def healthz(layout: Layout, spec: NodeSpec, *, timeout: float = 2) -> str:
     """``ok``, ``failing`` (it answered, not OK) or ``unreachable``; never raises."""
     if spec.operations_port is None:
-        return "ok" if port_open(layout.host, spec.port) else "unreachable"
+        return "ok" if port_open(layout.host_of_port(spec.port), spec.port) else "unreachable"
     try:
         body = operations.get(layout, spec.operations_port, "/healthz", timeout=timeout)
     except OSError as exc:

@@ -32,6 +32,7 @@ from .layout import (
     peer_org,
 )
 from .processes import IdentityRefused, NetworkError, ProcessManager, port_open, wait_for
+from .services import Service
 
 INSTALL_SCRIPT = Path(__file__).resolve().parents[1] / "install-fabric.sh"
 
@@ -91,11 +92,13 @@ class Network:
                 f"the network in {layout.data_dir} is already running ({running}); "
                 "run `make network-down` first"
             )
-        busy = [p for p in layout.all_ports() if port_open(layout.host, p)]
+        busy = [p for p in layout.all_ports() if port_open(layout.host_of_port(p), p)]
         if busy:
-            owners = ", ".join(f"{p} ({health.port_owner(layout, p)})" for p in busy)
+            owners = ", ".join(
+                f"{layout.address(p)} ({health.port_owner(layout, p)})" for p in busy
+            )
             raise NetworkError(
-                f"cannot start the network: ports {owners} on {layout.host} are taken by "
+                f"cannot start the network: ports {owners} are taken by "
                 "another program (another network?); stop it or choose other ports with "
                 "EBILL_BASE_PORT"
             )
@@ -142,15 +145,16 @@ class Network:
 
         kind = "Raft" if layout.consensus == "raft" else "SmartBFT"
         self._step(f"starting {len(orderers)} {kind} orderers and {len(PEER_ORGS)} peers")
-        for node in orderers:
-            home = layout.node_dir(ORDERER_ORG, node)
-            self.procs.start(node, [bin_dir / "orderer"], env={"FABRIC_CFG_PATH": str(home)})
+        for i in range(len(orderers)):
+            self._start_orderer(i)
         for org in PEER_ORGS:
             self._start_peer(org)
         for i, node in enumerate(orderers):
-            self.procs.wait_listening(node, layout.host, layout.orderer_admin_port(i))
+            address = layout.orderer_host(i).address
+            self.procs.wait_listening(node, address, layout.orderer_admin_port(i))
         for org in PEER_ORGS:
-            self.procs.wait_listening(f"peer0-{org.key}", layout.host, layout.peer_port(org))
+            address = layout.peer_host(org).address
+            self.procs.wait_listening(f"peer0-{org.key}", address, layout.peer_port(org))
 
         if not state.get("channel"):
             self._step(f"creating channel {CHANNEL}: genesis block, osnadmin join x{len(orderers)}")
@@ -214,6 +218,52 @@ class Network:
             procs.rename(name, server)
         return package.package_id
 
+    def deploy_service(self, service: Service, *, restart: bool = False) -> str:
+        """Deploy another chaincode ``service`` beside the e-bill contract; its package id.
+
+        Starts its server (unless it runs on the current package and not ``restart``) and,
+        when the package or
+        the policy differ from the committed ones, installs it on every peer, approves it
+        for every org and commits the next sequence (no collections). An upgrade stops the
+        old server first: calls in between fail (no second slot, unlike ``deploy``).
+        Raises NetworkError when the server does not listen or a lifecycle step fails.
+        """
+        layout, procs = self.layout, self.procs
+        package = service.package(layout)
+        definition = chaincode.definition_digest(package, service.policy, ())
+        known = dict(self._state().get("services", {}))
+        running = procs.pid(service.process) is not None
+        current = known.get(service.name, {})
+        if current.get("definition") == definition and running and not restart:
+            return package.package_id
+        if running:
+            procs.stop(service.process)
+        self._step(f"starting chaincode service {service.name} ({package.package_id[:24]}...)")
+        chaincode.start_ccaas_server(
+            layout,
+            procs,
+            service.process,
+            service.command,
+            package.package_id,
+            layout.service_port(service.port_index),
+            env=service.env,
+            cwd=service.cwd,
+        )
+        if current.get("definition") != definition:
+            self._step(f"deploying {service.name}: install on 4 peers, approve for 4 orgs, commit")
+            sequence = chaincode.deploy(
+                layout, self.bin_dir, package, name=service.name, policy=service.policy,
+                collections=(),
+            )  # fmt: skip
+            known[service.name] = {
+                "package_id": package.package_id,
+                "sequence": sequence,
+                "definition": definition,
+            }
+            self._save_state(services=known)
+            self._step(f"chaincode {service.name} committed at sequence {sequence}")
+        return package.package_id
+
     def _check_all_alive(self) -> None:
         """Raise NetworkError naming the first node that is not running (with its log)."""
         for spec in health.node_specs(self.layout, int(self._state().get("slot", 0))):
@@ -240,7 +290,8 @@ class Network:
             return
         procs.stop(spec.name)
         self._start_node(spec)
-        procs.wait_listening(spec.name, layout.host, spec.port, timeout=timeout)
+        address = layout.host_of_port(spec.port)
+        procs.wait_listening(spec.name, address, spec.port, timeout=timeout)
         wait_for(
             f"{spec.name} /healthz to be OK",
             lambda: health.healthz(layout, spec) == "ok",
@@ -270,19 +321,27 @@ class Network:
         layout, bin_dir = self.layout, self.bin_dir
         if spec.kind == "ca":
             org = next(o for o in ALL_ORGS if o.key == spec.org_key)
-            argv = [bin_dir / "fabric-ca-server", "start", *pki._ca_flags(layout, org)]
-            self.procs.start(spec.name, argv)
+            self.procs.start(spec.name, pki.ca_argv(layout, org, bin_dir))
         elif spec.kind == "orderer":
-            home = layout.node_dir(ORDERER_ORG, spec.name)
-            self.procs.start(spec.name, [bin_dir / "orderer"], env={"FABRIC_CFG_PATH": str(home)})
+            self._start_orderer(ORDERER_ORG.nodes.index(spec.name))
         else:
             self._start_peer(peer_org(spec.org_key))
+
+    def _start_orderer(self, i: int) -> None:
+        """Start orderer ``i`` on its host (the host's launcher first)."""
+        layout = self.layout
+        home = layout.node_dir(ORDERER_ORG, ORDERER_ORG.nodes[i])
+        self.procs.start(
+            ORDERER_ORG.nodes[i],
+            [*layout.orderer_host(i).launcher(), self.bin_dir / "orderer"],
+            env={"FABRIC_CFG_PATH": str(home)},
+        )
 
     def _start_peer(self, org: Org) -> None:
         home = self.layout.node_dir(org, "peer0")
         self.procs.start(
             f"peer0-{org.key}",
-            [self.bin_dir / "peer", "node", "start"],
+            [*self.layout.peer_host(org).launcher(), self.bin_dir / "peer", "node", "start"],
             env={
                 "FABRIC_CFG_PATH": str(home),
                 "FABRIC_LOGGING_SPEC": "INFO:gossip=WARN",

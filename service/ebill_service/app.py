@@ -16,12 +16,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ebill.errors import EbillError
 
+from . import contract
 from .context import Service
 from .problems import (
     ServiceProblem,
@@ -42,6 +44,36 @@ def _route_template(request: Request) -> str:
     return str(getattr(route, "path", "unmatched"))
 
 
+def _served(router: APIRouter, roles: set[str]) -> APIRouter:
+    """The routes of ``router`` whose contract functions the org's roles may call."""
+    kept = APIRouter()
+    for route in router.routes:
+        if contract.served(getattr(route, "openapi_extra", None) or {}, roles):
+            kept.routes.append(route)
+    return kept
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document with the contract's record schemas and refusal codes."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in contract.components().items():
+                schemas.setdefault(name, schema)
+            document["x-ebill-errors"] = contract.refusal_codes()
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    return build
+
+
 def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI:
     """The app of ``settings.org``: the routers of its users' roles, and the system ones."""
     service = service or Service(settings)
@@ -60,9 +92,9 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         lifespan=lifespan,
     )
     app.state.service = service
-    for router, wanted in ROUTERS:
-        if not wanted or wanted & roles:
-            app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(_served(router, roles))
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.add_exception_handler(EbillError, ebill_error_handler)
     app.add_exception_handler(ServiceProblem, service_problem_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)

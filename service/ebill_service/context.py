@@ -55,6 +55,7 @@ class Service:
         self._follower: EventFollower | None = None
         self._deliverer_policy = policy
         self._parties: dict[str, Party] = {}
+        self._roles: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def description(self) -> dict[str, Any]:
@@ -79,12 +80,15 @@ class Service:
         return names[0] if names else "admin0"
 
     def user_roles(self) -> dict[str, str]:
-        """Each user of the org and the ``role`` attribute of its certificate ('' if none)."""
+        """Each user of the org and the ``role`` attribute of its certificate ('' if none),
+        read once (users added later are read when first asked for)."""
         users = self.description()["orgs"][self.settings.org]["users"]
-        return {
-            name: certificate_attributes(Path(user["cert"]).read_bytes()).get("role", "")
-            for name, user in users.items()
-        }
+        with self._lock:
+            for name, user in users.items():
+                if name not in self._roles:
+                    cert = Path(user["cert"]).read_bytes()
+                    self._roles[name] = certificate_attributes(cert).get("role", "")
+            return dict(self._roles)
 
     def audience(self, user: str) -> Audience | None:
         """Which events ``user``'s identity may see (None: none)."""

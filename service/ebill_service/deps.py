@@ -16,6 +16,7 @@ from fastapi import Depends, Header, Request
 
 from ebill.party import PartyClient
 
+from . import contract
 from .apiclients import ApiClient
 from .context import Service
 from .problems import ServiceProblem
@@ -35,6 +36,21 @@ class Caller:
 
     client: ApiClient
     service: Service
+
+    def act(self, function: str, *classes: type[P]) -> P:
+        """The client's party client to call ``function``: 403 when the identity's role
+        may not call it (the contract's interface says who may) or its party client is
+        not one of ``classes``."""
+        role = self.service.user_roles().get(self.client.user, "")
+        if not contract.allowed(function, role):
+            raise ServiceProblem(
+                403,
+                "not-authorised",
+                "Forbidden",
+                f"{function}: the role {role or '(none)'} of API client"
+                f" {self.client.client_id} may not call it",
+            )
+        return self.party(*classes)
 
     def party(self, *classes: type[P]) -> P:
         """The client's party client if it is one of ``classes``; else 403."""

@@ -104,6 +104,13 @@ def test_openapi_31_lists_the_operations_of_the_orgs_roles(services: dict[str, R
     assert "/v1/payer/authorise" not in paths
     issue = paths["/v1/bills"]["post"]
     assert "422" in issue["responses"] and "409" in issue["responses"]
+    # derived from the contract's interface: functions, roles, codes, record schemas
+    assert issue["x-ebill-functions"] == ["DepositBillPrivate", "IssueBill"]
+    assert issue["x-ebill-roles"] == ["issuer"] and "bill-exists" in issue["x-ebill-errors"]
+    read = paths["/v1/bills/{billCode}/{billNumber}"]["get"]["responses"]["200"]
+    assert read["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Bill"
+    assert "checkCodeHash" in doc["components"]["schemas"]["Bill"]["properties"]
+    assert "bill-not-locked" in doc["x-ebill-errors"]
     with services["finance"].client() as client:
         finance_paths = client.get("/openapi.json").json()["paths"]
     assert "/v1/units" in finance_paths and "/v1/payer/authorise" in finance_paths
@@ -267,7 +274,7 @@ def test_forbidden_pairs_are_refused_and_write_nothing(
                 response.text,
             )
             refused += 1
-    assert refused >= 20 and absent >= 20, (refused, absent)
+    assert refused >= 10 and absent >= 10, (refused, absent)  # both kinds were seen
     # nothing was written: the bill the refused clients tried to issue does not exist, and
     # the issued one is as it was issued (one history entry, nobody authorised or locking)
     assert http("his-clerk").get(f"/v1/bills/{OUTPATIENT_CODE}/{number}").status_code == 404

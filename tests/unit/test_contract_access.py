@@ -28,14 +28,47 @@ from fixtures import (
     transient,
 )
 
-from ebill_chaincode.contract import access, contract
+from ebill_chaincode.contract import access, contract, interface
 
 N1 = number(1)
 ALL = frozenset(ROLES)
-READERS = {"finance", "supervisor"}
-UNIT_STAFF = {"issuer own unit", "clerk"}
-PAYER_ROLES = {"payer own", "payer other"}
-PAYER_FUNCTIONS = {"ReadBill", "AuthoriseReimburser", "RevokeAuthorisation", "ListBillsByPayer"}
+PAYER_FUNCTIONS = {
+    name for name, declared in interface.FUNCTIONS.items() if interface.PAYER_OWN in declared.scope
+}
+
+#: The role each caller of the test's cast has.
+ROLE_OF = {
+    "finance": "finance",
+    "issuer own unit": "issuer",
+    "issuer other unit": "issuer",
+    "clerk": "clerk",
+    "reimburser authorised": "reimburser",
+    "reimburser not authorised": "reimburser",
+    "payer own": "platform",
+    "payer other": "platform",
+    "supervisor": "supervisor",
+}
+#: The callers a per-object scope refuses although their role may call the function
+#: (in the test's world: bill 1 and the batches are HN0101's, MEDINS-HN is authorised on
+#: bill 1 and holds its lock when locked, payer 1 paid it).
+SCOPE_REFUSES = {
+    interface.OWN_UNIT: {"issuer other unit"},
+    interface.AUTHORISED: {"reimburser not authorised"},
+    interface.LOCK_HOLDER: set(),
+    interface.PAYER_OWN: {"payer other"},
+    interface.CHECK_CODE: set(),
+}
+
+
+def allowed_by_interface(function: str) -> set[str]:
+    """The callers the interface lets call ``function`` in the test's world."""
+    declared = interface.FUNCTIONS[function]
+    if not declared.roles:
+        return set(ALL)
+    callers = {label for label, role in ROLE_OF.items() if role in declared.roles}
+    for scope in declared.scope:
+        callers -= SCOPE_REFUSES[scope]
+    return callers
 
 
 def base_world() -> World:
@@ -113,89 +146,67 @@ SPOOLED = json.dumps(
     ]
 )
 
-#: function -> (world state, arguments, roles allowed). Written from the brief, not from
-#: access.RULES, so that the table and the behaviour are checked against each other.
-MATRIX: dict[str, tuple[str, Args, set[str]]] = {
-    "Ping": ("base", fixed(), set(ALL)),
-    "VerifyBill": ("base", fixed(CODE, N1, check_code(1)), set(ALL)),
-    "RegisterUnit": ("base", fixed(UNIT), {"finance"}),
-    "SuspendUnit": ("base", fixed("HN0101", "audit"), {"finance"}),
-    "ResumeUnit": ("suspended", fixed("HN0101"), {"finance"}),
-    "ReadUnit": ("base", fixed("HN0101"), READERS | UNIT_STAFF),
-    "ListUnits": ("base", fixed("10"), READERS),
-    "ApplyStock": ("base", fixed(APPLICATION), {"issuer own unit"}),
-    "ApproveStock": ("base", lambda w: (w.pending,), {"finance"}),
-    "RejectStock": ("base", lambda w: (w.pending, "no"), {"finance"}),
-    "ReconcileStock": ("base", lambda w: (w.hospital_batch,), {"finance"}),
-    "ReadStock": ("base", lambda w: (w.hospital_batch,), READERS | UNIT_STAFF),
-    "ListStock": ("base", fixed("HN0101", "10"), READERS | UNIT_STAFF),
-    "DepositBillPrivate": ("base", fixed(CODE, number(4)), {"issuer own unit"}),
-    "IssueBill": ("base", fixed(json.dumps(public_json(2))), {"issuer own unit"}),
-    "ReadBill": (
-        "base",
-        fixed(CODE, N1),
-        READERS | UNIT_STAFF | {"reimburser authorised", "payer own"},
-    ),
-    "ReadBillPrivate": (
-        "base",
-        fixed(CODE, N1),
-        {"supervisor", "reimburser authorised"} | UNIT_STAFF,
-    ),
-    "AuthoriseReimburser": ("base", fixed(CODE, N1, "EMPLOYER-1"), {"payer own"}),
-    "RevokeAuthorisation": ("base", fixed(CODE, N1, "MEDINS-HN"), {"payer own"}),
-    "LockBill": ("base", fixed(CODE, N1), {"reimburser authorised"}),
-    "ClaimBill": ("locked", fixed(CODE, N1, "100", "V1"), {"reimburser authorised"}),
-    "UnlockBill": ("locked", fixed(CODE, N1), {"reimburser authorised", "finance"}),
-    "RedLetterBill": ("base", fixed(CODE, N1, number(3), "x"), {"issuer own unit"}),
-    "ArchiveBill": ("red_lettered", fixed(CODE, N1), {"finance", "issuer own unit"}),
-    "BillHistory": ("base", fixed(CODE, N1), READERS),
-    "ListBillsByUnit": (
-        "base",
-        fixed("HN0101", "20260101", "20261231", "10"),
-        READERS | UNIT_STAFF,
-    ),
-    "TotalsByUnit": ("base", fixed("HN0101", "20260101", "20261231", "10"), READERS | UNIT_STAFF),
-    "ListBillsByPayer": (
-        "base",
-        fixed(payer_hash(), "10", ""),
-        READERS | {"payer own"},
-    ),
-    "ListBillsByStatus": ("base", fixed("issued", "10"), READERS),
-    "ListBillsByPeriod": ("base", fixed("202601", "10"), READERS),
-    "ListAnomalies": ("base", fixed("20260101", "20261231", "10"), READERS),
-    "RecordAnomalies": ("base", fixed(SPOOLED), {"finance"}),
+#: function -> (world state, arguments); who may call it comes from the interface.
+MATRIX: dict[str, tuple[str, Args]] = {
+    "Ping": ("base", fixed()),
+    interface.METADATA_FUNCTION: ("base", fixed()),
+    "VerifyBill": ("base", fixed(CODE, N1, check_code(1))),
+    "RegisterUnit": ("base", fixed(UNIT)),
+    "SuspendUnit": ("base", fixed("HN0101", "audit")),
+    "ResumeUnit": ("suspended", fixed("HN0101")),
+    "ReadUnit": ("base", fixed("HN0101")),
+    "ListUnits": ("base", fixed("10")),
+    "ApplyStock": ("base", fixed(APPLICATION)),
+    "ApproveStock": ("base", lambda w: (w.pending,)),
+    "RejectStock": ("base", lambda w: (w.pending, "no")),
+    "ReconcileStock": ("base", lambda w: (w.hospital_batch,)),
+    "ReadStock": ("base", lambda w: (w.hospital_batch,)),
+    "ListStock": ("base", fixed("HN0101", "10")),
+    "DepositBillPrivate": ("base", fixed(CODE, number(4))),
+    "IssueBill": ("base", fixed(json.dumps(public_json(2)))),
+    "ReadBill": ("base", fixed(CODE, N1)),
+    "ReadBillPrivate": ("base", fixed(CODE, N1)),
+    "AuthoriseReimburser": ("base", fixed(CODE, N1, "EMPLOYER-1")),
+    "RevokeAuthorisation": ("base", fixed(CODE, N1, "MEDINS-HN")),
+    "LockBill": ("base", fixed(CODE, N1)),
+    "ClaimBill": ("locked", fixed(CODE, N1, "100", "V1")),
+    "UnlockBill": ("locked", fixed(CODE, N1)),
+    "RedLetterBill": ("base", fixed(CODE, N1, number(3), "x")),
+    "ArchiveBill": ("red_lettered", fixed(CODE, N1)),
+    "BillHistory": ("base", fixed(CODE, N1)),
+    "ListBillsByUnit": ("base", fixed("HN0101", "20260101", "20261231", "10")),
+    "TotalsByUnit": ("base", fixed("HN0101", "20260101", "20261231", "10")),
+    "ListBillsByPayer": ("base", fixed(payer_hash(), "10", "")),
+    "ListBillsByStatus": ("base", fixed("issued", "10")),
+    "ListBillsByPeriod": ("base", fixed("202601", "10")),
+    "ListAnomalies": ("base", fixed("20260101", "20261231", "10")),
+    "RecordAnomalies": ("base", fixed(SPOOLED)),
 }
 
 
 def test_the_matrix_covers_every_function() -> None:
-    assert sorted(MATRIX) == contract.function_names
+    assert sorted(MATRIX) == contract.function_names == sorted(interface.FUNCTIONS)
     assert sorted(access.RULES) == contract.function_names
 
 
-def test_the_rules_table_says_what_the_matrix_says() -> None:
-    roles_of = {
-        "finance": "finance",
-        "issuer own unit": "issuer",
-        "issuer other unit": "issuer",
-        "clerk": "clerk",
-        "reimburser authorised": "reimburser",
-        "reimburser not authorised": "reimburser",
-        "payer own": "platform",
-        "payer other": "platform",
-        "supervisor": "supervisor",
-    }
-    for function, (_, _, allowed) in MATRIX.items():
+def test_the_rules_table_is_the_interface() -> None:
+    for function, declared in interface.FUNCTIONS.items():
         rule = access.RULES[function]
+        assert rule.roles == declared.roles, function
+        assert rule.roles <= set(ROLE_OF.values()), function
         if rule.roles == access.ANYONE:
-            assert allowed == set(ALL), function
+            assert allowed_by_interface(function) == set(ALL), function
         else:
-            assert rule.roles == {roles_of[label] for label in allowed}, function
+            callers = allowed_by_interface(function)
+            assert callers, function
+            assert {ROLE_OF[label] for label in callers} == rule.roles, function
 
 
 @pytest.mark.parametrize("role", list(ROLES))
 @pytest.mark.parametrize("function", list(MATRIX))
 def test_access(function: str, role: str) -> None:
-    state, args_of, allowed = MATRIX[function]
+    state, args_of = MATRIX[function]
+    allowed = allowed_by_interface(function)
     world = world_in(state)
     args = args_of(world)
     options: dict[str, Any] = {}

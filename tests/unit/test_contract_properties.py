@@ -31,7 +31,7 @@ from fixtures import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ebill_chaincode.contract import contract
+from ebill_chaincode.contract import contract, interface
 from ebill_chaincode.shim import Creator
 from ebill_chaincode.shimtest import identity
 
@@ -230,8 +230,13 @@ def check(world: World, call: tuple[str, Creator, list[str], Any]) -> None:
             "anomaly",
             "anomaly~type",
         }
-    if function != "Ping":  # every function but the liveness check emits its event
-        assert outcome.stub.event is not None and outcome.stub.event.name == function
+    declared = interface.FUNCTIONS[function].event
+    if declared is None:  # the liveness check and the metadata emit nothing
+        assert outcome.stub.event is None, function
+    else:  # every other function emits the event its declaration names
+        assert outcome.stub.event is not None and outcome.stub.event.name == declared.name
+        fields = set(json.loads(outcome.stub.event.payload))
+        assert "org" in fields and fields <= {*declared.payload, "org"}, (function, fields)
 
 
 @settings(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import re as _re
+import typing
 from typing import Any
 
 import pytest
 
+from ebill import models
 from ebill.errors import InternalError
 from ebill.models import (
     Anomaly,
@@ -20,6 +24,7 @@ from ebill.models import (
     Unit,
     Verification,
 )
+from ebill_chaincode.contract import records
 
 ACTOR = base64.b64encode(b"x509::CN=medins1,OU=client::CN=ca.insurance").decode()
 LAST = {"function": "ClaimBill", "txId": "t9", "org": "InsuranceMSP", "actorId": ACTOR, "at": "z"}
@@ -188,3 +193,97 @@ def test_actor_name_of_a_payer_is_kept() -> None:
          "lastAction": {**LAST, "actorId": "payer"}}
     )  # fmt: skip
     assert entry.last_action is not None and entry.last_action.actor_name == "payer"
+
+
+# --- the client's models cover the contract's records ----------------------------------
+
+
+def _sample(cls: type[records.Record]) -> dict[str, Any]:
+    """A JSON of ``cls`` with every field, optional ones included, set to a value."""
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        out[records.camel(f.name)] = _value(hints[f.name], f.metadata, f.name)
+    return out
+
+
+def _value(hint: Any, metadata: Any, name: str) -> Any:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, type(int | None)) and len(args) == 1:
+        hint = args[0]
+    origin = typing.get_origin(hint)
+    if isinstance(hint, type) and issubclass(hint, records.Record):
+        return _sample(hint)
+    if origin is tuple:
+        return [_value(typing.get_args(hint)[0], {}, name)]
+    if origin is dict:
+        return {"K-1": _value(typing.get_args(hint)[1], {}, name)}
+    if hint is bool:
+        return True
+    if hint is int:
+        return 7
+    enum = metadata.get("enum") if metadata else ()
+    return enum[-1] if enum else f"v-{name}"
+
+
+def _snake(name: str) -> str:
+    return _re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("_j_s_o_n", "_json")
+
+
+#: client model, its record, record field -> the model attribute that reads it (when
+#: the name differs), fields another call reads.
+COVERAGE: list[tuple[Any, type[records.Record], dict[str, str], set[str]]] = [
+    (models.Unit, records.Unit, {"suspension": "suspension_reason"}, set()),
+    (models.StockBatch, records.StockBatch, {"rejection": "rejection_reason"}, set()),
+    (models.Bill, records.Bill, {"redLetter": "red_bill_number"}, set()),
+    (models.Bill, records.BillSummary, {}, set()),
+    (models.BillPrivate, records.BillPrivate, {"salt": "salt_hex"}, set()),
+    (models.Verification, records.Verification, {}, set()),
+    (models.HistoryEntry, records.HistoryEntry, {}, set()),
+    (models.Anomaly, records.Anomaly, {"refused": "code", "anchor": "anchor_tx_id"}, set()),
+    # TotalsByUnit's bookmark is read by UnitReads.totals_page beside the Totals
+    (models.Totals, records.Totals, {}, {"bookmark"}),
+    (models.LineItem, records.LineItem, {}, set()),
+    (models.Claim, records.Claim, {}, set()),
+    (models.LastAction, records.LastAction, {}, set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "record", "renamed", "elsewhere"),
+    COVERAGE,
+    ids=[f"{m.__name__}-{r.__name__}" for m, r, _, _ in COVERAGE],
+)
+def test_a_client_model_reads_every_field_of_its_record(
+    model: Any, record: type[records.Record], renamed: dict[str, str], elsewhere: set[str]
+) -> None:
+    sample = _sample(record)
+    parsed = model.from_json(sample)
+    if hasattr(parsed, "extra"):
+        assert parsed.extra == {}, f"{model.__name__} does not name {sorted(parsed.extra)}"
+    for field_name in record.json_fields():
+        if field_name in elsewhere:
+            continue
+        attribute = renamed.get(field_name, _snake(field_name))
+        value = getattr(parsed, attribute)
+        assert value not in (None, "", (), {}), f"{model.__name__}.{attribute} <- {field_name}"
+
+
+def test_every_bill_part_of_a_record_is_read() -> None:
+    """The nested parts a Bill carries: lock, claims, authorised, redOf."""
+    bill = models.Bill.from_json(_sample(records.Bill))
+    assert bill.lock is not None
+    assert {f.name for f in dataclasses.fields(bill.lock)} == {
+        _snake(name) for name in records.Lock.json_fields()
+    }
+    assert all(getattr(bill.lock, f.name) for f in dataclasses.fields(bill.lock))
+    assert bill.authorised == ("K-1",) and bill.red_of is not None and bill.claims
+    private = models.BillPrivate.from_json(_sample(records.BillPrivate))
+    assert private.medical is not None and all(
+        getattr(private.medical, _snake(name)) for name in records.Medical.json_fields()
+    )
+    assert all(getattr(private.payer, name) for name in records.Payer.json_fields())
+    batch = models.StockBatch.from_json(_sample(records.StockBatch))
+    assert batch.reconciliation is not None and all(
+        getattr(batch.reconciliation, _snake(name)) for name in records.Reconciliation.json_fields()
+    )

@@ -16,10 +16,11 @@ supervisor  AuditMSP      role=supervisor: reads everything, changes nothing
 ==========  ============  ==================================================================
 
 :data:`RULES` is the table a reader checks: function -> roles that may call it, and the
-per-object rule applied once the object is loaded. Every refusal is ``Forbidden`` with
-a message saying why. The order in every function is: arguments validated, then
-:func:`allow` (the table), then the object loaded and its per-object rule, then the
-life-cycle rules, then writes.
+per-object rule applied once the object is loaded; both are read from the contract's
+interface (:mod:`.interface`, the one declaration), the checks are here. Every refusal
+is ``Forbidden`` with a message saying why. The order in every function is: arguments
+validated, then :func:`allow` (the table), then the object loaded and its per-object
+rule, then the life-cycle rules, then writes.
 
 Payers: no certificate that signs a transaction carries a personal attribute
 (certificates are in every block). The platform authenticates the person off-chain
@@ -41,30 +42,22 @@ from typing import Any
 from ..shim.errors import Forbidden
 from ..shim.identity import ClientIdentity, IdentityError
 from ..shim.stub import Stub
+from . import interface
 from .clock import check_proposal_time
 from .privacy import PayerClaim
-
-FINANCE_MSP = "FinanceMSP"
-UNITS_MSP = "UnitsMSP"
-INSURANCE_MSP = "InsuranceMSP"
-AUDIT_MSP = "AuditMSP"
-
-FINANCE = "finance"
-PLATFORM = "platform"
-ISSUER = "issuer"
-CLERK = "clerk"
-REIMBURSER = "reimburser"
-SUPERVISOR = "supervisor"
-
-#: The MSP in which each role attribute is honoured.
-ROLE_MSP = {
-    FINANCE: FINANCE_MSP,
-    PLATFORM: FINANCE_MSP,
-    ISSUER: UNITS_MSP,
-    CLERK: UNITS_MSP,
-    REIMBURSER: INSURANCE_MSP,
-    SUPERVISOR: AUDIT_MSP,
-}
+from .vocabulary import (
+    AUDIT_MSP,
+    CLERK,
+    FINANCE,
+    FINANCE_MSP,
+    INSURANCE_MSP,
+    ISSUER,
+    PLATFORM,
+    REIMBURSER,
+    ROLE_MSP,
+    SUPERVISOR,
+    UNITS_MSP,
+)
 
 #: Functions anyone may call, without even a usable identity (they never call allow).
 ANYONE: frozenset[str] = frozenset()
@@ -78,67 +71,20 @@ class Rule:
     scope: str = ""
 
 
-def _rule(*roles: str, scope: str = "") -> Rule:
-    return Rule(frozenset(roles), scope)
+def _scope_text(function: interface.Function) -> str:
+    parts = [interface.SCOPES[name] for name in function.scope]
+    if function.scope_note:
+        parts.append(function.scope_note)
+    return "; ".join(parts)
 
 
-UNIT_STAFF = (ISSUER, CLERK)
-READERS = (FINANCE, SUPERVISOR)
+UNIT_STAFF = interface.UNIT_STAFF
+READERS = interface.READERS
 
+#: function -> Rule, read from the interface (:data:`.interface.FUNCTIONS`).
 RULES: dict[str, Rule] = {
-    "Ping": Rule(ANYONE),
-    "VerifyBill": Rule(ANYONE, "needs the check code; answers without personal data"),
-    # units
-    "RegisterUnit": _rule(FINANCE),
-    "SuspendUnit": _rule(FINANCE),
-    "ResumeUnit": _rule(FINANCE),
-    "ReadUnit": _rule(*READERS, *UNIT_STAFF, scope="unit staff: own unit only"),
-    "ListUnits": _rule(*READERS),
-    # stock
-    "ApplyStock": _rule(ISSUER, scope="own unit only"),
-    "ApproveStock": _rule(FINANCE),
-    "RejectStock": _rule(FINANCE),
-    "ReconcileStock": _rule(FINANCE),
-    "ReadStock": _rule(*READERS, *UNIT_STAFF, scope="unit staff: own unit's batches only"),
-    "ListStock": _rule(*READERS, *UNIT_STAFF, scope="unit staff: own unit only"),
-    # bills
-    "IssueBill": _rule(ISSUER, scope="own unit only"),
-    "ReadBill": _rule(
-        *READERS,
-        *UNIT_STAFF,
-        REIMBURSER,
-        PLATFORM,
-        scope="unit staff: own unit's bills; reimburser: authorised on the bill;"
-        " platform: the payer's own bill, proved with payer and salt",
-    ),
-    "ReadBillPrivate": _rule(
-        SUPERVISOR,
-        *UNIT_STAFF,
-        REIMBURSER,
-        scope="unit staff: own unit's bills; reimburser: currently authorised on the bill",
-    ),
-    "DepositBillPrivate": _rule(ISSUER, scope="own unit only; before IssueBill"),
-    "RedLetterBill": _rule(ISSUER, scope="own unit's bills only"),
-    "ArchiveBill": _rule(FINANCE, ISSUER, scope="issuer: own unit's bills only"),
-    # reimbursement
-    "AuthoriseReimburser": _rule(PLATFORM, scope="the payer's own bill, proved with the salt"),
-    "RevokeAuthorisation": _rule(PLATFORM, scope="the payer's own bill, proved with the salt"),
-    "LockBill": _rule(REIMBURSER, scope="authorised on the bill"),
-    "ClaimBill": _rule(REIMBURSER, scope="authorised on the bill and holding its lock"),
-    "UnlockBill": _rule(
-        REIMBURSER, FINANCE, scope="reimburser: holding the lock; finance: any (stale lock)"
-    ),
-    # supervision
-    "BillHistory": _rule(*READERS),
-    "ListBillsByUnit": _rule(*READERS, *UNIT_STAFF, scope="unit staff: own unit only"),
-    "TotalsByUnit": _rule(*READERS, *UNIT_STAFF, scope="unit staff: own unit only"),
-    "ListBillsByPayer": _rule(
-        *READERS, PLATFORM, scope="platform: the payer's own hash, proved with the salt"
-    ),
-    "ListBillsByStatus": _rule(*READERS),
-    "ListBillsByPeriod": _rule(*READERS),
-    "ListAnomalies": _rule(*READERS),
-    "RecordAnomalies": _rule(FINANCE, scope="anchors the finance chaincode's anomaly spool"),
+    name: Rule(function.roles, _scope_text(function))
+    for name, function in interface.FUNCTIONS.items()
 }
 
 
@@ -285,3 +231,26 @@ def require_lock_holder(actor: Actor, bill: dict[str, Any], function: str) -> No
             f"{function}: bill {bill['billCode']}/{bill['billNumber']} is locked by"
             f" {holder}, not by {actor.reimburser}; only the lock holder may do this"
         )
+
+
+__all__ = [
+    "ANYONE",
+    "AUDIT_MSP",
+    "CLERK",
+    "FINANCE",
+    "FINANCE_MSP",
+    "INSURANCE_MSP",
+    "ISSUER",
+    "PLATFORM",
+    "READERS",
+    "REIMBURSER",
+    "ROLE_MSP",
+    "RULES",
+    "SUPERVISOR",
+    "UNITS_MSP",
+    "UNIT_STAFF",
+    "Actor",
+    "Rule",
+    "allow",
+    "caller",
+]

@@ -43,24 +43,9 @@ from ..shim.stub import Stub
 from . import access, keys, ledger
 from .codes import CODES
 from .router import transaction
+from .vocabulary import ANOMALY_TYPES
 
-TYPES: dict[str, str] = {
-    "issuance-outside-stock": "a bill number outside the unit's approved, unreconciled stock",
-    "issuance-by-suspended-unit": "issuance or red-lettering by a suspended unit",
-    "lock-while-locked": "a lock on a bill another lock holds",
-    "lock-on-reimbursed-bill": "a lock on a fully reimbursed (closed) bill",
-    "lock-on-red-lettered-bill": "a lock on a red-lettered (void) bill",
-    "lock-on-archived-bill": "a lock on an archived bill",
-    "claim-on-reimbursed-bill": "a claim on a fully reimbursed (closed) bill",
-    "claim-on-red-lettered-bill": "a claim on a red-lettered (void) bill",
-    "claim-on-archived-bill": "a claim on an archived bill",
-    "over-claim": "a claim that would take the reimbursed total above the bill's amount",
-    "repeated-claim": "a second claim (or lock) by a reimburser that has claimed the bill",
-    "red-letter-while-locked": "a red-letter attempt while a reimburser holds the lock",
-    "red-letter-after-claim": "a red-letter attempt on a bill that has been claimed",
-}
-_KINDS = {"issuance-outside-stock": "Forbidden", "issuance-by-suspended-unit": "Forbidden"}
-CODES.update({name: (_KINDS.get(name, "Conflict"), text) for name, text in TYPES.items()})
+TYPES = ANOMALY_TYPES
 
 #: The environment variable of the chaincode server naming the spool file.
 SPOOL_ENV = "CHAINCODE_ANOMALY_SPOOL"

@@ -5,13 +5,15 @@ Every error message is ``"<Kind> [<code>]: <text>"`` (see
 text. A code not listed here is one of the default per-kind codes
 (:data:`~ebill_chaincode.shim.errors.DEFAULT_CODES`) or ``unknown-function``,
 ``wrong-argument-count``, ``error-not-recorded`` from the shim. The anomaly codes are
-exactly the anomaly types (:data:`.anomalies.TYPES`): such a refusal is also spooled
+exactly the anomaly types (:data:`.vocabulary.ANOMALY_TYPES`): such a refusal is also spooled
 by the finance chaincode and anchored on the chain (:mod:`.anomalies`).
 """
 
 from __future__ import annotations
 
-#: code -> (kind, meaning); anomaly types are added by :mod:`.anomalies`.
+from .vocabulary import ANOMALY_KINDS, ANOMALY_TYPES
+
+#: code -> (kind, meaning); the anomaly types are added below.
 CODES: dict[str, tuple[str, str]] = {
     "invalid-argument": ("InvalidArgument", "an argument or a field breaks a rule"),
     "not-authorised": ("Forbidden", "the caller may not do this"),
@@ -36,3 +38,4 @@ CODES: dict[str, tuple[str, str]] = {
     "bill-red-lettered": ("Conflict", "the bill is red-lettered (void)"),
     "bill-archived": ("Conflict", "the bill is archived"),
 }
+CODES.update({name: (ANOMALY_KINDS[name], text) for name, text in ANOMALY_TYPES.items()})

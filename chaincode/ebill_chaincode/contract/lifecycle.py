@@ -37,18 +37,19 @@ from datetime import date
 from typing import Any
 
 from ..shim.errors import ChaincodeError, Conflict
+from . import vocabulary
 from .anomalies import Anomaly
 
-ISSUED = "issued"
-LOCKED = "locked"
-PARTIALLY_REIMBURSED = "partially_reimbursed"
-REIMBURSED = "reimbursed"
-RED_LETTERED = "red_lettered"
-ARCHIVED = "archived"
-STATUSES = (ISSUED, LOCKED, PARTIALLY_REIMBURSED, REIMBURSED, RED_LETTERED, ARCHIVED)
+ISSUED = vocabulary.BILL_ISSUED
+LOCKED = vocabulary.BILL_LOCKED
+PARTIALLY_REIMBURSED = vocabulary.BILL_PARTIALLY_REIMBURSED
+REIMBURSED = vocabulary.BILL_REIMBURSED
+RED_LETTERED = vocabulary.BILL_RED_LETTERED
+ARCHIVED = vocabulary.BILL_ARCHIVED
+STATUSES = vocabulary.BILL_STATUSES
 
-KIND_NORMAL = "normal"
-KIND_RED = "red"
+KIND_NORMAL = vocabulary.KIND_NORMAL
+KIND_RED = vocabulary.KIND_RED
 
 ARCHIVE_AFTER_DAYS = 1095
 

@@ -36,6 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..shim.errors import InvalidArgument
+from .vocabulary import PAYER_TYPES, SECTORS
 
 MAX_AMOUNT = 10**13  # fen; 100 billion yuan
 MAX_ITEMS = 200
@@ -53,8 +54,6 @@ _QUANTITY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
 # Control characters, line/paragraph separators and lone surrogates (not encodable).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
-PAYER_TYPES = ("person", "company")
-SECTORS = ("medical", "education", "court", "police", "administrative", "other")
 REGION = re.compile(r"[0-9]{2}")
 #: Reimburser ids (certificate attribute ``reimburser``), e.g. MEDINS-HN, PICC-HN.
 REIMBURSER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")

@@ -60,17 +60,24 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from ..shim.contract import canonical_json
 from ..shim.errors import InvalidArgument
 from ..shim.stub import Stub
-from .model import PAYER_TYPES, Bill, MedicalInfo, Payer, decode_json
+from .model import Bill, MedicalInfo, Payer, decode_json
+from .vocabulary import (
+    COLLECTION as COLLECTION,
+)
+from .vocabulary import (
+    MAX_SALT_BYTES,
+    MIN_SALT_BYTES,
+    PAYER_TYPES,
+    TRANSIENT_BILL,
+    TRANSIENT_MEDICAL,
+    TRANSIENT_PAYER,
+    TRANSIENT_REPLY_KEY,
+    TRANSIENT_SALT,
+)
+from .vocabulary import (
+    TRANSIENT_CHECK_CODE as TRANSIENT_CHECK_CODE,
+)
 
-COLLECTION = "billPrivate"
-TRANSIENT_BILL = "bill"
-TRANSIENT_PAYER = "payer"
-TRANSIENT_MEDICAL = "medical"
-TRANSIENT_SALT = "payerSalt"
-TRANSIENT_CHECK_CODE = "checkCode"
-TRANSIENT_REPLY_KEY = "replyKey"
-MIN_SALT_BYTES = 16
-MAX_SALT_BYTES = 64
 REPLY_ALGORITHM = "X25519-HKDF-SHA256-AES256GCM"
 REPLY_INFO = b"ebill sealed reply v1"
 

@@ -45,11 +45,12 @@ from .model import (
 )
 from .router import transaction
 from .units import SUSPENDED, listing, load_unit
+from .vocabulary import BATCH_APPROVED, BATCH_PENDING, BATCH_RECONCILED, BATCH_REJECTED
 
-PENDING = "pending"
-APPROVED = "approved"
-REJECTED = "rejected"
-RECONCILED = "reconciled"
+PENDING = BATCH_PENDING
+APPROVED = BATCH_APPROVED
+REJECTED = BATCH_REJECTED
+RECONCILED = BATCH_RECONCILED
 RECONCILE_CHUNK = 10_000
 
 

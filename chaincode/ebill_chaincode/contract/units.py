@@ -18,9 +18,10 @@ from ..shim.stub import Stub
 from . import access, keys, ledger
 from .model import bookmark_arg, page_size_arg, parse_unit, text_arg, unit_code_arg
 from .router import transaction
+from .vocabulary import UNIT_ACTIVE, UNIT_SUSPENDED
 
-ACTIVE = "active"
-SUSPENDED = "suspended"
+ACTIVE = UNIT_ACTIVE
+SUSPENDED = UNIT_SUSPENDED
 
 
 def load_unit(stub: Stub, unit_code: str) -> ledger.Record:

@@ -109,6 +109,11 @@ class Contract:
         return decorate
 
     @property
+    def functions(self) -> dict[str, TxFunction]:
+        """The registered functions by name."""
+        return {name: entry.function for name, entry in self._entries.items()}
+
+    @property
     def function_names(self) -> list[str]:
         """The registered names, sorted."""
         return sorted(self._entries)

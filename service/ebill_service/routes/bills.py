@@ -19,8 +19,10 @@ from pydantic import BaseModel, Field
 from ebill.capabilities import BillReader, UnitReads
 from ebill.unit import UnitClient, new_check_code
 from ebill_chaincode.contract import model
+from ebill_chaincode.contract.vocabulary import CLERK, FINANCE, ISSUER, REIMBURSER, SUPERVISOR
 from ebill_chaincode.shim.errors import InvalidArgument
 
+from ..contract import operation
 from ..deps import CallerDep, IdempotencyKey, Prefer
 from ..problems import PROBLEM_RESPONSES, ServiceProblem
 from ..runner import submit
@@ -90,6 +92,7 @@ def _issue(unit: UnitClient, item: IssueRequest, kept: dict[str, str]) -> dict[s
     "/v1/bills",
     summary="Issue a bill",
     status_code=201,
+    **operation("DepositBillPrivate", "IssueBill"),
     response_model=IssuedBill,
     responses={202: {"description": "accepted (Prefer: respond-async); poll Location"}},
 )
@@ -100,7 +103,7 @@ def issue_bill(
     prefer: Prefer = None,
 ) -> JSONResponse:
     """DepositBillPrivate then IssueBill, as the caller's unit (role issuer)."""
-    unit = caller.party(UnitClient)
+    unit = caller.act("IssueBill", UnitClient)
     _validate(body)
     return submit(
         caller,
@@ -124,7 +127,11 @@ class BatchItem(BaseModel):
     result: Record
 
 
-@router.post("/v1/bills:batch", summary="Issue a batch of bills (results per bill)")
+@router.post(
+    "/v1/bills:batch",
+    summary="Issue a batch of bills (results per bill)",
+    **operation("DepositBillPrivate", "IssueBill"),
+)
 def issue_batch(
     body: IssueBatch,
     caller: CallerDep,
@@ -135,7 +142,7 @@ def issue_batch(
     nothing issued); then each issued in turn, with its own status (201 or the problem's)
     in ``results``. Per-bill, not all-or-nothing: a refused bill does not undo the others.
     Retried under the same Idempotency-Key, every bill is the same bill."""
-    unit = caller.party(UnitClient)
+    unit = caller.act("IssueBill", UnitClient)
     for index, item in enumerate(body.bills):
         _validate(item, index)
 
@@ -174,11 +181,17 @@ def issue_batch(
     )
 
 
-@router.get("/v1/bills/{billCode}/{billNumber}", summary="Read a bill's public record")
+@router.get(
+    "/v1/bills/{billCode}/{billNumber}",
+    summary="Read a bill's public record",
+    **operation(
+        "ReadBill", answers=True, roles=frozenset({ISSUER, CLERK, FINANCE, SUPERVISOR, REIMBURSER})
+    ),
+)
 def read_bill(billCode: BillCode, billNumber: BillNumber, caller: CallerDep) -> Record:
     """For the bill's parties: its unit's staff, finance, supervisors, authorised
     reimbursers (the contract decides per bill)."""
-    return caller.party(BillReader).read_bill(billCode, billNumber).raw
+    return caller.act("ReadBill", BillReader).read_bill(billCode, billNumber).raw
 
 
 class RedLetterRequest(BaseModel):
@@ -186,7 +199,11 @@ class RedLetterRequest(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@router.post("/v1/bills/{billCode}/{billNumber}/red-letter", summary="Red-letter a bill")
+@router.post(
+    "/v1/bills/{billCode}/{billNumber}/red-letter",
+    summary="Red-letter a bill",
+    **operation("RedLetterBill"),
+)
 def red_letter(
     billCode: BillCode,
     billNumber: BillNumber,
@@ -196,7 +213,7 @@ def red_letter(
     prefer: Prefer = None,
 ) -> JSONResponse:
     """Void the bill with a red bill numbered from the unit's stock; answers both."""
-    unit = caller.party(UnitClient)
+    unit = caller.act("RedLetterBill", UnitClient)
 
     def run(kept: dict[str, str]) -> dict[str, Any]:
         result = unit.red_letter_bill(billCode, billNumber, body.redBillNumber, body.reason)
@@ -222,14 +239,19 @@ class StockRequest(BaseModel):
     count: Annotated[int, Field(ge=1, le=1_000_000)]
 
 
-@router.post("/v1/stock", summary="Apply for bill stock (issuer)", status_code=201)
+@router.post(
+    "/v1/stock",
+    summary="Apply for bill stock (issuer)",
+    status_code=201,
+    **operation("ApplyStock", answers=True, status=201),
+)
 def apply_stock(
     body: StockRequest,
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    unit = caller.party(UnitClient)
+    unit = caller.act("ApplyStock", UnitClient)
     return submit(
         caller,
         "ApplyStock",
@@ -241,7 +263,13 @@ def apply_stock(
     )
 
 
-@router.get("/v1/units/{unitCode}/stock", summary="A unit's stock batches (one page)")
+@router.get(
+    "/v1/units/{unitCode}/stock",
+    summary="A unit's stock batches (one page)",
+    **operation("ListStock", answers=True),
+)
 def list_stock(unitCode: str, caller: CallerDep, pageSize: int = 50, bookmark: str = "") -> Record:
-    page = caller.party(UnitReads).list_stock(unitCode, page_size=pageSize, bookmark=bookmark)
+    page = caller.act("ListStock", UnitReads).list_stock(
+        unitCode, page_size=pageSize, bookmark=bookmark
+    )
     return {"records": [r.raw for r in page.records], "bookmark": page.bookmark}

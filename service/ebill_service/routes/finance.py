@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from ebill.finance import FinanceClient
 
+from ..contract import operation
 from ..deps import CallerDep, IdempotencyKey, Prefer
 from ..problems import PROBLEM_RESPONSES
 from ..runner import submit
@@ -31,19 +32,24 @@ class Reason(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _finance(caller: Any) -> FinanceClient:
-    party: FinanceClient = caller.party(FinanceClient)
+def _finance(caller: Any, function: str) -> FinanceClient:
+    party: FinanceClient = caller.act(function, FinanceClient)
     return party
 
 
-@router.post("/v1/units", summary="Register an issuing unit", status_code=201)
+@router.post(
+    "/v1/units",
+    summary="Register an issuing unit",
+    status_code=201,
+    **operation("RegisterUnit", answers=True, status=201),
+)
 def register_unit(
     body: UnitRequest,
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    finance = _finance(caller)
+    finance = _finance(caller, "RegisterUnit")
     return submit(
         caller,
         "RegisterUnit",
@@ -55,7 +61,11 @@ def register_unit(
     )
 
 
-@router.post("/v1/units/{unitCode}/suspend", summary="Suspend a unit")
+@router.post(
+    "/v1/units/{unitCode}/suspend",
+    summary="Suspend a unit",
+    **operation("SuspendUnit", answers=True),
+)
 def suspend_unit(
     unitCode: str,
     body: Reason,
@@ -63,7 +73,7 @@ def suspend_unit(
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    finance = _finance(caller)
+    finance = _finance(caller, "SuspendUnit")
     return submit(
         caller,
         "SuspendUnit",
@@ -74,11 +84,15 @@ def suspend_unit(
     )
 
 
-@router.post("/v1/units/{unitCode}/resume", summary="Resume a suspended unit")
+@router.post(
+    "/v1/units/{unitCode}/resume",
+    summary="Resume a suspended unit",
+    **operation("ResumeUnit", answers=True),
+)
 def resume_unit(
     unitCode: str, caller: CallerDep, idempotency_key: IdempotencyKey = None, prefer: Prefer = None
 ) -> JSONResponse:
-    finance = _finance(caller)
+    finance = _finance(caller, "ResumeUnit")
     return submit(
         caller,
         "ResumeUnit",
@@ -89,11 +103,15 @@ def resume_unit(
     )
 
 
-@router.post("/v1/stock/{batchId}/approve", summary="Approve a stock application")
+@router.post(
+    "/v1/stock/{batchId}/approve",
+    summary="Approve a stock application",
+    **operation("ApproveStock", answers=True),
+)
 def approve_stock(
     batchId: str, caller: CallerDep, idempotency_key: IdempotencyKey = None, prefer: Prefer = None
 ) -> JSONResponse:
-    finance = _finance(caller)
+    finance = _finance(caller, "ApproveStock")
     return submit(
         caller,
         "ApproveStock",
@@ -104,7 +122,11 @@ def approve_stock(
     )
 
 
-@router.post("/v1/stock/{batchId}/reject", summary="Reject a stock application")
+@router.post(
+    "/v1/stock/{batchId}/reject",
+    summary="Reject a stock application",
+    **operation("RejectStock", answers=True),
+)
 def reject_stock(
     batchId: str,
     body: Reason,
@@ -112,7 +134,7 @@ def reject_stock(
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    finance = _finance(caller)
+    finance = _finance(caller, "RejectStock")
     return submit(
         caller,
         "RejectStock",
@@ -123,11 +145,15 @@ def reject_stock(
     )
 
 
-@router.post("/v1/stock/{batchId}/reconcile", summary="Reconcile a used stock batch")
+@router.post(
+    "/v1/stock/{batchId}/reconcile",
+    summary="Reconcile a used stock batch",
+    **operation("ReconcileStock", answers=True),
+)
 def reconcile_stock(
     batchId: str, caller: CallerDep, idempotency_key: IdempotencyKey = None, prefer: Prefer = None
 ) -> JSONResponse:
-    finance = _finance(caller)
+    finance = _finance(caller, "ReconcileStock")
     return submit(
         caller,
         "ReconcileStock",
@@ -139,7 +165,9 @@ def reconcile_stock(
 
 
 @router.post(
-    "/v1/bills/{billCode}/{billNumber}/release-lock", summary="Release a stale lock (finance)"
+    "/v1/bills/{billCode}/{billNumber}/release-lock",
+    summary="Release a stale lock (finance)",
+    **operation("UnlockBill", answers=True),
 )
 def release_lock(
     billCode: BillCode,
@@ -148,7 +176,7 @@ def release_lock(
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    finance = _finance(caller)
+    finance = _finance(caller, "UnlockBill")
     return submit(
         caller,
         "UnlockBill",

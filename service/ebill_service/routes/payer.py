@@ -15,13 +15,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ebill.payer import PayerClient
+from ebill_chaincode.contract.vocabulary import PLATFORM
 
+from ..contract import operation
 from ..deps import CallerDep, IdempotencyKey, Prefer
 from ..problems import PROBLEM_RESPONSES
 from ..runner import submit
 from .public import BillCode, BillNumber
 
 router = APIRouter(prefix="/v1/payer", tags=["payer"], responses=PROBLEM_RESPONSES)
+
+PLATFORM_ONLY = frozenset({PLATFORM})
 
 Salt = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="the bill's payer salt, hex")]
 
@@ -46,32 +50,44 @@ class ListRequest(PayerProof):
     bookmark: str = ""
 
 
-def _payer(caller: Any, proof: PayerProof) -> PayerClient:
-    platform: PayerClient = caller.party(PayerClient)
+def _payer(caller: Any, proof: PayerProof, function: str) -> PayerClient:
+    platform: PayerClient = caller.act(function, PayerClient)
     return platform.for_payer(proof.payerType, proof.payerId)
 
 
-@router.post("/bills/read", summary="Read the payer's own bill")
+@router.post(
+    "/bills/read",
+    summary="Read the payer's own bill",
+    **operation("ReadBill", answers=True, roles=PLATFORM_ONLY),
+)
 def read_bill(body: BillRequest, caller: CallerDep) -> dict[str, Any]:
-    return _payer(caller, body).read_bill(body.billCode, body.billNumber, body.salt).raw
+    return _payer(caller, body, "ReadBill").read_bill(body.billCode, body.billNumber, body.salt).raw
 
 
-@router.post("/bills/list", summary="One page of the payer's bills issued with this salt")
+@router.post(
+    "/bills/list",
+    summary="One page of the payer's bills issued with this salt",
+    **operation("ListBillsByPayer", answers=True, roles=PLATFORM_ONLY),
+)
 def list_bills(body: ListRequest, caller: CallerDep) -> dict[str, Any]:
-    page = _payer(caller, body).list_bills(
+    page = _payer(caller, body, "ListBillsByPayer").list_bills(
         body.salt, page_size=body.pageSize, bookmark=body.bookmark
     )
     return {"records": [r.raw for r in page.records], "bookmark": page.bookmark}
 
 
-@router.post("/authorise", summary="Authorise a reimburser to use the bill")
+@router.post(
+    "/authorise",
+    summary="Authorise a reimburser to use the bill",
+    **operation("AuthoriseReimburser", answers=True),
+)
 def authorise(
     body: AuthorisationRequest,
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    payer = _payer(caller, body)
+    payer = _payer(caller, body, "AuthoriseReimburser")
     return submit(
         caller,
         "AuthoriseReimburser",
@@ -86,14 +102,18 @@ def authorise(
     )
 
 
-@router.post("/revoke", summary="Revoke an unused authorisation")
+@router.post(
+    "/revoke",
+    summary="Revoke an unused authorisation",
+    **operation("RevokeAuthorisation", answers=True),
+)
 def revoke(
     body: AuthorisationRequest,
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    payer = _payer(caller, body)
+    payer = _payer(caller, body, "RevokeAuthorisation")
     return submit(
         caller,
         "RevokeAuthorisation",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ebill.party import PartyClient
 
+from ..contract import operation
 from ..deps import CallerDep, ServiceDep
 from ..problems import PROBLEM_RESPONSES, ServiceProblem
 
@@ -60,7 +61,7 @@ def verify_one(party: PartyClient, item: VerifyRequest) -> Verification:
     return Verification(**fields)
 
 
-@router.post("/v1/public/verify", summary="Verify a bill (no login)")
+@router.post("/v1/public/verify", summary="Verify a bill (no login)", **operation("VerifyBill"))
 def verify_public(body: VerifyRequest, request: Request, service: ServiceDep) -> Verification:
     """Anyone may verify a bill with what is printed on it. Limited per caller address
     (the check code is short): 429 with Retry-After beyond the limit."""
@@ -85,12 +86,14 @@ class VerifyBatchResult(BaseModel):
     results: list[Verification]
 
 
-@router.post("/v1/verify", summary="Verify up to 100 bills (a claim's bills)")
+@router.post(
+    "/v1/verify", summary="Verify up to 100 bills (a claim's bills)", **operation("VerifyBill")
+)
 def verify_batch(body: VerifyBatch, caller: CallerDep) -> VerifyBatchResult:
     """Each bill verified in turn; an unknown bill is reported not genuine, not an error."""
     from ebill.errors import NotFound
 
-    party = caller.party(PartyClient)
+    party = caller.act("VerifyBill", PartyClient)
     results = []
     for item in body.bills:
         try:

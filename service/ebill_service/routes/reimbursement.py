@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from ebill.errors import RepeatedClaim
 from ebill.reimburser import ReimburserClient
 
+from ..contract import operation
 from ..deps import CallerDep, IdempotencyKey, Prefer
 from ..problems import PROBLEM_RESPONSES
 from ..runner import submit
@@ -29,7 +30,11 @@ class ClaimRequest(BaseModel):
     voucherNo: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-@router.post("/v1/bills/{billCode}/{billNumber}/lock", summary="Lock a bill to reimburse it")
+@router.post(
+    "/v1/bills/{billCode}/{billNumber}/lock",
+    summary="Lock a bill to reimburse it",
+    **operation("LockBill", answers=True),
+)
 def lock_bill(
     billCode: BillCode,
     billNumber: BillNumber,
@@ -37,7 +42,7 @@ def lock_bill(
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    party = caller.party(ReimburserClient)
+    party = caller.act("LockBill", ReimburserClient)
     return submit(
         caller,
         "LockBill",
@@ -48,7 +53,11 @@ def lock_bill(
     )
 
 
-@router.post("/v1/bills/{billCode}/{billNumber}/claim", summary="Claim an amount (locked bill)")
+@router.post(
+    "/v1/bills/{billCode}/{billNumber}/claim",
+    summary="Claim an amount (locked bill)",
+    **operation("ClaimBill", answers=True),
+)
 def claim_bill(
     billCode: BillCode,
     billNumber: BillNumber,
@@ -57,7 +66,7 @@ def claim_bill(
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    party = caller.party(ReimburserClient)
+    party = caller.act("ClaimBill", ReimburserClient)
 
     def run(kept: dict[str, str]) -> dict[str, Any]:
         try:
@@ -85,7 +94,11 @@ def claim_bill(
     )
 
 
-@router.post("/v1/bills/{billCode}/{billNumber}/unlock", summary="Unlock the caller's lock")
+@router.post(
+    "/v1/bills/{billCode}/{billNumber}/unlock",
+    summary="Unlock the caller's lock",
+    **operation("UnlockBill", answers=True),
+)
 def unlock_bill(
     billCode: BillCode,
     billNumber: BillNumber,
@@ -93,7 +106,7 @@ def unlock_bill(
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
 ) -> JSONResponse:
-    party = caller.party(ReimburserClient)
+    party = caller.act("UnlockBill", ReimburserClient)
     return submit(
         caller,
         "UnlockBill",

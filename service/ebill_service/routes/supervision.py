@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ebill.capabilities import SupervisionReads, UnitReads
 
+from ..contract import operation
 from ..deps import CallerDep
 from ..problems import PROBLEM_RESPONSES, ServiceProblem
 from .public import BillCode, BillNumber
@@ -33,12 +34,18 @@ def _totals(totals: Any) -> dict[str, int]:
     }
 
 
-@router.get("/v1/units/{unitCode}", summary="A unit's record")
+@router.get(
+    "/v1/units/{unitCode}", summary="A unit's record", **operation("ReadUnit", answers=True)
+)
 def read_unit(unitCode: str, caller: CallerDep) -> dict[str, Any]:
-    return caller.party(UnitReads).read_unit(unitCode).raw
+    return caller.act("ReadUnit", UnitReads).read_unit(unitCode).raw
 
 
-@router.get("/v1/units/{unitCode}/bills", summary="One page of a unit's bills in a span")
+@router.get(
+    "/v1/units/{unitCode}/bills",
+    summary="One page of a unit's bills in a span",
+    **operation("ListBillsByUnit", answers=True),
+)
 def list_unit_bills(
     unitCode: str,
     caller: CallerDep,
@@ -47,17 +54,21 @@ def list_unit_bills(
     pageSize: Annotated[int, Query(ge=1, le=200)] = 50,
     bookmark: str = "",
 ) -> dict[str, Any]:
-    page = caller.party(UnitReads).list_bills_by_unit(
+    page = caller.act("ListBillsByUnit", UnitReads).list_bills_by_unit(
         unitCode, fromDate, toDate, page_size=pageSize, bookmark=bookmark
     )
     return {"records": [r.raw for r in page.records], "bookmark": page.bookmark}
 
 
-@router.get("/v1/units/{unitCode}/totals", summary="A unit's totals in a span (all pages)")
+@router.get(
+    "/v1/units/{unitCode}/totals",
+    summary="A unit's totals in a span (all pages)",
+    **operation("TotalsByUnit"),
+)
 def unit_totals(
     unitCode: str, caller: CallerDep, fromDate: Day = "2000-01-01", toDate: Day = "2099-12-31"
 ) -> dict[str, int]:
-    return _totals(caller.party(UnitReads).unit_totals(unitCode, fromDate, toDate))
+    return _totals(caller.act("TotalsByUnit", UnitReads).unit_totals(unitCode, fromDate, toDate))
 
 
 class DayTotals(BaseModel):
@@ -79,7 +90,9 @@ def _date(text: str, field: str) -> dt.date:
 
 
 @router.get(
-    "/v1/units/{unitCode}/reconciliation", summary="Daily counts and totals (check total data)"
+    "/v1/units/{unitCode}/reconciliation",
+    summary="Daily counts and totals (check total data)",
+    **operation("TotalsByUnit"),
 )
 def reconciliation(unitCode: str, caller: CallerDep, fromDate: Day, toDate: Day) -> list[DayTotals]:
     """Per day of [fromDate, toDate] (at most 31 days): bills issued, their amount, the
@@ -93,7 +106,7 @@ def reconciliation(unitCode: str, caller: CallerDep, fromDate: Day, toDate: Day)
             "Invalid span",
             f"toDate: must be on or after fromDate and at most {MAX_RECONCILIATION_DAYS} days on",
         )
-    party = caller.party(UnitReads)
+    party = caller.act("TotalsByUnit", UnitReads)
     result = []
     for offset in range(days):
         day = (first + dt.timedelta(days=offset)).isoformat()
@@ -101,13 +114,21 @@ def reconciliation(unitCode: str, caller: CallerDep, fromDate: Day, toDate: Day)
     return result
 
 
-@router.get("/v1/bills/{billCode}/{billNumber}/history", summary="A bill's full history")
+@router.get(
+    "/v1/bills/{billCode}/{billNumber}/history",
+    summary="A bill's full history",
+    **operation("BillHistory"),
+)
 def history(billCode: BillCode, billNumber: BillNumber, caller: CallerDep) -> list[dict[str, Any]]:
-    entries = caller.party(SupervisionReads).bill_history(billCode, billNumber)
+    entries = caller.act("BillHistory", SupervisionReads).bill_history(billCode, billNumber)
     return [e.raw for e in entries]
 
 
-@router.get("/v1/anomalies", summary="One page of the anomaly log")
+@router.get(
+    "/v1/anomalies",
+    summary="One page of the anomaly log",
+    **operation("ListAnomalies", answers=True),
+)
 def anomalies(
     caller: CallerDep,
     fromDate: Day = "2000-01-01",
@@ -116,7 +137,7 @@ def anomalies(
     pageSize: Annotated[int, Query(ge=1, le=200)] = 50,
     bookmark: str = "",
 ) -> dict[str, Any]:
-    page = caller.party(SupervisionReads).list_anomalies(
+    page = caller.act("ListAnomalies", SupervisionReads).list_anomalies(
         fromDate, toDate, anomaly_type=anomalyType, page_size=pageSize, bookmark=bookmark
     )
     return {"records": [r.raw for r in page.records], "bookmark": page.bookmark}

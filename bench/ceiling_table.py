@@ -1,0 +1,165 @@
+"""The ceiling table of ``make bench``: two-step issuance against key-value Puts.
+
+At each level of calls in flight (10, 50, 200) the three workloads run A/B
+alternating (issue, Go Put, Python Put; then the reverse order; ``rounds`` times)
+through one :mod:`fabricgw.aio` client, hospital1 at the units peer, every call
+endorsed by Finance + Units. Per workload and level: calls done per second, latency,
+and the CPU each process kind spent per call (``/proc/<pid>/stat`` deltas over the
+workload's own stretches). Issuance counts bills: one bill is two transactions
+(deposit + IssueBill); a Put is one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import fabricgw
+
+from .cpu import KINDS, Meter
+from .issuance import ISSUE_ENDORSERS
+
+ISSUE, GO_PUT, PY_PUT = "issue (2 tx: deposit + IssueBill)", "Go kv Put", "Python kv Put"
+WORKLOADS = (ISSUE, GO_PUT, PY_PUT)
+# (in flight, bills issued, Puts per kv chaincode): issuance costs ~10x a Put (the
+# check code's scrypt hash on each endorser), so it gets fewer calls in the same time.
+LEVELS = ((10, 100, 400), (50, 200, 800), (200, 400, 1600))
+VALUE = os.urandom(48).hex()  # a 96-byte value, about a small state record
+
+Job = Callable[[], Awaitable[object]]
+FAILURES = (fabricgw.GatewayError, TimeoutError, RuntimeError)
+
+
+@dataclass
+class Cell:
+    """One workload at one level, summed over its alternating stretches."""
+
+    workload: str
+    in_flight: int
+    count: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        done = self.count - self.errors
+        return done / self.seconds if self.seconds > 0 else 0.0
+
+    def cpu_ms(self, kind: str) -> str:
+        done = self.count - self.errors
+        return f"{self.cpu[kind] / done * 1000:.2f}" if done else "-"
+
+    def cells(self) -> list[str]:
+        lat = sorted(self.latencies)
+        p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))] if lat else 0.0
+        total = sum(self.cpu.values())
+        done = self.count - self.errors
+        return [
+            str(self.in_flight),
+            self.workload,
+            str(self.count),
+            str(self.errors),
+            f"{self.rate:.1f}",
+            f"{statistics.median(lat) * 1000:.0f}" if lat else "-",
+            f"{p95 * 1000:.0f}" if lat else "-",
+            *(self.cpu_ms(k) for k in KINDS),
+            f"{total / done * 1000:.2f}" if done else "-",
+        ]
+
+
+HEADER = ["in flight", "workload", "n", "err", "calls/s", "p50 ms", "p95 ms"]
+HEADER += [f"{k} ms" for k in KINDS] + ["total ms"]
+
+
+async def stretch(cell: Cell, jobs: Sequence[Job], meter: Meter) -> None:
+    """Run ``jobs`` with at most ``cell.in_flight`` awaiting; add the outcome to ``cell``."""
+    pending = iter(jobs)
+
+    async def worker() -> None:
+        for job in pending:
+            t = time.perf_counter()
+            try:
+                await job()
+            except FAILURES as error:
+                cell.errors += 1
+                cell.first_error = cell.first_error or f"{type(error).__name__}: {error}"
+                continue
+            cell.latencies.append(time.perf_counter() - t)
+
+    before, t0 = meter.sample(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(min(cell.in_flight, len(jobs)))))
+    cell.seconds += time.perf_counter() - t0
+    for kind, spent in meter.sample().minus(before).items():
+        cell.cpu[kind] += spent
+    cell.count += len(jobs)
+
+
+def stretch_size(in_flight: int, count: int, rounds: int) -> int:
+    """Calls of one stretch: the round's share of ``count``, at least ``in_flight``."""
+    return max(in_flight, count // rounds)
+
+
+def put_job(contract: fabricgw.aio.AsyncContract, key: str) -> Job:
+    """One Put of a fresh key, endorsed by Finance + Units as IssueBill is."""
+    return lambda: contract.submit(
+        "Put", arguments=[key, VALUE], endorsing_organizations=ISSUE_ENDORSERS
+    )
+
+
+async def measure(
+    make_jobs: dict[str, Callable[[int], list[Job]]],
+    meter: Meter,
+    *,
+    levels: Sequence[tuple[int, int, int]] = LEVELS,
+    rounds: int = 2,
+) -> list[Cell]:
+    """Every workload at every level, A/B alternating in ``rounds`` rounds of equal size.
+
+    ``make_jobs[workload](n)`` makes ``n`` fresh calls (prepared before the clock runs).
+    """
+    cells: list[Cell] = []
+    for in_flight, bills, puts in levels:
+        row = {w: Cell(w, in_flight) for w in WORKLOADS}
+        for r in range(rounds):
+            order = WORKLOADS if r % 2 == 0 else tuple(reversed(WORKLOADS))
+            for workload in order:
+                share = stretch_size(in_flight, bills if workload == ISSUE else puts, rounds)
+                await stretch(row[workload], make_jobs[workload](share), meter)
+        cells += [row[w] for w in WORKLOADS]
+    return cells
+
+
+def render(cells: list[Cell]) -> str:
+    """The table, then the ratios per level."""
+    table = [HEADER] + [c.cells() for c in cells]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
+    lines = []
+    for i, r in enumerate(table):
+        lines.append(
+            "  ".join(
+                c.ljust(w) if j == 1 else c.rjust(w)
+                for j, (c, w) in enumerate(zip(r, widths, strict=True))
+            ).rstrip()
+        )
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    by = {(c.workload, c.in_flight): c for c in cells}
+    for in_flight in sorted({c.in_flight for c in cells}):
+        go = by[(GO_PUT, in_flight)].rate
+        issue, py = by[(ISSUE, in_flight)].rate, by[(PY_PUT, in_flight)].rate
+        if go > 0:
+            lines.append(
+                f"{in_flight} in flight: issuance / Go ceiling = {issue / go:.2f} (bills/s over"
+                f" Put/s); Python kv / Go kv = {py / go:.2f}"
+            )
+    errors = [c for c in cells if c.errors]
+    for c in errors:
+        lines.append(f"errors in {c.workload} at {c.in_flight}: {c.errors}, first: {c.first_error}")
+    return "\n".join(lines)
