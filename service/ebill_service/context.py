@@ -12,16 +12,21 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ebill.connection import Connection, connect
 from ebill.parties import Party, open_party
 from fabricca.attributes import certificate_attributes
 
 from .apiclients import ApiClients
+from .eventlog import Audience, EventLog
+from .follower import EventFollower
 from .idempotency import Idempotency
 from .metrics import Metrics
+from .offline import OfflineSigning
 from .operations import Operations
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .store import Store
+from .webhooks import Deliverer, DeliveryPolicy, Webhooks
 
 
 class Service:
@@ -36,6 +41,19 @@ class Service:
         self.operations = Operations(self.store)
         self.public_limit = RateLimiter(settings.public_rate)
         self.client_limit = RateLimiter(settings.client_rate)
+        self.events = EventLog(self.store)
+        policy = DeliveryPolicy(
+            backoff=settings.webhook_backoff,
+            backoff_cap=settings.webhook_backoff_cap,
+            max_attempts=settings.webhook_attempts,
+            ca=settings.webhook_ca,
+            allow_http=settings.webhook_allow_http,
+        )
+        self.webhooks = Webhooks(self.store, policy)
+        self.offline = OfflineSigning(self.store, self.description, settings.org)
+        self._deliverer: Deliverer | None = None
+        self._follower: EventFollower | None = None
+        self._deliverer_policy = policy
         self._parties: dict[str, Party] = {}
         self._roles: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -72,12 +90,46 @@ class Service:
                     self._roles[name] = certificate_attributes(cert).get("role", "")
             return dict(self._roles)
 
+    def audience(self, user: str) -> Audience | None:
+        """Which events ``user``'s identity may see (None: none)."""
+        cert = Path(self.description()["orgs"][self.settings.org]["users"][user]["cert"])
+        return Audience.of(certificate_attributes(cert.read_bytes()))
+
+    def _events_connection(self) -> Connection:
+        return connect(self.description(), self.settings.org, self.public_user())
+
+    def commit_status(self, transaction_id: str) -> Any:
+        """The commit status of ``transaction_id``, asked as the org's public user."""
+        return (
+            self.party(self.public_user())
+            .connection.gateway.get_network(self.description()["channel"])
+            .get_commit_status(transaction_id)
+        )
+
+    def start_events(self) -> None:
+        """Start following the peer's events and delivering webhooks (once)."""
+        if not self.settings.events or self._follower is not None:
+            return
+        self._follower = EventFollower(
+            self.events,
+            self._events_connection,
+            on_event=lambda block: self.metrics.event_block.set(block),
+        )
+        self._deliverer = Deliverer(self.store, self._deliverer_policy)
+        self._follower.start()
+        self._deliverer.start()
+
     def org_roles(self) -> set[str]:
         """The roles the org's users have: which routers this service serves."""
         return {role for role in self.user_roles().values() if role}
 
     def close(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+        if self._deliverer is not None:
+            self._deliverer.stop()
         self.operations.close()
+        self.offline.close()
         with self._lock:
             for party in self._parties.values():
                 party.close()

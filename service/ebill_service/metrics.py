@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
-    """Request counts and latency by route template, submits by outcome."""
+    """Request counts and latency by route template, submits by outcome, event position."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -27,6 +27,13 @@ class Metrics:
             "ebill_submits_total",
             "Submitted transactions by operation and outcome (committed, refused, failed)",
             ["operation", "outcome"],
+            registry=self.registry,
+        )
+
+        self.event_block = Gauge(
+            "ebill_events_last_block",
+            "The block of the last chaincode event the service recorded (event lag: the"
+            " peer's height minus this)",
             registry=self.registry,
         )
 

@@ -71,7 +71,11 @@ _STATUS: list[tuple[type[EbillError], int, str]] = [
 
 #: Every status the service answers with a problem, for the OpenAPI document.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": text}
+    status: {
+        "model": Problem,
+        "description": text,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     for status, text in [
         (401, "no or unknown API key"),
         (403, "the caller's identity may not do this (refusal code not-authorised)"),

@@ -18,6 +18,11 @@ class Settings:
     records, asynchronous operations); created 0600.
     ``public_rate``: public verifications a minute per caller address (burst the same).
     ``client_rate``: requests a minute per API client.
+    ``events``: follow the peer's chaincode events (SSE, webhooks); ``webhook_backoff``
+    seconds before the first redelivery, doubled each time up to ``webhook_backoff_cap``,
+    at most ``webhook_attempts`` tries; ``webhook_ca``: a CA file the receivers' TLS
+    certificates are checked against (default: the system's); ``webhook_allow_http``
+    accepts plain-http URLs (for a receiver on the same host only).
     """
 
     org: str
@@ -27,6 +32,12 @@ class Settings:
     client_rate: int = 600
     max_batch: int = 100
     title: str = field(default="ebill service")
+    events: bool = True
+    webhook_backoff: float = 1.0
+    webhook_backoff_cap: float = 300.0
+    webhook_attempts: int = 10
+    webhook_ca: Path | None = None
+    webhook_allow_http: bool = False
 
     @staticmethod
     def from_env(org: str, network: Path | None = None, state: Path | None = None) -> Settings:

@@ -1,7 +1,10 @@
 """The service's own state: one SQLite file, created 0600, safe across restarts.
 
 Tables: ``api_clients`` (see :mod:`.apiclients`), ``idempotency`` (see
-:mod:`.idempotency`) and ``operations`` (see :mod:`.operations`). Every write is one
+:mod:`.idempotency`), ``operations`` (see :mod:`.operations`), the chaincode events
+followed (``events``, ``event_checkpoint``, ``event_bills``, see :mod:`.eventlog`),
+``webhooks`` and their ``deliveries`` (see :mod:`.webhooks`) and the offline-signing
+sessions (``offline``, see :mod:`.offline`). Every write is one
 SQLite transaction; a connection per thread (the endpoints run in a thread pool).
 """
 
@@ -47,6 +50,63 @@ CREATE TABLE IF NOT EXISTS operations (
     body TEXT,
     created_at REAL NOT NULL,
     finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    block INTEGER NOT NULL,
+    tx_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    unit TEXT,
+    reimburser TEXT,
+    bill_code TEXT,
+    bill_number TEXT,
+    payload TEXT NOT NULL,
+    received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_block ON events (block, idx);
+CREATE TABLE IF NOT EXISTS event_checkpoint (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    block INTEGER,
+    tx_id TEXT
+);
+CREATE TABLE IF NOT EXISTS event_bills (
+    bill_code TEXT NOT NULL,
+    bill_number TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    PRIMARY KEY (bill_code, bill_number)
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    webhook_id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    types TEXT NOT NULL,
+    unit TEXT,
+    scope TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    deleted_at REAL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    webhook_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    last_status INTEGER,
+    delivered_at REAL,
+    PRIMARY KEY (webhook_id, seq)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
+CREATE TABLE IF NOT EXISTS offline (
+    session_id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    function TEXT NOT NULL,
+    data BLOB NOT NULL,
+    transaction_id TEXT NOT NULL,
+    created_at REAL NOT NULL
 );
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ class Running:
 
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return httpx.Client(base_url=self.url, verify=str(self.cert), headers=headers, timeout=90)
+        trust = ssl.create_default_context(cafile=self.cert)
+        return httpx.Client(base_url=self.url, verify=trust, headers=headers, timeout=90)
 
     def stop(self) -> None:
         self.server.should_exit = True

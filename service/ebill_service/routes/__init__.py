@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import bills, finance, payer, public, reimbursement, supervision, system
+from . import bills, events, finance, offline, payer, public, reimbursement, supervision, system
 
 ROUTERS: list[APIRouter] = [
     system.router,
@@ -16,4 +16,6 @@ ROUTERS: list[APIRouter] = [
     payer.router,
     reimbursement.router,
     supervision.router,
+    offline.router,  # every org: any identity may sign its own transactions
+    events.router,  # who sees which events: eventlog.Audience
 ]

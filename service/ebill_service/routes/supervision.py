@@ -79,6 +79,16 @@ class DayTotals(BaseModel):
     redLettered: int
 
 
+def _date(text: str, field: str) -> dt.date:
+    """A calendar date; 422 naming ``field`` for one like 2026-02-30."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ServiceProblem(
+            422, "invalid-argument", "Invalid date", f"{field}: not a calendar date YYYY-MM-DD"
+        ) from None
+
+
 @router.get(
     "/v1/units/{unitCode}/reconciliation",
     summary="Daily counts and totals (check total data)",
@@ -87,7 +97,7 @@ class DayTotals(BaseModel):
 def reconciliation(unitCode: str, caller: CallerDep, fromDate: Day, toDate: Day) -> list[DayTotals]:
     """Per day of [fromDate, toDate] (at most 31 days): bills issued, their amount, the
     amount reimbursed and the bills red-lettered, as the chain counts them."""
-    first, last = dt.date.fromisoformat(fromDate), dt.date.fromisoformat(toDate)
+    first, last = _date(fromDate, "fromDate"), _date(toDate, "toDate")
     days = (last - first).days + 1
     if days < 1 or days > MAX_RECONCILIATION_DAYS:
         raise ServiceProblem(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from ebill.errors import EbillError
 
 from ..deps import CallerDep, ServiceDep
-from ..problems import ServiceProblem
+from ..problems import PROBLEM_RESPONSES, ServiceProblem
 
 router = APIRouter(tags=["system"])
 
@@ -20,7 +20,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The org's peer answers (the chaincode's Ping)")
+@router.get(
+    "/readyz",
+    summary="The org's peer answers (the chaincode's Ping)",
+    responses={503: {"description": "the peer does not answer"}},
+)
 def readyz(service: ServiceDep) -> JSONResponse:
     try:
         service.party(service.public_user()).ping()
@@ -36,7 +40,11 @@ def metrics(service: ServiceDep) -> Response:
     return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-@router.get("/v1/operations/{operation_id}", summary="An asynchronous submit's state and result")
+@router.get(
+    "/v1/operations/{operation_id}",
+    summary="An asynchronous submit's state and result",
+    responses=PROBLEM_RESPONSES,
+)
 def operation(operation_id: str, caller: CallerDep) -> dict[str, Any]:
     """``running``, ``done`` or ``failed``, with the status and body a synchronous call
     would have answered. 404 for an unknown id or another client's operation."""
