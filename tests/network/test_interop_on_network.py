@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
-from chain import ISSUING_ORGS, Connect, World, issue, query
+from chain import ISSUING_ORGS, Connect, World, hashed, issue, query
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -93,7 +93,7 @@ def public(sample: SampleBill) -> str:
     return json.dumps(sample.public(), ensure_ascii=False)
 
 
-CHECK = {"checkCode": b"ABC123"}
+CHECK = hashed("ABC123")
 
 
 def issue_committed(conn: Connection, sample: SampleBill) -> tuple[dict[str, Any], fabricgw.Status]:
