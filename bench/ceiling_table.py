@@ -29,8 +29,8 @@ WORKLOADS = (ISSUE, BATCH, GO_PUT, PY_PUT)
 #: level -> (batches in flight, batches per level): 100 bills per batch.
 BATCH_LEVELS = {10: (1, 4), 50: (2, 4), 200: (4, 8)}
 BATCH_BILLS = 100
-# (in flight, bills issued, Puts per kv chaincode): issuance costs ~10x a Put (the
-# check code's scrypt hash on each endorser), so it gets fewer calls in the same time.
+# (in flight, bills issued, Puts per kv chaincode): a bill (two transactions, every
+# rule) costs several Puts, so it gets fewer calls in the same time.
 LEVELS = ((10, 100, 400), (50, 200, 800), (200, 400, 1600))
 VALUE = os.urandom(48).hex()  # a 96-byte value, about a small state record
 

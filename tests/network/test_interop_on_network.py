@@ -97,8 +97,8 @@ CHECK = hashed("ABC123")
 
 
 def issue_committed(conn: Connection, sample: SampleBill) -> tuple[dict[str, Any], fabricgw.Status]:
-    """Issue ``sample`` (deposit, then the public part); the public record and the commit
-    status (block) of the issuance."""
+    """Issue ``sample`` (deposit, then the public part); the stored public record (read
+    back) and the commit status (block) of the issuance."""
     deposit(conn, sample)
     result, commit = conn.contract.submit_async(
         "IssueBill",
@@ -108,7 +108,11 @@ def issue_committed(conn: Connection, sample: SampleBill) -> tuple[dict[str, Any
     )
     status = commit.status()
     assert status.successful, status
-    return json.loads(result), status
+    answer = json.loads(result)  # IssueBill answers the key, status and tx id only
+    assert answer["issueTxId"] == status.transaction_id
+    record = query(conn, "ReadBill", sample.code, sample.number)
+    assert record["issueTxId"] == answer["issueTxId"]
+    return record, status
 
 
 def ctor(function: str, *args: str) -> str:

@@ -15,20 +15,20 @@ Issuance is two transactions (see :mod:`.bills`):
    public part and checks, with ``GetPrivateDataHash`` (which non-members may call),
    that the deposited seal matches it.
 
-===========  ==========================================================================
-transient    content
-===========  ==========================================================================
-bill         Deposit: the full issuance JSON (public part + items, clerk, reviewer...)
-payer        Deposit: {"type", "id", "name"}; payer actions: {"type", "id"}
-payerSalt    16 to 64 random bytes chosen by the issuer's system (never an argument)
-medical      Deposit, optional: the medical extension (paid amounts sum to the total)
-checkCodeHash IssueBill / RedLetterBill: the salted scrypt hash of the check code,
-             computed by the issuer's system (the code itself never reaches the chain)
-bills        DepositBillsPrivate: JSON array of {bill, payer, payerSalt (hex), medical?}
-checkCodeHashes IssueBills: JSON array of check-code hashes, one per bill, in order
-replyKey     functions that answer private data: the caller's X25519 public key (32
-             bytes); the answer is encrypted to it (see :func:`seal_reply`)
-===========  ==========================================================================
+===============  ======================================================================
+transient        content
+===============  ======================================================================
+bill             Deposit: the full issuance JSON (public part + items, clerk, reviewer...)
+payer            Deposit: {"type", "id", "name"}; payer actions: {"type", "id"}
+payerSalt        16 to 64 random bytes chosen by the issuer's system (never an argument)
+medical          Deposit, optional: the medical extension (paid amounts sum to the total)
+checkCodeHash    IssueBill / RedLetterBill: the salted scrypt hash of the check code,
+                 computed by the issuer's system (the code itself never reaches the chain)
+bills            DepositBillsPrivate: JSON array of {bill, payer, payerSalt (hex), medical?}
+checkCodeHashes  IssueBills: JSON array of the bills' check-code hashes, in order
+replyKey         functions that answer private data: the caller's X25519 public key (32
+                 bytes); the answer is encrypted to it (see :func:`seal_reply`)
+===============  ======================================================================
 
 Private keys (collection ``billPrivate``, members UnitsMSP, InsuranceMSP, AuditMSP):
 ``bill/code/number`` holds {payer, medical?, salt, items, clerk, reviewer?, remark?};
