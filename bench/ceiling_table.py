@@ -24,9 +24,13 @@ from .cpu import KINDS, Meter
 from .issuance import ISSUE_ENDORSERS
 
 ISSUE, GO_PUT, PY_PUT = "issue (2 tx: deposit + IssueBill)", "Go kv Put", "Python kv Put"
-WORKLOADS = (ISSUE, GO_PUT, PY_PUT)
-# (in flight, bills issued, Puts per kv chaincode): issuance costs ~10x a Put (the
-# check code's scrypt hash on each endorser), so it gets fewer calls in the same time.
+BATCH = "issue batch (2 tx per 100 bills)"
+WORKLOADS = (ISSUE, BATCH, GO_PUT, PY_PUT)
+#: level -> (batches in flight, batches per level): 100 bills per batch.
+BATCH_LEVELS = {10: (1, 4), 50: (2, 4), 200: (4, 8)}
+BATCH_BILLS = 100
+# (in flight, bills issued, Puts per kv chaincode): a bill (two transactions, every
+# rule) costs several Puts, so it gets fewer calls in the same time.
 LEVELS = ((10, 100, 400), (50, 200, 800), (200, 400, 1600))
 VALUE = os.urandom(48).hex()  # a 96-byte value, about a small state record
 
@@ -40,6 +44,7 @@ class Cell:
 
     workload: str
     in_flight: int
+    bills_per_call: int = 1
     count: int = 0
     errors: int = 0
     seconds: float = 0.0
@@ -49,22 +54,24 @@ class Cell:
 
     @property
     def rate(self) -> float:
-        done = self.count - self.errors
+        """Calls (bills, for issuance) done per second."""
+        done = (self.count - self.errors) * self.bills_per_call
         return done / self.seconds if self.seconds > 0 else 0.0
 
     def cpu_ms(self, kind: str) -> str:
-        done = self.count - self.errors
+        done = (self.count - self.errors) * self.bills_per_call
         return f"{self.cpu[kind] / done * 1000:.2f}" if done else "-"
 
     def cells(self) -> list[str]:
         lat = sorted(self.latencies)
         p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))] if lat else 0.0
         total = sum(self.cpu.values())
-        done = self.count - self.errors
+        done = (self.count - self.errors) * self.bills_per_call
+        batch = self.bills_per_call > 1
         return [
-            str(self.in_flight),
+            f"{self.in_flight}x{self.bills_per_call}" if batch else str(self.in_flight),
             self.workload,
-            str(self.count),
+            f"{self.count}x{self.bills_per_call}" if batch else str(self.count),
             str(self.errors),
             f"{self.rate:.1f}",
             f"{statistics.median(lat) * 1000:.0f}" if lat else "-",
@@ -125,14 +132,22 @@ async def measure(
     ``make_jobs[workload](n)`` makes ``n`` fresh calls (prepared before the clock runs).
     """
     cells: list[Cell] = []
+    workloads = [w for w in WORKLOADS if w in make_jobs]
     for in_flight, bills, puts in levels:
-        row = {w: Cell(w, in_flight) for w in WORKLOADS}
+        batches_in_flight, batches = BATCH_LEVELS.get(in_flight, (1, 2))
+        row = {w: Cell(w, in_flight) for w in workloads}
+        if BATCH in row:
+            row[BATCH] = Cell(BATCH, batches_in_flight, BATCH_BILLS)
         for r in range(rounds):
-            order = WORKLOADS if r % 2 == 0 else tuple(reversed(WORKLOADS))
+            order = workloads if r % 2 == 0 else list(reversed(workloads))
             for workload in order:
-                share = stretch_size(in_flight, bills if workload == ISSUE else puts, rounds)
+                if workload == BATCH:
+                    share = stretch_size(batches_in_flight, batches, rounds)
+                else:
+                    count = bills if workload == ISSUE else puts
+                    share = stretch_size(in_flight, count, rounds)
                 await stretch(row[workload], make_jobs[workload](share), meter)
-        cells += [row[w] for w in WORKLOADS]
+        cells += [row[w] for w in workloads]
     return cells
 
 
@@ -150,15 +165,24 @@ def render(cells: list[Cell]) -> str:
         )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
-    by = {(c.workload, c.in_flight): c for c in cells}
-    for in_flight in sorted({c.in_flight for c in cells}):
-        go = by[(GO_PUT, in_flight)].rate
-        issue, py = by[(ISSUE, in_flight)].rate, by[(PY_PUT, in_flight)].rate
-        if go > 0:
-            lines.append(
-                f"{in_flight} in flight: issuance / Go ceiling = {issue / go:.2f} (bills/s over"
-                f" Put/s); Python kv / Go kv = {py / go:.2f}"
-            )
+    levels: list[dict[str, Cell]] = []
+    for c in cells:  # cells come level by level, ISSUE first
+        if c.workload == ISSUE or not levels:
+            levels.append({})
+        levels[-1][c.workload] = c
+    for level in levels:
+        go, issue, py = level.get(GO_PUT), level.get(ISSUE), level.get(PY_PUT)
+        if go is None or issue is None or go.rate <= 0:
+            continue
+        line = (
+            f"{issue.in_flight} in flight: issuance / Go ceiling = {issue.rate / go.rate:.2f}"
+            " (bills/s over Put/s)"
+        )
+        if BATCH in level:
+            line += f"; batch issuance / Go ceiling = {level[BATCH].rate / go.rate:.2f}"
+        if py is not None:
+            line += f"; Python kv / Go kv = {py.rate / go.rate:.2f}"
+        lines.append(line)
     errors = [c for c in cells if c.errors]
     for c in errors:
         lines.append(f"errors in {c.workload} at {c.in_flight}: {c.errors}, first: {c.first_error}")

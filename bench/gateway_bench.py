@@ -56,11 +56,20 @@ from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SampleBill, outpatient
 from ebill_network.layout import layout_from_env
 from ebill_network.network import Network
 
-from . import ceiling, ceiling_table
-from .ceiling_table import GO_PUT, ISSUE, PY_PUT, Cell, put_job
+from . import ceiling, ceiling_table, txsize
+from .ceiling_table import BATCH, GO_PUT, ISSUE, PY_PUT, Cell, put_job
 from .cpu import Meter
 from .heights import BlockHeight
-from .issuance import ISSUE_ENDORSERS, Issuance, issue_job, issue_job_async
+from .issuance import (
+    BATCH_SIZE,
+    ISSUE_ENDORSERS,
+    BatchIssuance,
+    Issuance,
+    batch_job_async,
+    hash_cost,
+    issue_job,
+    issue_job_async,
+)
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 NODE_SCRIPT = NODE_DIR / "bench.js"
@@ -155,7 +164,12 @@ class Plan:
     def ceiling_issues(self) -> int:
         """Bill numbers the ceiling table uses (one warm-up, then every stretch)."""
         size = ceiling_table.stretch_size
-        return 1 + sum(size(n, bills, self.rounds) * self.rounds for n, bills, _ in self.ceiling)
+        singles = sum(size(n, bills, self.rounds) * self.rounds for n, bills, _ in self.ceiling)
+        batches = 1  # the warm-up batch
+        for n, _, _ in self.ceiling:
+            in_flight, count = ceiling_table.BATCH_LEVELS.get(n, (1, 2))
+            batches += size(in_flight, count, self.rounds) * self.rounds
+        return 1 + singles + batches * ceiling_table.BATCH_BILLS + TXSIZE_BILLS
 
 
 def make_plan(
@@ -172,6 +186,10 @@ def make_plan(
         if levels is None or n in levels
     )
     return Plan(evaluations, submits, scaled(((1, 20), (10, 100), (50, 200))), ceiling)
+
+
+#: Bills the transaction-size probe issues: one alone, one batch.
+TXSIZE_BILLS = 1 + BATCH_SIZE
 
 
 class Numbers:
@@ -427,7 +445,18 @@ async def ceiling_cells(
         def issues(n: int) -> list[ceiling_table.Job]:
             return [issue_job_async(ebill, Issuance.of(s), finance) for s in numbers.bills(n)]
 
-        make_jobs = {ISSUE: issues, GO_PUT: puts(ceiling.GO_KV), PY_PUT: puts(ceiling.PY_KV)}
+        def batches(n: int) -> list[ceiling_table.Job]:
+            return [
+                batch_job_async(ebill, BatchIssuance.of(numbers.bills(BATCH_SIZE)), finance)
+                for _ in range(n)
+            ]
+
+        make_jobs = {
+            ISSUE: issues,
+            BATCH: batches,
+            GO_PUT: puts(ceiling.GO_KV),
+            PY_PUT: puts(ceiling.PY_KV),
+        }
         for make in make_jobs.values():  # warm-up: every peer connects to every server
             await make(1)[0]()
         return await ceiling_table.measure(
@@ -619,6 +648,9 @@ def main(argv: list[str] | None = None) -> int:
                 start_block = consistency.height(hospital, "FinanceMSP") - 1
                 rows += node_rows(node_config(description, plan, numbers, read_number, start_block))
             cells = asyncio.run(ceiling_cells(description, plan, numbers, finance_height, meter))
+            sizes = txsize.measure(
+                hospital, numbers.bills(1)[0], numbers.bills(BATCH_SIZE), finance_height
+            )
         finally:
             finance_height.close()
     load_after = os.getloadavg()
@@ -643,6 +675,13 @@ def main(argv: list[str] | None = None) -> int:
         " CPU ms per call per process kind (/proc/<pid>/stat)"
     )
     print(ceiling_table.render(cells))
+    print(
+        f"the issuer's check-code hash (scrypt N=2^15, r=8, p=1): {hash_cost() * 1000:.0f} ms"
+        " CPU on this machine, in the issuer's process (the bench hashes a pool of codes"
+        " before the run: bench/issuance.py)"
+    )
+    for line in sizes.lines():
+        print(line)
     print(
         "load average (1/5/15 min) before: "
         + " ".join(f"{x:.2f}" for x in load_before)

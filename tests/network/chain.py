@@ -18,6 +18,7 @@ from ebill.connection import Connection
 from ebill.party import PartyClient
 from ebill.samples import SampleBill
 from ebill.unit import new_check_code
+from ebill_chaincode.contract.checkcode import hash_check_code
 
 Connect = Callable[..., Connection]
 P = TypeVar("P", bound=PartyClient)
@@ -36,6 +37,12 @@ class World:
 # department; the gateway sends transient data to a non-member endorser only
 # when the client names the endorsing orgs itself.
 ISSUING_ORGS = ("FinanceMSP", "UnitsMSP")
+
+
+def hashed(code: str) -> dict[str, bytes]:
+    """IssueBill's / RedLetterBill's transient map for ``code``: its salted hash, as the
+    issuer's SDK computes it (the code itself never reaches the chain)."""
+    return {"checkCodeHash": hash_check_code(code).encode()}
 
 
 def call(
@@ -107,16 +114,19 @@ def issue(conn: Connection, sample: SampleBill) -> dict[str, Any]:
         endorsing_organizations=("UnitsMSP",),
     )
     code = new_check_code()
-    record = call(
+    answer = call(
         conn,
         "IssueBill",
         json.dumps(public, ensure_ascii=False),
-        transient={"checkCode": code.encode()},
+        transient=hashed(code),
         endorsing_organizations=ISSUING_ORGS,
     )
-    # A refusal raises (fabricgw.EndorseError); a success answers the public record.
-    assert isinstance(record, dict), record
-    assert (record["billCode"], record["billNumber"]) == (full["billCode"], full["billNumber"])
+    # A refusal raises (fabricgw.EndorseError); a success answers the key, status, tx id.
+    assert isinstance(answer, dict), answer
+    assert (answer["billCode"], answer["billNumber"]) == (full["billCode"], full["billNumber"])
+    assert answer["status"] == "issued"
+    record = query(conn, "ReadBill", full["billCode"], full["billNumber"])
+    assert record["issueTxId"] == answer["issueTxId"] and record["batchId"] == answer["batchId"]
     return {**record, "checkCode": code}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain import ISSUING_ORGS, Connect, World
+from chain import ISSUING_ORGS, Connect, World, hashed
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
@@ -62,7 +62,7 @@ def issue_async(conn: Connection, sample: SampleBill) -> fabricgw.Status:
     result, commit = conn.contract.submit_async(
         "IssueBill",
         json.dumps(sample.public(), ensure_ascii=False),
-        transient={"checkCode": b"ABC123"},
+        transient=hashed("ABC123"),
         endorsing_organizations=list(ISSUING_ORGS),
     )
     status = commit.status()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain import BILL_NUMBERS, Connect, Open, World
+from chain import BILL_NUMBERS, Connect, Open, World, hashed
 
 import fabricgw
 from ebill import consistency
@@ -180,7 +180,7 @@ def test_issue_needs_the_deposit_and_salts_are_transient_only(
             conn,
             "IssueBill",
             json.dumps(public, ensure_ascii=False),
-            transient={"checkCode": b"ABC123"},
+            transient=hashed("ABC123"),
             endorsing_organizations=["UnitsMSP", "FinanceMSP"],
         )
     bill = issued[0]

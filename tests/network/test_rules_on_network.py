@@ -18,6 +18,7 @@ from chain import (
     World,
     call,
     eventually,
+    hashed,
     issue,
     query,
     refusal,
@@ -69,7 +70,7 @@ def test_issuance_endorsed_without_finance_is_invalidated_at_commit(
     proposal = hospital.contract.new_proposal(
         "IssueBill",
         arguments=[json.dumps(sample.public(), ensure_ascii=False)],
-        transient={"checkCode": b"ABC123"},
+        transient=hashed("ABC123"),
         endorsing_organizations=["UnitsMSP", "AuditMSP"],  # no FinanceMSP
     )
     transaction = proposal.endorse()  # the peers endorse: the rule is the policy's
@@ -237,14 +238,14 @@ def test_refusals_that_are_anomalies_are_logged_for_supervisors(
         sample.number,
         next_number(),
         "refund",
-        transient={"checkCode": b"RED123"},
+        transient=hashed("RED123"),
     )
     outside = outpatient_bill("0200000000")  # beyond the approved batch
     out_of_stock = refused_tx(
         hospital,
         "IssueBill",
         json.dumps(outside.public(), ensure_ascii=False),
-        transient={"checkCode": b"ABC123"},
+        transient=hashed("ABC123"),
         endorsing_organizations=ISSUING_ORGS,
     )
     # the refused transactions changed nothing; finance anchors its chaincode's spool

@@ -10,6 +10,7 @@ anomaly spool), the identities of every role, units, bills, transient maps, and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 from ebill_chaincode.contract import contract
 from ebill_chaincode.contract.anomalies import TYPES, Anomaly, spool_entry
+from ebill_chaincode.contract.checkcode import hash_check_code, normalize_check_code
 from ebill_chaincode.shim import Creator, Stub
 from ebill_chaincode.shim.errors import ChaincodeError, parse_message
 from ebill_chaincode.shimtest import NOT_SUBMITTED, VALID, MockLedger, MockStub, Outcome, identity
@@ -104,7 +106,8 @@ def _default_transient(
     creator: Creator, function: str, args: Sequence[str]
 ) -> dict[str, bytes] | None:
     if function == "RedLetterBill" and len(args) >= 3:
-        return {"checkCode": ("R" + args[2][-5:]).encode()}
+        code = "R" + args[2][-5:]
+        return hashed(code if normalize_check_code(code) == code else "R00000")
     if creator == PLATFORM and function in _PAYER_FUNCTIONS:
         return proof()
     return None
@@ -237,6 +240,18 @@ def check_code(n: int = 1) -> str:
     return f"C{n:05d}"
 
 
+@functools.cache
+def code_hash(code: str) -> str:
+    """The check code's stored form as the issuer's SDK computes it; the tests' salt is
+    derived from the code so that each code is hashed once per run."""
+    return hash_check_code(code, hashlib.sha256(b"test salt " + code.encode()).digest()[:16])
+
+
+def hashed(code: str) -> dict[str, bytes]:
+    """The transient data of IssueBill / RedLetterBill for ``code``: its hash."""
+    return {"checkCodeHash": code_hash(code).encode()}
+
+
 def public_json(
     n: int = 1, amount: int = 26850, salt: bytes = SALT, payer_id: str = PAYER_ID, **changes: Any
 ) -> dict[str, Any]:
@@ -247,6 +262,32 @@ def public_json(
     document.update(totalAmount=amount, payerHash=payer_hash(salt, payer_id))
     document.update(changes)
     return document
+
+
+def batch_transient(
+    numbers: Sequence[int], amount: int = 26850, salt: bytes = SALT, payer_id: str = PAYER_ID
+) -> dict[str, bytes]:
+    """DepositBillsPrivate's transient ``bills`` for bills ``numbers`` (medical ones)."""
+    entries = [
+        {
+            "bill": bill_json(n, amount),
+            "payer": {"type": "person", "id": payer_id, "name": PAYER_NAME},
+            "payerSalt": salt.hex(),
+            "medical": medical(amount),
+        }
+        for n in numbers
+    ]
+    return {"bills": json.dumps(entries, ensure_ascii=False).encode()}
+
+
+def batch_hashes(numbers: Sequence[int]) -> dict[str, bytes]:
+    """IssueBills' transient ``checkCodeHashes`` for bills ``numbers``."""
+    return {"checkCodeHashes": json.dumps([code_hash(check_code(n)) for n in numbers]).encode()}
+
+
+def public_batch(numbers: Sequence[int], amount: int = 26850) -> str:
+    """IssueBills' billsJSON for bills ``numbers``."""
+    return json.dumps([public_json(n, amount) for n in numbers], ensure_ascii=False)
 
 
 def proof(salt: bytes = SALT, payer_id: str = PAYER_ID) -> dict[str, bytes]:
@@ -353,8 +394,9 @@ class World:
         with_medical: bool = True,
         **options: Any,
     ) -> dict[str, Any]:
-        """Deposit and issue bill ``n``; the record with the check code used added
-        (the record itself holds only its hash)."""
+        """Deposit and issue bill ``n``; the stored record (IssueBill answers only the
+        key, status and tx id) with the check code used added (the record holds only
+        its hash)."""
         deposit = dict(options)
         deposit["transient"] = transient(
             salt, payer_id, amount if with_medical else None, bill=bill_json(n, amount)
@@ -362,9 +404,11 @@ class World:
         self.ok(ISSUER, "DepositBillPrivate", CODE, number(n), **deposit)
         document = json.dumps(public_json(n, amount, salt, payer_id), ensure_ascii=False)
         code = check_code(n)
-        options["transient"] = {"checkCode": code.encode()}
+        options["transient"] = hashed(code)
         result: dict[str, Any] = self.ok(ISSUER, "IssueBill", document, **options)
-        return {**result, "checkCode": code}
+        stored = self.ledger.state.get(bill_key(n))
+        record = json.loads(stored.value) if stored is not None else result
+        return {**record, "checkCode": code}
 
     def authorise(self, n: int, reimburser: str, salt: bytes = SALT) -> None:
         self.ok(PAYER, "AuthoriseReimburser", CODE, number(n), reimburser, transient=proof(salt))

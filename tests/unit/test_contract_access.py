@@ -17,11 +17,15 @@ from fixtures import (
     PAYER_ID,
     ROLES,
     World,
+    batch_hashes,
+    batch_transient,
     bill_json,
     check_code,
+    hashed,
     number,
     payer_hash,
     proof,
+    public_batch,
     public_json,
     reply_key,
     standard_world,
@@ -103,7 +107,7 @@ def world_in(state: str) -> World:
                 N1,
                 number(5),
                 "x",
-                transient={"checkCode": b"R00005"},
+                transient=hashed("R00005"),
             )
         _WORLDS[state] = world
     return _WORLDS[state].copy()
@@ -167,6 +171,8 @@ MATRIX: dict[str, tuple[str, Args]] = {
     "ListStock": ("base", fixed("HN0101", "10")),
     "DepositBillPrivate": ("base", fixed(CODE, number(4))),
     "IssueBill": ("base", fixed(json.dumps(public_json(2)))),
+    "DepositBillsPrivate": ("base", fixed()),
+    "IssueBills": ("base", fixed(public_batch([2]))),
     "ReadBill": ("base", fixed(CODE, N1)),
     "ReadBillPrivate": ("base", fixed(CODE, N1)),
     "AuthoriseReimburser": ("base", fixed(CODE, N1, "EMPLOYER-1")),
@@ -216,11 +222,15 @@ def test_access(function: str, role: str) -> None:
     args = args_of(world)
     options: dict[str, Any] = {}
     if function == "IssueBill":
-        options["transient"] = {"checkCode": b"C00002"}
+        options["transient"] = hashed("C00002")
     elif function == "DepositBillPrivate":
         options["transient"] = transient(bill=bill_json(4))
+    elif function == "DepositBillsPrivate":
+        options["transient"] = batch_transient([4, 5])
+    elif function == "IssueBills":
+        options["transient"] = batch_hashes([2])
     elif function == "RedLetterBill":
-        options["transient"] = {"checkCode": b"R00003"}
+        options["transient"] = hashed("R00003")
     elif function == "ReadBillPrivate":
         options["transient"] = reply_key()[1]
     elif function in PAYER_FUNCTIONS:

@@ -28,6 +28,7 @@ from fixtures import (
     World,
     bill_json,
     bill_key,
+    hashed,
     key,
     number,
     open_reply,
@@ -40,7 +41,12 @@ from fixtures import (
 )
 
 from ebill_chaincode.contract import contract, interface
-from ebill_chaincode.contract.checkcode import ALPHABET, check_code_matches, hash_check_code
+from ebill_chaincode.contract.checkcode import (
+    ALPHABET,
+    check_code_matches,
+    hash_check_code,
+    parse_check_code_hash,
+)
 from ebill_chaincode.shim import Creator
 from ebill_chaincode.shimtest import VALID, identity
 
@@ -75,7 +81,7 @@ def test_registered_functions() -> None:
 
 # --- DepositBillPrivate and IssueBill ------------------------------------------------------
 
-CHECK = {"checkCode": b"C00001"}
+CHECK = hashed("C00001")
 
 
 def deposit(world: World, n: int = 1, **options: Any) -> Any:
@@ -123,8 +129,17 @@ def test_issue_stores_the_public_part_and_indexes(world: World) -> None:
     before = set(world.ledger.state)
     outcome = world.run(ISSUER, "IssueBill", issue_args(), transient=CHECK)
     assert (outcome.status, outcome.code) == (200, VALID), outcome.message
-    record = outcome.json()
+    record = json.loads(world.ledger.state[bill_key(1)].value)
     tx = outcome.stub.tx_id
+    # the answer is only what the caller needs; the record is read back from the ledger
+    assert outcome.json() == {
+        "billCode": CODE,
+        "billNumber": number(1),
+        "status": "issued",
+        "issueTxId": tx,
+        "issuedAt": record["issuedAt"],
+        "batchId": world.hospital_batch,
+    }
 
     assert set(world.ledger.state) - before == {
         bill_key(1),
@@ -134,12 +149,11 @@ def test_issue_stores_the_public_part_and_indexes(world: World) -> None:
         key("bill~period", "202601", CODE, number(1)),
     }
     assert outcome.stub.private_write_set == {}
-    assert world.ledger.state[bill_key(1)].value == outcome.response.payload
     assert record["status"] == "issued" and record["kind"] == "normal"
     assert record["payerHash"] == payer_hash()
     assert "checkCode" not in record
     assert check_code_matches("C00001", record["checkCodeHash"])
-    assert record["checkCodeHash"] == hash_check_code("C00001", tx, CODE, number(1))
+    assert record["checkCodeHash"] == CHECK["checkCodeHash"].decode()  # as the issuer sent it
     assert record["batchId"] == world.hospital_batch
     assert (record["issueTxId"], record["issuerMsp"]) == (tx, "UnitsMSP")
     assert base64.b64decode(record["issuerId"]).decode() == (
@@ -234,16 +248,23 @@ def test_two_endorsers_store_identical_records(world: World) -> None:
     assert one.status == 200, one.message
     assert one.response == two.response
     assert one.stub.write_set == two.stub.write_set
-    other = world.run(ISSUER, "IssueBill", issue_args(), transient=CHECK, tx_id="tx-other")
-    assert other.json()["checkCodeHash"] != one.json()["checkCodeHash"]
+    other = world.copy()
+    assert other.run(ISSUER, "IssueBill", issue_args(), transient=hashed("C00002")).status == 200
+    assert other.bill(1)["checkCodeHash"] != first.bill(1)["checkCodeHash"]
 
 
 def test_check_code_hash_is_salted_and_slow() -> None:
-    stored = hash_check_code("7K3M9Q", "tx-a", "46010126", "0000000001")
+    stored = hash_check_code("7K3M9Q")
     assert stored.startswith("scrypt$15$8$1$")
+    assert parse_check_code_hash(stored, "h") == stored
     assert check_code_matches("7K3M9Q", stored)
     assert not check_code_matches("7K3M9R", stored)
-    assert hash_check_code("7K3M9Q", "tx-b", "46010126", "0000000001") != stored
+    assert hash_check_code("7K3M9Q") != stored  # a fresh random salt each time
+    assert hash_check_code("7k3m9q", bytes(range(16))) == hash_check_code(
+        "7K3M9Q", bytes(range(16))
+    )
+    with pytest.raises(ValueError, match="6 characters"):
+        hash_check_code("ABCDEI")
     assert not check_code_matches("7K3M9Q", "scrypt$2$1$1$" + "00" * 16 + "$" + "00" * 32)
     assert not check_code_matches("7K3M9Q", "plain")
     assert "I" not in ALPHABET and "O" not in ALPHABET and len(ALPHABET) == 34
@@ -306,9 +327,28 @@ def test_deposit_transient_rules(
 @pytest.mark.parametrize(
     ("transient_map", "message"),
     [
-        ({}, "InvalidArgument: transient checkCode: required"),
-        ({"checkCode": b"ABCDEI"}, "InvalidArgument: transient checkCode: must be 6 characters"),
-        ({"checkCode": b"\xff" * 6}, "InvalidArgument: transient checkCode: must be 6"),
+        ({}, "InvalidArgument: transient checkCodeHash: required"),
+        ({"checkCode": b"ABC123"}, "InvalidArgument: transient 'checkCode': unknown transient"),
+        (
+            {"checkCodeHash": b"\xff" * 6},
+            "InvalidArgument: transient checkCodeHash: must be scrypt$15$8$1$",
+        ),
+        (
+            {"checkCodeHash": b"ABC123"},
+            "InvalidArgument: transient checkCodeHash: must be scrypt$15$8$1$",
+        ),
+        (
+            {
+                "checkCodeHash": (
+                    "scrypt$10$8$1$" + bytes(range(16)).hex() + "$" + "ab" * 32
+                ).encode()
+            },
+            "InvalidArgument: transient checkCodeHash: must use scrypt N=2^15, r=8, p=1",
+        ),
+        (
+            {"checkCodeHash": ("scrypt$15$8$1$" + "00" * 16 + "$" + "ab" * 32).encode()},
+            "InvalidArgument: transient checkCodeHash: the salt must be random bytes",
+        ),
         ({**CHECK, "payer": b"{}"}, "InvalidArgument: transient 'payer': unknown transient"),
     ],
 )

@@ -23,6 +23,7 @@ from fixtures import (
     SUPERVISOR,
     World,
     check_code,
+    hashed,
     number,
     open_reply,
     payer_hash,
@@ -189,9 +190,7 @@ def _full_world() -> World:
     world.ok(MEDINS, "LockBill", CODE, number(1))
     world.ok(MEDINS, "ClaimBill", CODE, number(1), "100", "V1")
     world.ok(MEDINS, "LockBill", CODE, number(2))
-    world.ok(
-        ISSUER, "RedLetterBill", CODE, number(3), number(9), "x", transient={"checkCode": b"R00009"}
-    )
+    world.ok(ISSUER, "RedLetterBill", CODE, number(3), number(9), "x", transient=hashed("R00009"))
     world.ok(FINANCE, "ArchiveBill", CODE, number(3))
     world.anomaly(MEDINS, "LockBill", CODE, number(2), anomaly_type="lock-while-locked")
     rejected = {"unitCode": "HN0101", "billCode": "46010326", "startNumber": number(1), "count": 5}
@@ -274,7 +273,7 @@ def test_every_answer_reads_strictly_as_its_declared_result() -> None:
     del issued["checkCode"]  # the test world adds the code it used; the answer has its hash
     _roundtrip(records.Bill, issued)
     red = world.ok(
-        ISSUER, "RedLetterBill", code, number(5), number(8), "y", transient={"checkCode": b"R00008"}
+        ISSUER, "RedLetterBill", code, number(5), number(8), "y", transient=hashed("R00008")
     )
     _roundtrip(records.RedLettering, red)
     _roundtrip(records.Anchoring, world.anchor())

@@ -24,6 +24,7 @@ from fixtures import (
     World,
     bill_json,
     check_code,
+    hashed,
     number,
     payer_hash,
     proof,
@@ -52,7 +53,7 @@ def issue_on(world: World, n: int, day: str, salt: bytes = SALT) -> None:
         ISSUER, "DepositBillPrivate", CODE, number(n), transient=transient(salt, bill=document)
     )
     public = public_json(n, salt=salt, issueDate=date)
-    check = {"checkCode": check_code(n).encode()}
+    check = hashed(check_code(n))
     world.ok(ISSUER, "IssueBill", json.dumps(public, ensure_ascii=False), transient=check)
 
 
@@ -321,7 +322,7 @@ def test_list_anomalies_by_day_and_type(world: World) -> None:
         ISSUER,
         "IssueBill",
         json.dumps(public_json(5000)),
-        transient={"checkCode": b"C05000"},
+        transient=hashed("C05000"),
         anomaly_type="issuance-outside-stock",
         kind="Forbidden",
     )
@@ -374,7 +375,7 @@ def crowded() -> World:
         issue_on(world, n, f"2026-01-{5 + n % 3:02d}", salt=salt)
     for n in range(1, 8):
         document = json.dumps(public_json(5000 + n))
-        world.run(ISSUER, "IssueBill", document, transient={"checkCode": b"C00000"})
+        world.run(ISSUER, "IssueBill", document, transient=hashed("C00000"))
     assert len(world.anchor()["recorded"]) == 7  # refusals are on the chain once anchored
     return world
 

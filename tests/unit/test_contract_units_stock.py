@@ -19,6 +19,7 @@ from fixtures import (
     Ledger,
     World,
     bill_json,
+    hashed,
     key,
     number,
     public_json,
@@ -399,7 +400,7 @@ def test_reconcile_ignores_bills_of_neighbouring_ranges(world: World) -> None:
         OTHER_ISSUER, "DepositBillPrivate", CODE, number(1001), transient=transient(bill=document)
     )
     public = public_json(1001, unitCode=SCHOOL[0], unitName=SCHOOL[1])
-    world.ok(OTHER_ISSUER, "IssueBill", json.dumps(public), transient={"checkCode": b"C01001"})
+    world.ok(OTHER_ISSUER, "IssueBill", json.dumps(public), transient=hashed("C01001"))
     counts = world.ok(FINANCE, "ReconcileStock", batch)["reconciliation"]
     assert (counts["issued"], counts["unused"]) == (1, 9)
 
@@ -430,7 +431,7 @@ def test_reconcile_and_issuance_cannot_both_commit(world: World) -> None:
 
     world.deposit(3)
     issue = world.ledger.stub(
-        ISSUER, "IssueBill", json.dumps(public_json(3)), transient={"checkCode": b"C00003"}
+        ISSUER, "IssueBill", json.dumps(public_json(3)), transient=hashed("C00003")
     )
     assert contract(issue).status == 200
     world.ok(FINANCE, "ReconcileStock", world.hospital_batch)

@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
+from gw_keys import IDENTITY
 
 import fabricgw
 from ebill import consistency, errors
@@ -15,6 +16,7 @@ from ebill.finance import FinanceClient
 from ebill.payer import payer_hash
 from ebill.reimburser import ReimburserClient
 from ebill.unit import CHECK_CODE_ALPHABET, UnitClient, new_check_code
+from ebill_chaincode.contract.checkcode import check_code_matches
 
 TX = "cd" * 32
 
@@ -75,6 +77,11 @@ class FakeConnection:
 
     def close(self) -> None:
         pass
+
+
+@dataclass
+class FakeGateway:
+    identity: fabricgw.Identity
 
 
 def client(cls: type, answers: dict[str, list[Any]], **attrs: str) -> Any:
@@ -196,12 +203,27 @@ def test_issue_deposits_the_private_part_then_issues_the_public_part(
         "wait_for_block",
         lambda conn, block, peers: waited.append((block, tuple(peers))),
     )
-    record = {**BILL, "status": "issued", "checkCodeHash": "scrypt$..."}
-    answers = {"DepositBillPrivate": [{"billCode": "46010126"}], "IssueBill": [record]}
+    answer = {
+        "billCode": "46010126",
+        "billNumber": "0000000001",
+        "status": "issued",
+        "issueTxId": TX,
+        "issuedAt": "2026-01-05T02:30:00Z",
+        "batchId": "b" * 64,
+    }
+    answers = {"DepositBillPrivate": [{"billCode": "46010126"}], "IssueBill": [answer]}
     hospital = client(UnitClient, answers, unit="HN0101")
     hospital.connection.msp_id = "UnitsMSP"
+    hospital.connection.gateway = FakeGateway(fabricgw.Identity("UnitsMSP", IDENTITY.credentials))
     payer = {"type": "person", "id": "460100199001011234", "name": "张三"}
-    full = {"billCode": "46010126", "billNumber": "0000000001", "totalAmount": 100, "items": []}
+    full = {
+        "billCode": "46010126",
+        "billNumber": "0000000001",
+        "unitCode": "HN0101",
+        "issueDate": "2026-01-05T10:30:00+08:00",
+        "totalAmount": 100,
+        "items": [],
+    }
     salt = bytes(range(16))
     issued = hospital.issue_bill(full, payer, None, salt=salt)
     (deposit, args, transient, endorsers), issue = hospital.connection.contract.calls
@@ -213,17 +235,28 @@ def test_issue_deposits_the_private_part_then_issues_the_public_part(
     assert waited == [(42, ("FinanceMSP",))]  # finance has the deposit before IssueBill
     name, args, transient, endorsers = issue
     public = json.loads(args[0])
-    assert name == "IssueBill" and set(transient) == {"checkCode"}
+    assert name == "IssueBill" and set(transient) == {"checkCodeHash"}
     assert public == {
         "billCode": "46010126",
         "billNumber": "0000000001",
+        "unitCode": "HN0101",
+        "issueDate": "2026-01-05T10:30:00+08:00",
         "totalAmount": 100,
         "payerHash": payer_hash(salt, "person", "460100199001011234"),
     }
-    code = transient["checkCode"].decode()
+    code = issued.check_code
     assert len(code) == 6 and all(c in CHECK_CODE_ALPHABET for c in code)
+    # only the code's salted slow hash leaves the client; the issuer hashed it itself
+    stored = transient["checkCodeHash"].decode()
+    assert code not in stored and check_code_matches(code, stored)
     assert endorsers == ["UnitsMSP", "FinanceMSP"]
-    assert issued.salt == salt and issued.bill.check_code == code == issued.check_code
+    assert issued.salt == salt and issued.bill.check_code == code
+    # the bill is built from what was sent and the short answer, as the contract stores it
+    bill = issued.bill
+    assert (bill.status, bill.issue_tx_id, bill.batch_id) == ("issued", TX, "b" * 64)
+    assert bill.check_code_hash == stored and bill.payer_hash == public["payerHash"]
+    assert bill.last_action is not None and bill.last_action.actor_name == "user1"
+    assert bill.issuer_msp == "UnitsMSP" and bill.issued_at == "2026-01-05T02:30:00Z"
 
 
 def test_check_codes_are_random() -> None:

@@ -3,7 +3,9 @@
 Issuance is two transactions, so that no personal data reaches the finance peer
 (see :mod:`.privacy`): DepositBillPrivate (endorsed by the units peer alone, writes
 only the collection) and IssueBill (finance and units; public part only; checks the
-deposited seal by its hash).
+deposited seal by its hash). DepositBillsPrivate and IssueBills do the same for up to
+``CHAINCODE_MAX_BATCH`` (default 100) bills in one transaction each, all or nothing.
+No scrypt runs at issuance: the issuer's system sends the check code's hash.
 
 The public record of a bill (key ``bill / billCode / billNumber``) is the validated
 public part (:class:`~.model.PublicBill`: code, number, name, unit, issue date,
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 from typing import Any
 
@@ -41,11 +44,23 @@ from ..shim.stub import Stub
 from . import access, clock, keys, ledger, lifecycle, privacy
 from .access import Actor
 from .anomalies import Anomaly
-from .checkcode import check_code_matches, hash_check_code, parse_check_code
-from .model import CHINA, MAX_AMOUNT, bill_ref, day_arg, parse_public_bill, text_arg
+from .checkcode import check_code_matches, parse_check_code, parse_check_code_hash
+from .model import (
+    CHINA,
+    MAX_AMOUNT,
+    PublicBill,
+    bill_ref,
+    day_arg,
+    decode_json,
+    parse_public_bill,
+    text_arg,
+)
 from .router import transaction
 from .stock import batch_holding
 from .units import SUSPENDED
+
+BATCH_VARIABLE = "CHAINCODE_MAX_BATCH"
+DEFAULT_MAX_BATCH = 100
 
 
 def load_bill(stub: Stub, bill_code: str, bill_number: str) -> ledger.Record:
@@ -101,20 +116,30 @@ def _issued_fields(stub: Stub, actor: Actor, function: str, batch: ledger.Record
     }
 
 
-def _transient_check_code(stub: Stub, function: str) -> str:
-    """The check code the issuer's system generated, from transient ``checkCode``."""
-    privacy.refuse_unknown_transient(stub, (privacy.TRANSIENT_CHECK_CODE,))
-    raw = stub.transient.get(privacy.TRANSIENT_CHECK_CODE)
+def max_batch() -> int:
+    """The most bills one IssueBills / DepositBillsPrivate takes: the chaincode server's
+    environment ``CHAINCODE_MAX_BATCH`` (1 to 1000), default 100."""
+    text = os.environ.get(BATCH_VARIABLE, "").strip()
+    value = int(text) if text.isdigit() else DEFAULT_MAX_BATCH
+    return min(max(value, 1), 1000)
+
+
+def _transient_check_code_hash(stub: Stub, function: str) -> str:
+    """The check code's hash the issuer's system computed, from transient
+    ``checkCodeHash``; its form checked, no scrypt computed (see :mod:`.checkcode`)."""
+    name = privacy.TRANSIENT_CHECK_CODE_HASH
+    privacy.refuse_unknown_transient(stub, (name,))
+    raw = stub.transient.get(name)
     if raw is None:
         raise InvalidArgument(
-            f"transient {privacy.TRANSIENT_CHECK_CODE}: required ({function} takes the check"
-            " code the issuer's system generated, never as an argument)"
+            f"transient {name}: required ({function} takes the salted scrypt hash of the check"
+            " code the issuer's system generated; the code itself never reaches the chain)"
         )
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
         text = ""
-    return parse_check_code(text, f"transient {privacy.TRANSIENT_CHECK_CODE}")
+    return parse_check_code_hash(text, f"transient {name}")
 
 
 @transaction("DepositBillPrivate")
@@ -144,65 +169,216 @@ def deposit_bill_private(stub: Stub, bill_code: str, bill_number: str) -> ledger
     return {"billCode": bill_code, "billNumber": bill_number, "payerHash": part.payer_hash}
 
 
-def _check_deposit(stub: Stub, bill: ledger.Record) -> None:
+@transaction("DepositBillsPrivate")
+def deposit_bills_private(stub: Stub) -> ledger.Record:
+    """Step 1 of batch issuance: DepositBillPrivate for up to :func:`max_batch` bills of
+    the caller's unit in one transaction, all or nothing; transient ``bills`` is a JSON
+    array of {bill, payer, payerSalt (hex), medical?}. Endorsed by the units peer alone.
+
+    Returns {bills: [{billCode, billNumber, payerHash}]} in the given order.
+    """
+    parts = privacy.PrivatePart.batch_from_transient(stub, max_batch())
+    actor = access.allow(stub, "DepositBillsPrivate")
+    seen: set[tuple[str, str]] = set()
+    answers = []
+    for index, part in enumerate(parts):
+        code, number = part.bill.bill_code, part.bill.bill_number
+        if (code, number) in seen:
+            raise InvalidArgument(
+                f"transient bills[{index}]: bill {code}/{number} appears twice in the batch"
+            )
+        seen.add((code, number))
+        access.require_own_unit(actor, part.bill.unit_code, "DepositBillsPrivate")
+        clock.check_issue_date(stub, part.bill.issue_date)
+        key = keys.bill(code, number)
+        if stub.get_state(key) is not None:
+            raise Conflict(
+                f"DepositBillsPrivate: bill {code}/{number} (bills[{index}]) already exists",
+                "bill-exists",
+            )
+        answers.append({"billCode": code, "billNumber": number, "payerHash": part.payer_hash})
+    for part in parts:  # every bill checked before the first write
+        code, number = part.bill.bill_code, part.bill.bill_number
+        key = keys.bill(code, number)
+        stub.put_private_data(privacy.COLLECTION, key, canonical_json(part.to_json()))
+        stub.put_private_data(privacy.COLLECTION, keys.bill_seal(code, number), part.seal())
+    refs = [{"billCode": a["billCode"], "billNumber": a["billNumber"]} for a in answers]
+    ledger.emit(stub, "DepositBillsPrivate", count=len(refs), bills=refs)
+    return {"bills": answers}
+
+
+def _check_deposit(stub: Stub, bill: ledger.Record, function: str = "IssueBill") -> None:
     """Conflict unless the deposited seal's hash matches the public record's fields."""
     code, number = bill["billCode"], bill["billNumber"]
     deposited = stub.get_private_data_hash(privacy.COLLECTION, keys.bill_seal(code, number))
     if deposited is None:
         raise Conflict(
-            f"IssueBill: no private part deposited for bill {code}/{number};"
+            f"{function}: no private part deposited for bill {code}/{number};"
             " call DepositBillPrivate first"
         )
     expected = privacy.seal(code, number, bill["unitCode"], bill["totalAmount"], bill["payerHash"])
     if not hmac.compare_digest(deposited, hashlib.sha256(expected).digest()):
         raise Conflict(
-            f"IssueBill: the private part deposited for bill {code}/{number} does not match"
+            f"{function}: the private part deposited for bill {code}/{number} does not match"
             " (unitCode, totalAmount or payerHash differ); deposit it again"
         )
+
+
+class _Issuer:
+    """Issues the bills of one transaction: every rule per bill; the unit and stock
+    batches read once per transaction (approved ranges never overlap, so a batch that
+    holds one number is the batch of every number in its range)."""
+
+    def __init__(self, stub: Stub, function: str) -> None:
+        self.stub = stub
+        self.function = function
+        self.actor = access.allow(stub, function)
+        self.units: dict[str, ledger.Record] = {}
+        self.batches: list[ledger.Record] = []
+        self.seen: set[tuple[str, str]] = set()
+
+    def _unit(self, unit_code: str, subject: dict[str, str]) -> ledger.Record:
+        if unit_code not in self.units:
+            self.units[unit_code] = _active_unit(self.stub, unit_code, self.function, subject)
+        return self.units[unit_code]
+
+    def _batch(self, unit_code: str, code: str, number: str) -> ledger.Record:
+        for batch in self.batches:
+            same = (batch["unitCode"], batch["billCode"]) == (unit_code, code)
+            if same and batch["startNumber"] <= number <= batch["endNumber"]:
+                return batch
+        batch = batch_holding(self.stub, unit_code, code, number, self.function)
+        self.batches.append(batch)
+        return batch
+
+    def check(self, bill: PublicBill, check_code_hash: str, where: str) -> ledger.Record:
+        """Check every rule for one bill (reads only); the record to write."""
+        stub, function = self.stub, self.function
+        access.require_own_unit(self.actor, bill.unit_code, function)
+        clock.check_issue_date(stub, bill.issue_date)
+        code, number = bill.bill_code, bill.bill_number
+        if (code, number) in self.seen:
+            raise InvalidArgument(f"{where}: bill {code}/{number} appears twice in the batch")
+        self.seen.add((code, number))
+        if stub.get_state(keys.bill(code, number)) is not None:
+            raise Conflict(f"bill {code}/{number} already exists", "bill-exists")
+        subject = {"billCode": code, "billNumber": number, "unitCode": bill.unit_code}
+        unit = self._unit(bill.unit_code, subject)
+        if unit["name"] != bill.unit_name:
+            raise Conflict(
+                f"{function}: unitName {bill.unit_name!r} is not the registered name"
+                f" {unit['name']!r} of unit {bill.unit_code}"
+            )
+        batch = self._batch(bill.unit_code, code, number)
+        record = {
+            **bill.public_json(),
+            "kind": lifecycle.KIND_NORMAL,
+            "checkCodeHash": check_code_hash,
+            **_issued_fields(stub, self.actor, function, batch),
+        }
+        _check_deposit(stub, record, function)
+        return record
 
 
 @transaction("IssueBill")
 def issue_bill(stub: Stub, bill_json: str) -> ledger.Record:
     """Step 2 of issuance: the public part (argument) of a bill whose private part is
-    deposited; the check code comes as transient ``checkCode``.
+    deposited; the check code's salted hash comes as transient ``checkCodeHash``.
 
-    Returns the stored public record (it holds only the check code's slow hash).
+    Returns only what the caller needs: {billCode, billNumber, status, issueTxId,
+    issuedAt, batchId} (the caller holds the rest; ReadBill answers the record).
     """
     bill = parse_public_bill(bill_json)
-    check_code = _transient_check_code(stub, "IssueBill")
-    actor = access.allow(stub, "IssueBill")
-    access.require_own_unit(actor, bill.unit_code, "IssueBill")
-    clock.check_issue_date(stub, bill.issue_date)
-    code, number = bill.bill_code, bill.bill_number
-    key = keys.bill(code, number)
-    if stub.get_state(key) is not None:
-        raise Conflict(f"bill {code}/{number} already exists", "bill-exists")
-    subject = {"billCode": code, "billNumber": number, "unitCode": bill.unit_code}
-    unit = _active_unit(stub, bill.unit_code, "IssueBill", subject)
-    if unit["name"] != bill.unit_name:
-        raise Conflict(
-            f"IssueBill: unitName {bill.unit_name!r} is not the registered name"
-            f" {unit['name']!r} of unit {bill.unit_code}"
-        )
-    batch = batch_holding(stub, bill.unit_code, code, number, "IssueBill")
-    record = {
-        **bill.public_json(),
-        "kind": lifecycle.KIND_NORMAL,
-        "checkCodeHash": hash_check_code(check_code, stub.tx_id, code, number),
-        **_issued_fields(stub, actor, "IssueBill", batch),
-    }
-    _check_deposit(stub, record)
+    check_code_hash = _transient_check_code_hash(stub, "IssueBill")
+    record = _Issuer(stub, "IssueBill").check(bill, check_code_hash, "billJSON")
     _add_new_bill(stub, record)
     ledger.emit(
         stub,
         "IssueBill",
-        billCode=code,
-        billNumber=number,
+        billCode=bill.bill_code,
+        billNumber=bill.bill_number,
         status=lifecycle.ISSUED,
         unitCode=bill.unit_code,
-        batchId=batch["batchId"],
+        batchId=record["batchId"],
     )
-    return record
+    return {name: record[name] for name in ISSUED_FIELDS}
+
+
+#: The fields of a bill's record that IssueBill answers.
+ISSUED_FIELDS = ("billCode", "billNumber", "status", "issueTxId", "issuedAt", "batchId")
+
+
+def _parse_public_bills(bills_json: str, limit: int) -> list[PublicBill]:
+    values = decode_json(bills_json, "billsJSON")
+    if not isinstance(values, list) or not 1 <= len(values) <= limit:
+        raise InvalidArgument(f"billsJSON: must be a JSON array of 1 to {limit} public parts")
+    bills = []
+    for index, value in enumerate(values):
+        try:
+            bills.append(PublicBill.parse(value))
+        except InvalidArgument as error:
+            raise InvalidArgument(f"billsJSON[{index}]: {error.text}", error.code) from None
+    return bills
+
+
+def _transient_check_code_hashes(stub: Stub, count: int) -> list[str]:
+    name = privacy.TRANSIENT_CHECK_CODE_HASHES
+    privacy.refuse_unknown_transient(stub, (name,))
+    raw = stub.transient.get(name)
+    if raw is None:
+        raise InvalidArgument(
+            f"transient {name}: required (a JSON array of each bill's check-code hash, in order)"
+        )
+    try:
+        values = decode_json(raw.decode("utf-8"), f"transient {name}")
+    except UnicodeDecodeError:
+        raise InvalidArgument(f"transient {name}: must be UTF-8 JSON") from None
+    if not isinstance(values, list) or len(values) != count:
+        raise InvalidArgument(
+            f"transient {name}: must be a JSON array of {count} hashes, one per bill in billsJSON"
+        )
+    return [
+        parse_check_code_hash(v if isinstance(v, str) else "", f"transient {name}[{i}]")
+        for i, v in enumerate(values)
+    ]
+
+
+@transaction("IssueBills")
+def issue_bills(stub: Stub, bills_json: str) -> ledger.Record:
+    """Batch step 2: IssueBill for up to :func:`max_batch` bills of the caller's unit in
+    one transaction, ALL OR NOTHING: every rule is checked for every bill, and the first
+    refused bill refuses the whole transaction (its error names the bill's index; an
+    anomaly is recorded as for IssueBill). ``billsJSON`` is a JSON array of public
+    parts; transient ``checkCodeHashes`` the array of their check-code hashes.
+
+    Returns {status, issueTxId, issuedAt, bills: [{billCode, billNumber, batchId}]}.
+    """
+    bills = _parse_public_bills(bills_json, max_batch())
+    hashes = _transient_check_code_hashes(stub, len(bills))
+    issuer = _Issuer(stub, "IssueBills")
+    checked = [
+        issuer.check(bill, check_code_hash, f"billsJSON[{index}]")
+        for index, (bill, check_code_hash) in enumerate(zip(bills, hashes, strict=True))
+    ]
+    # every bill checked before the first write: a refused batch writes nothing at all
+    issued = []
+    for record in checked:
+        _add_new_bill(stub, record)
+        issued.append({name: record[name] for name in ("billCode", "billNumber", "batchId")})
+    ledger.emit(
+        stub,
+        "IssueBills",
+        status=lifecycle.ISSUED,
+        unitCode=bills[0].unit_code,
+        count=len(issued),
+        bills=[{"billCode": b["billCode"], "billNumber": b["billNumber"]} for b in issued],
+    )
+    return {
+        "status": lifecycle.ISSUED,
+        "issueTxId": stub.tx_id,
+        "issuedAt": ledger.now(stub),
+        "bills": issued,
+    }
 
 
 def _signed_fen(text: str) -> int | None:
@@ -305,7 +481,7 @@ def _red_bill(
     reason: str,
     actor: Actor,
     batch: ledger.Record,
-    check_code: str,
+    check_code_hash: str,
 ) -> ledger.Record:
     code = original["billCode"]
     return {
@@ -320,7 +496,7 @@ def _red_bill(
         "redOf": {"billCode": code, "billNumber": original["billNumber"]},
         "reason": reason,
         "payerHash": original["payerHash"],
-        "checkCodeHash": hash_check_code(check_code, stub.tx_id, code, red_number),
+        "checkCodeHash": check_code_hash,
         **_issued_fields(stub, actor, "RedLetterBill", batch),
     }
 
@@ -329,14 +505,14 @@ def _red_bill(
 def red_letter_bill(
     stub: Stub, bill_code: str, bill_number: str, red_bill_number: str, reason: str
 ) -> dict[str, ledger.Record]:
-    """Void a bill with a red bill from the unit's stock; the red bill's check code comes
-    as transient ``checkCode``. Returns {original, red}."""
+    """Void a bill with a red bill from the unit's stock; the red bill's check-code hash
+    comes as transient ``checkCodeHash``. Returns {original, red}."""
     bill_ref(bill_code, bill_number)
     bill_ref(bill_code, red_bill_number, "redBillNumber")
     if red_bill_number == bill_number:
         raise InvalidArgument("redBillNumber: must differ from billNumber")
     reason = text_arg(reason, "reason", 200)
-    check_code = _transient_check_code(stub, "RedLetterBill")
+    check_code_hash = _transient_check_code_hash(stub, "RedLetterBill")
     actor = access.allow(stub, "RedLetterBill")
     original = load_bill(stub, bill_code, bill_number)
     unit_code = original["unitCode"]
@@ -349,7 +525,7 @@ def red_letter_bill(
     subject = lifecycle.subject(original)
     _active_unit(stub, unit_code, "RedLetterBill", subject)
     batch = batch_holding(stub, unit_code, bill_code, red_bill_number, "RedLetterBill")
-    red = _red_bill(stub, original, red_bill_number, reason, actor, batch, check_code)
+    red = _red_bill(stub, original, red_bill_number, reason, actor, batch, check_code_hash)
     _add_new_bill(stub, red)
     original.update(
         status=lifecycle.RED_LETTERED,

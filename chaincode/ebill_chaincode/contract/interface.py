@@ -36,7 +36,9 @@ from .vocabulary import (
     REIMBURSER,
     SUPERVISOR,
     TRANSIENT_BILL,
-    TRANSIENT_CHECK_CODE,
+    TRANSIENT_BILLS,
+    TRANSIENT_CHECK_CODE_HASH,
+    TRANSIENT_CHECK_CODE_HASHES,
     TRANSIENT_MEDICAL,
     TRANSIENT_PAYER,
     TRANSIENT_REPLY_KEY,
@@ -197,6 +199,19 @@ _BATCH_EVENT: dict[str, Schema] = {
     "status": {"type": "string", "enum": list(vocabulary.BATCH_STATUSES)},
 }
 _REIMBURSER_EVENT: dict[str, Schema] = {**_BILL_EVENT, "reimburserId": _S}
+_CODE_REF: Schema = {
+    "type": "object",
+    "properties": {"billCode": _S, "billNumber": _S},
+    "required": ["billCode", "billNumber"],
+}
+_ISSUE_ERRORS = (
+    "not-authorised",
+    "not-found",
+    "bill-exists",
+    "conflict",
+    "issuance-by-suspended-unit",
+    "issuance-outside-stock",
+)
 
 _PAYER_PROOF = (
     TransientKey(
@@ -211,11 +226,17 @@ _PAYER_PROOF_OPTIONAL = tuple(
     TransientKey(t.name, t.encoding, t.description + " (the platform only)", False, t.schema)
     for t in _PAYER_PROOF
 )
+_CHECK_CODE_HASH_FORM = "scrypt$15$8$1$<32 hex salt>$<64 hex digest>"
 _CHECK_CODE = TransientKey(
-    TRANSIENT_CHECK_CODE,
+    TRANSIENT_CHECK_CODE_HASH,
     "ASCII",
-    "the check code the issuer's system generated: 6 characters of 0-9A-Z without I and O",
+    "the salted scrypt hash of the check code the issuer's system generated (6 characters"
+    f" of 0-9A-Z without I and O), {_CHECK_CODE_HASH_FORM}: exactly N=2^15, r=8, p=1, a"
+    " fresh random 16-byte salt; the code itself never reaches the chain",
 )
+_EX_HASH = "scrypt$15$8$1$<salt hex>$<digest hex>"
+#: The batch size limit's text (the chaincode server's CHAINCODE_MAX_BATCH).
+_MAX_BATCH = "CHAINCODE_MAX_BATCH (default 100)"
 _EX_PROOF = {
     TRANSIENT_PAYER: '{"type":"person","id":"460100199001011234"}',
     TRANSIENT_SALT: "<16 random bytes>",
@@ -502,15 +523,8 @@ ISSUE_BILL = _declare(
         " the number must be in the unit's approved stock.",
         (Param("billJSON", _ref(records.PublicBill), "the public part, as JSON"),),
         frozenset({ISSUER}),
-        _ref(records.Bill),
-        (
-            "not-authorised",
-            "not-found",
-            "bill-exists",
-            "conflict",
-            "issuance-by-suspended-unit",
-            "issuance-outside-stock",
-        ),
+        _ref(records.Issued),
+        _ISSUE_ERRORS,
         Event("IssueBill", {**_BILL_EVENT, "unitCode": _S, "batchId": _S}),
         (
             '{"billCode":"46010126","billNumber":"0000000001","billName":"门诊收费票据",'
@@ -520,7 +534,78 @@ ISSUE_BILL = _declare(
         ),
         scope=(OWN_UNIT,),
         transient=(_CHECK_CODE,),
-        example_transient={TRANSIENT_CHECK_CODE: "7K3M9Q"},
+        example_transient={TRANSIENT_CHECK_CODE_HASH: _EX_HASH},
+    )
+)
+DEPOSIT_BILLS_PRIVATE = _declare(
+    Function(
+        "DepositBillsPrivate",
+        SUBMIT,
+        f"Batch step 1: DepositBillPrivate for 1 to {_MAX_BATCH} bills of the caller's unit"
+        " in one transaction, all or nothing (the first refused bill refuses all, its error"
+        " names its index).",
+        (),
+        frozenset({ISSUER}),
+        _ref(records.Deposits),
+        ("not-authorised", "bill-exists"),
+        Event(
+            "DepositBillsPrivate",
+            {"count": {"type": "integer"}, "bills": {"type": "array", "items": _CODE_REF}},
+        ),
+        (),
+        scope=(OWN_UNIT,),
+        scope_note="every bill of the caller's unit; endorsed by the units peer alone",
+        transient=(
+            TransientKey(
+                TRANSIENT_BILLS,
+                "UTF-8 JSON",
+                "a JSON array of {bill: IssuanceBill, payer: Payer, payerSalt: lower-case hex"
+                " of 16 to 64 random bytes, medical?: MedicalInfo}, one per bill",
+            ),
+        ),
+        example_transient={
+            TRANSIENT_BILLS: '[{"bill": {...}, "payer": {...}, "payerSalt": "..."}]'
+        },
+        endorsers=(vocabulary.UNITS_MSP,),
+    )
+)
+ISSUE_BILLS = _declare(
+    Function(
+        "IssueBills",
+        SUBMIT,
+        f"Batch step 2: IssueBill for 1 to {_MAX_BATCH} deposited bills of the caller's unit"
+        " in one transaction, all or nothing: every rule is checked for every bill and the"
+        " first refused bill refuses the whole transaction (its error names its index).",
+        (
+            Param(
+                "billsJSON",
+                {"type": "array", "items": _ref(records.PublicBill), "minItems": 1},
+                "a JSON array of public parts",
+            ),
+        ),
+        frozenset({ISSUER}),
+        _ref(records.IssuedBatch),
+        _ISSUE_ERRORS,
+        Event(
+            "IssueBills",
+            {
+                "status": _BILL_EVENT["status"],
+                "unitCode": _S,
+                "count": {"type": "integer"},
+                "bills": {"type": "array", "items": _CODE_REF},
+            },
+        ),
+        ("[<PublicBill JSON>, ...]",),
+        scope=(OWN_UNIT,),
+        transient=(
+            TransientKey(
+                TRANSIENT_CHECK_CODE_HASHES,
+                "UTF-8 JSON",
+                f"a JSON array of the bills' check-code hashes ({_CHECK_CODE_HASH_FORM}), one"
+                " per bill of billsJSON, in order",
+            ),
+        ),
+        example_transient={TRANSIENT_CHECK_CODE_HASHES: f'["{_EX_HASH}", ...]'},
     )
 )
 READ_BILL = _declare(
@@ -593,7 +678,7 @@ RED_LETTER_BILL = _declare(
         (_CODE, _NUMBER, "0000000002", "wrong amount"),
         scope=(OWN_UNIT,),
         transient=(_CHECK_CODE,),
-        example_transient={TRANSIENT_CHECK_CODE: "R2D2X9"},
+        example_transient={TRANSIENT_CHECK_CODE_HASH: _EX_HASH},
     )
 )
 ARCHIVE_BILL = _declare(
@@ -948,7 +1033,9 @@ VOCABULARIES: dict[str, Any] = {
         vocabulary.TRANSIENT_PAYER,
         vocabulary.TRANSIENT_SALT,
         vocabulary.TRANSIENT_MEDICAL,
-        vocabulary.TRANSIENT_CHECK_CODE,
+        vocabulary.TRANSIENT_CHECK_CODE_HASH,
+        vocabulary.TRANSIENT_BILLS,
+        vocabulary.TRANSIENT_CHECK_CODE_HASHES,
         vocabulary.TRANSIENT_REPLY_KEY,
     ],
     "payerHash": vocabulary.PAYER_HASH_FORMULA,

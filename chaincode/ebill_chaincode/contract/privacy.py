@@ -15,18 +15,20 @@ Issuance is two transactions (see :mod:`.bills`):
    public part and checks, with ``GetPrivateDataHash`` (which non-members may call),
    that the deposited seal matches it.
 
-===========  ==========================================================================
-transient    content
-===========  ==========================================================================
-bill         Deposit: the full issuance JSON (public part + items, clerk, reviewer...)
-payer        Deposit: {"type", "id", "name"}; payer actions: {"type", "id"}
-payerSalt    16 to 64 random bytes chosen by the issuer's system (never an argument)
-medical      Deposit, optional: the medical extension (paid amounts sum to the total)
-checkCode    IssueBill / RedLetterBill: the 6-character check code the issuer's system
-             generated (the chain keeps only a slow salted hash of it)
-replyKey     functions that answer private data: the caller's X25519 public key (32
-             bytes); the answer is encrypted to it (see :func:`seal_reply`)
-===========  ==========================================================================
+===============  ======================================================================
+transient        content
+===============  ======================================================================
+bill             Deposit: the full issuance JSON (public part + items, clerk, reviewer...)
+payer            Deposit: {"type", "id", "name"}; payer actions: {"type", "id"}
+payerSalt        16 to 64 random bytes chosen by the issuer's system (never an argument)
+medical          Deposit, optional: the medical extension (paid amounts sum to the total)
+checkCodeHash    IssueBill / RedLetterBill: the salted scrypt hash of the check code,
+                 computed by the issuer's system (the code itself never reaches the chain)
+bills            DepositBillsPrivate: JSON array of {bill, payer, payerSalt (hex), medical?}
+checkCodeHashes  IssueBills: JSON array of the bills' check-code hashes, in order
+replyKey         functions that answer private data: the caller's X25519 public key (32
+                 bytes); the answer is encrypted to it (see :func:`seal_reply`)
+===============  ======================================================================
 
 Private keys (collection ``billPrivate``, members UnitsMSP, InsuranceMSP, AuditMSP):
 ``bill/code/number`` holds {payer, medical?, salt, items, clerk, reviewer?, remark?};
@@ -49,6 +51,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +78,13 @@ from .vocabulary import (
     TRANSIENT_SALT,
 )
 from .vocabulary import (
-    TRANSIENT_CHECK_CODE as TRANSIENT_CHECK_CODE,
+    TRANSIENT_BILLS as TRANSIENT_BILLS,
+)
+from .vocabulary import (
+    TRANSIENT_CHECK_CODE_HASH as TRANSIENT_CHECK_CODE_HASH,
+)
+from .vocabulary import (
+    TRANSIENT_CHECK_CODE_HASHES as TRANSIENT_CHECK_CODE_HASHES,
 )
 
 REPLY_ALGORITHM = "X25519-HKDF-SHA256-AES256GCM"
@@ -181,18 +190,67 @@ class PrivatePart:
         for name in (TRANSIENT_BILL, TRANSIENT_PAYER, TRANSIENT_SALT):
             if name not in stub.transient:
                 raise InvalidArgument(f"transient {name}: required")
-        bill = Bill.parse(_transient_json(stub, TRANSIENT_BILL))
-        payer = Payer.parse(_transient_json(stub, TRANSIENT_PAYER), "payer")
-        salt = check_salt(stub.transient[TRANSIENT_SALT], f"transient {TRANSIENT_SALT}")
         medical = None
         if TRANSIENT_MEDICAL in stub.transient:
-            medical = MedicalInfo.parse(_transient_json(stub, TRANSIENT_MEDICAL), "medical")
+            medical = _transient_json(stub, TRANSIENT_MEDICAL)
+        return cls.of(
+            _transient_json(stub, TRANSIENT_BILL),
+            _transient_json(stub, TRANSIENT_PAYER),
+            check_salt(stub.transient[TRANSIENT_SALT], f"transient {TRANSIENT_SALT}"),
+            medical,
+        )
+
+    @classmethod
+    def of(cls, bill_value: Any, payer_value: Any, salt: bytes, medical_value: Any) -> PrivatePart:
+        """Validate decoded JSON values (and a checked salt); InvalidArgument on any rule."""
+        bill = Bill.parse(bill_value)
+        payer = Payer.parse(payer_value, "payer")
+        medical = None
+        if medical_value is not None:
+            medical = MedicalInfo.parse(medical_value, "medical")
             if medical.paid_total != bill.total_amount:
                 raise InvalidArgument(
                     f"medical: fundPaid + personalAccountPaid + ownPaid = {medical.paid_total}"
                     f" fen but totalAmount is {bill.total_amount}"
                 )
         return cls(bill, payer, medical, salt)
+
+    @classmethod
+    def batch_from_transient(cls, stub: Stub, limit: int) -> list[PrivatePart]:
+        """Transient ``bills``: a JSON array of 1..``limit`` objects {bill, payer,
+        payerSalt (hex), medical?}; InvalidArgument naming the element and the rule."""
+        refuse_unknown_transient(stub, (TRANSIENT_BILLS,))
+        if TRANSIENT_BILLS not in stub.transient:
+            raise InvalidArgument(f"transient {TRANSIENT_BILLS}: required")
+        values = _transient_json(stub, TRANSIENT_BILLS)
+        if not isinstance(values, list) or not 1 <= len(values) <= limit:
+            raise InvalidArgument(
+                f"transient {TRANSIENT_BILLS}: must be a JSON array of 1 to {limit} bills"
+            )
+        parts = []
+        for index, value in enumerate(values):
+            where = f"transient {TRANSIENT_BILLS}[{index}]"
+            if not isinstance(value, dict) or set(value) - {
+                "bill",
+                "payer",
+                "payerSalt",
+                "medical",
+            }:
+                raise InvalidArgument(
+                    f"{where}: must be an object {{bill, payer, payerSalt, medical?}}"
+                )
+            missing = [n for n in ("bill", "payer", "payerSalt") if n not in value]
+            if missing:
+                raise InvalidArgument(f"{where}.{missing[0]}: required")
+            salt_hex = value["payerSalt"]
+            if not isinstance(salt_hex, str) or not re.fullmatch(r"(?:[0-9a-f]{2})+", salt_hex):
+                raise InvalidArgument(f"{where}.payerSalt: must be lower-case hex")
+            try:
+                salt = check_salt(bytes.fromhex(salt_hex), f"{where}.payerSalt")
+                parts.append(cls.of(value["bill"], value["payer"], salt, value.get("medical")))
+            except InvalidArgument as error:
+                raise InvalidArgument(f"{where}: {error.text}", error.code) from None
+        return parts
 
     @property
     def payer_hash(self) -> str:

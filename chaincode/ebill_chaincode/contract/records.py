@@ -602,6 +602,45 @@ class Deposit(Record):
 
 
 @dataclass(frozen=True)
+class Deposits(Record):
+    """DepositBillsPrivate's answer: one Deposit per bill, in the given order."""
+
+    bills: tuple[Deposit, ...] = _field()
+
+
+@dataclass(frozen=True)
+class Issued(Record):
+    """IssueBill's answer: what the caller needs (it holds the rest; ReadBill answers
+    the whole record)."""
+
+    bill_code: str = _field(pattern=_BILL_CODE)
+    bill_number: str = _field(pattern=_BILL_NUMBER)
+    status: str = _field(enum=vocabulary.BILL_STATUSES)
+    issue_tx_id: str = _field()
+    issued_at: str = _field(_UTC, fmt="date-time")
+    batch_id: str = _field("the stock batch holding the number")
+
+
+@dataclass(frozen=True)
+class IssuedRef(Record):
+    """One bill of an IssueBills answer."""
+
+    bill_code: str = _field(pattern=_BILL_CODE)
+    bill_number: str = _field(pattern=_BILL_NUMBER)
+    batch_id: str = _field("the stock batch holding the number")
+
+
+@dataclass(frozen=True)
+class IssuedBatch(Record):
+    """IssueBills' answer: every bill issued by one transaction, in the given order."""
+
+    status: str = _field(enum=vocabulary.BILL_STATUSES)
+    issue_tx_id: str = _field()
+    issued_at: str = _field(_UTC, fmt="date-time")
+    bills: tuple[IssuedRef, ...] = _field()
+
+
+@dataclass(frozen=True)
 class RedLettering(Record):
     """RedLetterBill's answer: the voided original and the red bill."""
 
@@ -737,6 +776,10 @@ RECORDS: dict[str, type[Record]] = {
         BillPage,
         AnomalyPage,
         Deposit,
+        Deposits,
+        Issued,
+        IssuedRef,
+        IssuedBatch,
         RedLettering,
         Anchoring,
         Org,
