@@ -7,6 +7,7 @@ cannot be reached becomes :class:`Unavailable`.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +44,11 @@ class ServiceAPI:
 
     def __init__(self, endpoint: Endpoint, key: str | None = None, timeout: float = 90) -> None:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        verify: ssl.SSLContext | bool = endpoint.verify is not False
+        if isinstance(endpoint.verify, str):
+            verify = ssl.create_default_context(cafile=endpoint.verify)
         self._client = httpx.Client(
-            base_url=endpoint.url, verify=endpoint.verify, headers=headers, timeout=timeout
+            base_url=endpoint.url, verify=verify, headers=headers, timeout=timeout
         )
 
     def close(self) -> None:

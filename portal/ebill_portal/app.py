@@ -4,6 +4,7 @@ the pages of each party (``bills``, ``payer``, ``unit``, ``finance``)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from .settings import PortalSettings
 from .users import Store
 from .web import PageError, Portal, Visit, VisitDep, visit
 
+LOG = logging.getLogger("ebill_portal")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -66,6 +68,12 @@ def create_app(settings: PortalSettings) -> FastAPI:
         return visit(request).render(
             "error.html", status=status, message=key, detail=problem_text(exc)
         )
+
+    @app.exception_handler(Exception)
+    async def failure(request: Request, exc: Exception) -> HTMLResponse:
+        """Anything unexpected: a message, never a trace (the log has the trace)."""
+        LOG.exception("page %s failed", request.url.path)
+        return visit(request).render("error.html", status=500, message="error.internal")
 
     @app.get("/", response_class=HTMLResponse)
     def home(v: VisitDep) -> HTMLResponse:

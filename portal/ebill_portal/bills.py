@@ -85,7 +85,7 @@ def bill_view(v: Visit, code: str, number: str) -> dict[str, Any]:
         "date": china_time(record["issueDate"]),
         "status": record["status"],
         "statusText": v.t(f"status.{record['status']}"),
-        "items": items,
+        "lines": items,
         "total": money.yuan(total),
         "capital": money.capital(total),
         "reimbursed": money.yuan(int(record.get("reimbursedTotal", 0))),
@@ -100,18 +100,19 @@ def bill_view(v: Visit, code: str, number: str) -> dict[str, Any]:
 
 
 def register(app: FastAPI) -> None:
-    @app.get("/bills/{code}/{number}", response_class=HTMLResponse)
-    def bill_page(code: str, number: str, v: VisitDep, message: str = "") -> HTMLResponse:
-        view = bill_view(v, code, number)
-        svg = qr.svg(view["link"]) if view["link"] else None
-        return v.render("bill.html", bill=view, qr_svg=svg, message=message)
-
+    # before the page: "{number}" would match "0000000001.pdf" too
     @app.get("/bills/{code}/{number}.pdf")
     def bill_pdf(code: str, number: str, v: VisitDep) -> Response:
         view = bill_view(v, code, number)
         body = pdf.render(view, v.t, v.portal.settings.cjk_font)
         headers = {"Content-Disposition": f'inline; filename="{code}-{number}.pdf"'}
         return Response(body, media_type="application/pdf", headers=headers)
+
+    @app.get("/bills/{code}/{number}", response_class=HTMLResponse)
+    def bill_page(code: str, number: str, v: VisitDep, message: str = "") -> HTMLResponse:
+        view = bill_view(v, code, number)
+        svg = qr.svg(view["link"]) if view["link"] else None
+        return v.render("bill.html", bill=view, qr_svg=svg, message=message)
 
     @app.post("/bills/{code}/{number}/check", response_class=HTMLResponse)
     async def give_check_code(code: str, number: str, v: VisitDep) -> Response:

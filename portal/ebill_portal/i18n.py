@@ -130,6 +130,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "refused": ("操作被拒绝", "Refused"),
     "error.forbidden": ("您无权查看此页面", "You may not see this page"),
     "error.notfound": ("未找到", "Not found"),
+    "error.internal": ("系统错误，请稍后再试", "Something went wrong; try again later"),
     "error.csrf": ("表单已过期，请重试", "The form expired; please try again"),
     "error.unavailable": (
         "服务暂不可用，请稍后再试",

@@ -62,7 +62,7 @@ def render(
     if view.get("link"):
         pdf.image(qr.png(view["link"]), x=pdf.w - pdf.r_margin - 30, y=top, w=30, h=30)
     pdf.ln(2)
-    if view.get("items"):
+    if view.get("lines"):
         widths = (24, 60, 16, 16, 26, 30)
         labels = (
             "bill.item.code",
@@ -75,7 +75,7 @@ def render(
         for width, label in zip(widths, labels, strict=True):
             pdf.cell(width, 6, t(label), border=1)
         pdf.ln()
-        for item in view["items"]:
+        for item in view["lines"]:
             cells = [item[k] for k in ("code", "name", "quantity", "unit", "price", "amount")]
             for width, value in zip(widths, cells, strict=True):
                 pdf.cell(width, 6, str(value), border=1)

@@ -129,7 +129,7 @@ def test_the_pdf_embeds_a_cjk_font_and_the_capital_amount() -> None:
         "unitName": "海南省人民医院",
         "statusText": "已开具",
         "payerName": "张三",
-        "items": [
+        "lines": [
             {
                 "code": "X1",
                 "name": "挂号费",
