@@ -36,6 +36,7 @@ from ebill_service.settings import Settings
 CLIENTS = {
     "finance": {"platform": "platform1", "fin-console": "finance1"},
     "units": {"his-hospital": "hospital1"},
+    "insurance": {"picc-claims": "insurer1"},
 }
 PASSWORD = "portal-test-password"
 STOCK_CODE = "46018826"  # a bill code of region 46 that no other test applies for
@@ -259,6 +260,28 @@ def test_a_payer_verifies_from_the_qr_link_and_authorises_an_insurer(
     )  # fmt: skip
     assert answer.status == 409 and "Traceback" not in answer.text()
     assert "操作被拒绝" in answer.text() and "[" in answer.text()
+
+    # the insurer locks and claims part of the bill: the claim shows on the payer's page
+    path = f"/v1/bills/{OUTPATIENT_CODE}/{number}"
+    with services["insurance"].client(keys["picc-claims"]) as insurer:
+
+        def locked() -> None:
+            response = insurer.post(f"{path}/lock")
+            assert response.status_code == 200, response.text
+
+        _until(locked)
+        claimed = insurer.post(f"{path}/claim", json={"amount": 10000, "voucherNo": f"P{number}"})
+        assert claimed.status_code == 200, claimed.text
+
+    def claim_shown() -> None:
+        page.goto(f"/bills/{OUTPATIENT_CODE}/{number}")
+        assert "PICC-HN: ¥ 100.00" in page.content()
+
+    _until(claim_shown)
+    expect(page.locator("#bill-status")).to_have_text("部分报销")
+    check_page(page, "payer-bill-claimed")
+    page.goto("/payer")
+    expect(page.locator("table.list tbody")).to_contain_text("100.00")
 
 
 def test_a_payer_cannot_open_another_payers_bill(
