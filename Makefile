@@ -66,8 +66,9 @@ portal-deps: $(AXE)
 # (ORG=URL,...; each started with `make serve ORG=...`); users: `ebill-portal users add`.
 PORTAL_PORT ?= 9443
 PORTAL_SERVICES ?= finance=https://127.0.0.1:8443,units=https://127.0.0.1:8444
+PORTAL_SERVICE_CA ?= $(or $(EBILL_DATA_DIR),.data)/service-tls.crt
 portal: $(STAMP) portal-deps
-	$(VENV)/bin/ebill-portal serve --port $(PORTAL_PORT) $(foreach s,$(subst $(comma), ,$(PORTAL_SERVICES)),--service $(s)) $(if $(PORTAL_SERVICE_CA),--service-ca $(PORTAL_SERVICE_CA))
+	$(VENV)/bin/ebill-portal serve --port $(PORTAL_PORT) $(foreach s,$(subst $(comma), ,$(PORTAL_SERVICES)),--service $(s)) --service-ca $(PORTAL_SERVICE_CA)
 
 demo: network-ready
 	$(PY) -m ebill.demo

@@ -21,6 +21,7 @@ from .users import Store
 from .web import PageError, Portal, Visit, VisitDep, visit
 
 LOG = logging.getLogger("ebill_portal")
+ACCESS = logging.getLogger("ebill_portal.access")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -49,6 +50,10 @@ def create_app(settings: PortalSettings) -> FastAPI:
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        # the route's template, never the path's values or the query (a QR link holds
+        # the check code, a bill path its number)
+        route = getattr(request.scope.get("route"), "path", "-")
+        ACCESS.info("%s %s %s", request.method, route, response.status_code)
         return response
 
     @app.exception_handler(PageError)

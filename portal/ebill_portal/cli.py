@@ -22,6 +22,8 @@ def _state(path: str | None) -> Path:
 
 
 def _services(values: list[str], ca: str | None) -> dict[str, Endpoint]:
+    if ca and not Path(ca).is_file():
+        raise SystemExit(f"--service-ca {ca}: no such file")
     out = {}
     for value in values:
         org, sep, url = value.partition("=")
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"added {args.username} ({args.party}, {args.org})")
         return 0
 
+    import logging
+
     import uvicorn
 
     from .app import create_app
@@ -106,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         services=_services(args.service, args.service_ca),
         public_url=f"https://{args.host}:{args.port}",
     )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(f"ebill portal on https://{args.host}:{args.port}", flush=True)
     uvicorn.run(
         create_app(settings),
@@ -114,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         ssl_certfile=str(cert),
         ssl_keyfile=str(key_file),
         log_level="info",
+        access_log=False,  # the portal logs route templates only (app.py), never a query
     )
     return 0
 

@@ -305,6 +305,9 @@ def test_a_payer_cannot_open_another_payers_bill(
     expect(page.locator("#message")).to_have_text("您无权查看此页面")
     assert bill1["bill"]["issueTxId"] not in page.content()
     check_page(page, "payer-forbidden")
+    for other in ("/unit", "/unit/reconciliation", "/finance"):  # other parties' pages
+        answer = page.goto(other)
+        assert answer is not None and answer.status == 403, other
     assert (
         page.request.get(f"/bills/{OUTPATIENT_CODE}/{bill1['bill']['billNumber']}.pdf").status
         == 403

@@ -150,3 +150,22 @@ def test_the_pdf_embeds_a_cjk_font_and_the_capital_amount() -> None:
     # text is drawn as glyph ids of the embedded subset; its ToUnicode map names each
     # character drawn: 壹 (U+58F9) of the capital amount, 医 (U+533B) of the unit's name
     assert b"<58F9>" in body.upper() and b"<533B>" in body.upper()
+
+
+def test_the_users_command_adds_a_user_from_env_never_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ebill_portal.cli import main
+
+    state = tmp_path / "portal.sqlite"
+    monkeypatch.setenv("EBILL_PORTAL_PASSWORD", "a long password")
+    monkeypatch.setenv("EBILL_PORTAL_KEY", "ebk_clerk_secret")
+    argv = ["--state", str(state), "users", "add", "clerk", "--party", "unit", "--org", "units"]
+    assert main([*argv, "--unit", "HN0101"]) == 0
+    assert main(argv) == 6  # a unit user without its unit: refused naming the field
+    assert "unit_code" in capsys.readouterr().err
+    assert main(["--state", str(state), "users", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "clerk\tunit\tunits\tHN0101" in listed and "ebk_" not in listed
+    user = Store(state).authenticate("clerk", "a long password")
+    assert user is not None and user.api_key == "ebk_clerk_secret"
