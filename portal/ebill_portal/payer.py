@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .api import Refused
 from .web import PageError, VisitDep
 
 SALT = re.compile(r"^[0-9a-f]{32}$")
@@ -43,5 +42,3 @@ def register(app: FastAPI) -> None:
             salts.append(salt)
         v.portal.store.save_session(v.session)
         return RedirectResponse("/payer", status_code=303)
-
-    _ = Refused  # refusals of the service are rendered by the app's handler
