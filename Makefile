@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric portal-deps network-ready network-up network-down network-clean network-status serve portal demo test faults unit bench lint docs clean
+.PHONY: help install fabric postgres iproute2 portal-deps network-ready network-up network-down network-clean network-status serve portal demo test faults unit bench lint docs clean k8s-render k8s-validate
 
 help:
 	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -24,7 +24,17 @@ $(STAMP): pyproject.toml
 fabric:
 	@bash network/install-fabric.sh >/dev/null
 
-install: $(STAMP) fabric
+# The read model's tests start a throwaway PostgreSQL cluster with Debian's binaries.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+# The several-hosts test makes network namespaces with iproute2 (ip, ss), as root.
+iproute2:
+	@{ command -v ip && command -v ss; } >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
+
+install: $(STAMP) fabric postgres iproute2
 
 network-up: install
 	$(VENV)/bin/ebill-network up
@@ -92,6 +102,7 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 
 bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
+	$(PY) -m bench.index_bench --issue 200
 
 # The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
 docs: $(STAMP)
@@ -101,6 +112,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Kubernetes manifests (deploy/k8s): rendered from the network's configs; validated
+# offline with kubeconform (validated, never run on a cluster here).
+k8s-render: install
+	$(PY) deploy/k8s/render.py
+
+k8s-validate: $(STAMP)
+	$(PY) deploy/k8s/validate.py
 
 clean: network-clean
 	rm -rf $(VENV) bench/node/node_modules

@@ -11,6 +11,7 @@ as a parameter so tests can run every command on fakes. The handlers are in
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -263,7 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("user", metavar="USER", help="its enrollment id, e.g. clerk1")
     p.add_argument("--reason", default="", help="RFC 5280 reason, e.g. keycompromise")
+    _plugin_groups(groups)
     return parser
+
+
+PLUGIN_GROUP = "ebill.commands"
+
+
+def _plugin_groups(groups: Any) -> None:
+    """Groups other packages add (entry points of group ``ebill.commands``, each a
+    ``register(groups, command)`` function), so that ebill imports none of them."""
+    for entry in sorted(importlib.metadata.entry_points(group=PLUGIN_GROUP), key=str):
+        entry.load()(groups, _command)
 
 
 def _report(error: BaseException, args: argparse.Namespace | None, err: TextIO) -> int:
@@ -294,9 +306,9 @@ def _default_opener(network: Path, org: str, user: str) -> PartyClient:
 
 
 def _plugin(name: str) -> Callable[[list[str]], int] | None:
-    """A command another installed package adds (entry point group ``ebill.commands``,
+    """A program another installed package adds (entry point group ``ebill.programs``,
     e.g. ``ebill serve`` from the service), so the client never imports those layers."""
-    for entry in entry_points(group="ebill.commands"):
+    for entry in entry_points(group="ebill.programs"):
         if entry.name == name:
             command: Callable[[list[str]], int] = entry.load()
             return command

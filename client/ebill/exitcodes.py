@@ -12,6 +12,7 @@ EXIT_NOT_AUTHORISED = 4
 EXIT_CONFLICT = 5
 EXIT_INVALID = 6
 EXIT_UNAVAILABLE = 7
+EXIT_DIFFERENT = 8
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_OTHER: "other error",
@@ -21,6 +22,7 @@ EXIT_CODES = {
     EXIT_CONFLICT: "conflict or refused by a rule (closed bill, over-claim, lock, stock...)",
     EXIT_INVALID: "invalid input (a field or argument breaks a rule)",
     EXIT_UNAVAILABLE: "network unavailable (not started, unreachable, timed out)",
+    EXIT_DIFFERENT: "a check found differences (ebill index verify)",
 }
 
 

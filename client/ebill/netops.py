@@ -44,8 +44,11 @@ class LocalNetwork:
     def __init__(self, network_file: Path, *, log: Callable[[str], None] | None = None) -> None:
         from ebill_network.network import Network
 
+        env = layout_from_env()  # ports from EBILL_BASE_PORT, hosts from EBILL_TOPOLOGY
         layout = Layout(
-            data_dir=Path(network_file).resolve().parent, base_port=layout_from_env().base_port
+            data_dir=Path(network_file).resolve().parent,
+            base_port=env.base_port,
+            topology=env.topology,
         )
         self._network: Network = Network(layout, log=log or (lambda line: None))
 

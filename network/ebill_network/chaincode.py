@@ -146,8 +146,10 @@ def definition_digest(
 
 
 def anomaly_spool(layout: Layout) -> Path:
-    """The finance chaincode server's anomaly spool (in finance's data folder, dir 0700)."""
-    return layout.org_dir(peer_org("finance")) / "anomalies" / "spool.jsonl"
+    """The finance chaincode server's anomaly spool (in finance's folder on the server's
+    host, dir 0700)."""
+    home = layout.host_dir(layout.chaincode_host())
+    return home / "orgs" / peer_org("finance").key / "anomalies" / "spool.jsonl"
 
 
 def start_server(
@@ -192,19 +194,20 @@ def start_ccaas_server(
     tls = pki.chaincode_server_tls(layout)
     procs.start(
         name,
-        list(command),
+        [*layout.chaincode_host().launcher(), *command],
         env={
             "CHAINCODE_ID": package_id,
             "CHAINCODE_SERVER_ADDRESS": layout.address(port),
             "CHAINCODE_TLS_CERT": str(tls / "cert.pem"),
             "CHAINCODE_TLS_KEY": str(tls / "key.pem"),
-            "CHAINCODE_TLS_CLIENT_CA": str(pki.link_ca(layout).cert_file),
+            # Only the peers' link certificates: not any certificate of an org's CA.
+            "CHAINCODE_TLS_CLIENT_CA": str(pki.link_root(layout)),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         },
         cwd=cwd,
     )
-    procs.wait_listening(name, layout.host, port, timeout=30)
+    procs.wait_listening(name, layout.chaincode_host().address, port, timeout=30)
 
 
 def committed(layout: Layout, bin_dir: Path, name: str = CHAINCODE) -> dict[str, object] | None:

@@ -52,7 +52,7 @@ def operations_peer(layout: Layout, org: Org) -> dict[str, Any]:
             "cert": {"file": str(tls / "cert.pem")},
             "key": {"file": str(tls / "key.pem")},
             "clientAuthRequired": True,
-            "clientRootCAs": {"files": [str(pki.operations_ca(layout).cert_file)]},
+            "clientRootCAs": {"files": [str(pki.operations_root(layout, f"peer0-{org.key}"))]},
         },
     }
 
@@ -67,7 +67,7 @@ def operations_orderer(layout: Layout, i: int) -> dict[str, Any]:
             "Certificate": str(tls / "cert.pem"),
             "PrivateKey": str(tls / "key.pem"),
             "ClientAuthRequired": True,
-            "ClientRootCAs": [str(pki.operations_ca(layout).cert_file)],
+            "ClientRootCAs": [str(pki.operations_root(layout, ORDERER_ORG.nodes[i]))],
         },
     }
 
@@ -139,7 +139,7 @@ def write_orderer_config(layout: Layout, i: int, sample_dir: Path) -> Path:
     tls = home / "tls"
     over: dict[str, Any] = {
         "General": {
-            "ListenAddress": layout.host,
+            "ListenAddress": layout.orderer_host(i).address,
             "ListenPort": layout.orderer_port(i),
             "TLS": {
                 "Enabled": True,
@@ -168,7 +168,8 @@ def write_orderer_config(layout: Layout, i: int, sample_dir: Path) -> Path:
                 "PrivateKey": str(tls / "key.pem"),
                 "RootCAs": [str(tls / "ca.pem")],
                 "ClientAuthRequired": True,
-                "ClientRootCAs": [str(layout.tls_ca(ORDERER_ORG))],
+                # The orderer org's TLS root (its CA's root, as in the node's own tls/).
+                "ClientRootCAs": [str(tls / "ca.pem")],
             },
         },
         "ChannelParticipation": {"Enabled": True},
@@ -205,7 +206,9 @@ def _org_section(layout: Layout, org: Org) -> dict[str, Any]:
             layout.address(layout.orderer_port(i)) for i in range(len(layout.orderers()))
         ]
     else:
-        section["AnchorPeers"] = [{"Host": layout.host, "Port": layout.peer_port(org)}]
+        section["AnchorPeers"] = [
+            {"Host": layout.peer_host(org).address, "Port": layout.peer_port(org)}
+        ]
     return section
 
 
@@ -216,7 +219,7 @@ def _raft_section(layout: Layout) -> dict[str, Any]:
         cert = str(layout.node_dir(ORDERER_ORG, node) / "tls" / "cert.pem")
         consenters.append(
             {
-                "Host": layout.host,
+                "Host": layout.orderer_host(i).address,
                 "Port": layout.orderer_port(i),
                 "ClientTLSCert": cert,
                 "ServerTLSCert": cert,
@@ -252,7 +255,7 @@ def _bft_section(layout: Layout) -> dict[str, Any]:
         mapping.append(
             {
                 "ID": i + 1,
-                "Host": layout.host,
+                "Host": layout.orderer_host(i).address,
                 "Port": layout.orderer_port(i),
                 "MSPID": ORDERER_ORG.msp_id,
                 "Identity": str(home / "msp" / "signcerts" / "cert.pem"),
@@ -343,7 +346,7 @@ def write_connection_profiles(layout: Layout) -> None:
             f"peer0.{o.key}": {
                 "url": f"grpcs://{layout.address(layout.peer_port(o))}",
                 "tlsCACerts": {"pem": layout.tls_ca(o).read_text()},
-                "grpcOptions": {"ssl-target-name-override": layout.host},
+                "grpcOptions": {"ssl-target-name-override": layout.peer_host(o).address},
             }
             for o in PEER_ORGS
         }

@@ -113,7 +113,7 @@ def port_owner(layout: Layout, port: int) -> str:
 def healthz(layout: Layout, spec: NodeSpec, *, timeout: float = 2) -> str:
     """``ok``, ``failing`` (it answered, not OK) or ``unreachable``; never raises."""
     if spec.operations_port is None:
-        return "ok" if port_open(layout.host, spec.port) else "unreachable"
+        return "ok" if port_open(layout.host_of_port(spec.port), spec.port) else "unreachable"
     try:
         body = operations.get(layout, spec.operations_port, "/healthz", timeout=timeout)
     except OSError as exc:

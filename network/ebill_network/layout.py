@@ -10,6 +10,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import topology as topo
+from .topology import Host, Topology
+
 CHANNEL = "ebill"
 CHAINCODE = "ebill"
 DEFAULT_BASE_PORT = 17050
@@ -102,16 +105,19 @@ SERVICE_SLOTS = 8
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the network lives on disk and on which loopback ports.
+    """Where the network lives on disk, on which hosts and on which ports.
 
-    Ports are ``base_port`` plus fixed offsets, so two networks (a demo and a
-    test run) coexist by choosing different bases and data folders.
+    Ports are ``base_port`` plus the offsets of the topology file, so two networks
+    (a demo and a test run) coexist by choosing different bases and data folders.
+    Each node listens on its host's address (``topology``); ``host`` is the
+    address of a node the topology does not place.
     """
 
     data_dir: Path = DEFAULT_DATA_DIR
     base_port: int = DEFAULT_BASE_PORT
-    host: str = "127.0.0.1"
+    host: str = topo.DEFAULT_ADDRESS
     consensus: str = "raft"  # "raft" (etcdraft, 3 orderers) or "bft" (SmartBFT, 4 orderers)
+    topology: Topology = field(default_factory=topo.load, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         """Raises ValueError when ``consensus`` is not one of CONSENSUS_TYPES."""
@@ -125,70 +131,150 @@ class Layout:
         """The ordering nodes this network runs: orderer0..2 on Raft, orderer0..3 on BFT."""
         return ORDERER_ORG.nodes[: ORDERER_COUNT[self.consensus]]
 
+    # hosts ---------------------------------------------------------------
+    def _placed(self, org: Org, node: str) -> topo.Placement | None:
+        return self.topology.placement(org.key, node)
+
+    def _node_host(self, org: Org, node: str) -> Host:
+        placed = self._placed(org, node)
+        if placed is None:
+            return Host(topo.DEFAULT_HOST, self.host)
+        return self.topology.host(placed.host)
+
+    def ca_host(self, org: Org) -> Host:
+        """The host the org's CA runs on."""
+        return self._node_host(org, "ca")
+
+    def orderer_host(self, i: int) -> Host:
+        return self._node_host(ORDERER_ORG, ORDERER_ORG.nodes[i])
+
+    def peer_host(self, org: Org) -> Host:
+        return self._node_host(org, "peer0")
+
+    def chaincode_host(self) -> Host:
+        """The host the chaincode server (both slots) runs on."""
+        placed = self.topology.chaincode
+        if placed is None:
+            return Host(topo.DEFAULT_HOST, self.host)
+        return self.topology.host(placed.host)
+
+    def host_of(self, name: str) -> Host:
+        """The host of a process by name (``ca-units``, ``orderer1``, ``peer0-finance``,
+        ``chaincode``...); the default host for a name of no node."""
+        for listener, host, _port in self.listeners():
+            if listener == name or name.startswith(f"{listener}-"):
+                return host
+        return Host(topo.DEFAULT_HOST, self.host)
+
+    def host_dir(self, host: Host) -> Path:
+        """The folder of one host's files: ``hosts/<host>`` with ``host_folders``, else the
+        data folder itself (one machine)."""
+        if self.topology.host_folders:
+            return self.data_dir / "hosts" / host.name
+        return self.data_dir
+
+    def hosts(self) -> list[Host]:
+        """Every host a node of this network runs on, each once."""
+        seen: dict[str, Host] = {}
+        for _name, host, _port in self.listeners():
+            seen.setdefault(host.name, host)
+        return list(seen.values())
+
     # ports ---------------------------------------------------------------
+    def _offset(self, org: Org, node: str, which: str, default: int) -> int:
+        placed = self._placed(org, node)
+        return self.base_port + (placed.ports[which] if placed is not None else default)
+
     def ca_port(self, org: Org) -> int:
-        return self.base_port + org.index
+        return self._offset(org, "ca", "port", org.index)
 
     def ca_operations_port(self, org: Org) -> int:
-        return self.base_port + 10 + org.index
+        return self._offset(org, "ca", "operations", 10 + org.index)
 
     def orderer_port(self, i: int) -> int:
-        return self.base_port + 20 + i
+        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "port", 20 + i)
 
     def orderer_admin_port(self, i: int) -> int:
-        return self.base_port + 25 + i
+        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "admin", 25 + i)
 
     def orderer_operations_port(self, i: int) -> int:
-        return self.base_port + 30 + i
+        return self._offset(ORDERER_ORG, ORDERER_ORG.nodes[i], "operations", 30 + i)
 
     def peer_port(self, org: Org) -> int:
-        return self.base_port + 40 + org.index
+        return self._offset(org, "peer0", "port", 40 + org.index)
 
     def peer_chaincode_port(self, org: Org) -> int:
-        return self.base_port + 45 + org.index
+        return self._offset(org, "peer0", "chaincode", 45 + org.index)
 
     def peer_operations_port(self, org: Org) -> int:
-        return self.base_port + 50 + org.index
+        return self._offset(org, "peer0", "operations", 50 + org.index)
 
     def chaincode_port(self, slot: int = 0) -> int:
         """Slot 0 or 1: an upgrade starts the new server on the other slot's port."""
-        return self.base_port + 60 + slot
+        placed = self.topology.chaincode
+        if placed is None:
+            return self.base_port + 60 + slot
+        return self.base_port + placed.ports[f"slot{slot}"]
 
     def service_port(self, index: int) -> int:
-        """The port of another chaincode service (``Network.deploy_service``), 0..7."""
+        """The port of another chaincode service (``Network.deploy_service``), 0..7, on the
+        chaincode server's host."""
         if not 0 <= index < SERVICE_SLOTS:
             raise ValueError(f"service port index must be 0..{SERVICE_SLOTS - 1}, got {index}")
         return self.base_port + 62 + index
 
-    def all_ports(self) -> list[int]:
-        """Every port the network listens on."""
-        ports = [self.chaincode_port(0), self.chaincode_port(1)]
-        ports += [self.service_port(i) for i in range(SERVICE_SLOTS)]
+    def listeners(self) -> list[tuple[str, Host, int]]:
+        """Every listener of the network: (process name, its host, port); the chaincode
+        services' processes (``chaincode-<name>``) are on the chaincode server's host."""
+        cc = self.chaincode_host()
+        out = [("chaincode", cc, self.chaincode_port(0)), ("chaincode", cc, self.chaincode_port(1))]
+        out += [("chaincode", cc, self.service_port(i)) for i in range(SERVICE_SLOTS)]
         for org in ALL_ORGS:
-            ports += [self.ca_port(org), self.ca_operations_port(org)]
-        for i in range(len(self.orderers())):
-            ports += [
+            host = self.ca_host(org)
+            out += [
+                (f"ca-{org.key}", host, p)
+                for p in (self.ca_port(org), self.ca_operations_port(org))
+            ]
+        for i, node in enumerate(self.orderers()):
+            host = self.orderer_host(i)
+            ports = (
                 self.orderer_port(i),
                 self.orderer_admin_port(i),
                 self.orderer_operations_port(i),
-            ]
+            )
+            out += [(node, host, p) for p in ports]
         for org in PEER_ORGS:
-            ports += [
+            host = self.peer_host(org)
+            ports = (
                 self.peer_port(org),
                 self.peer_chaincode_port(org),
                 self.peer_operations_port(org),
-            ]
-        return ports
+            )
+            out += [(f"peer0-{org.key}", host, p) for p in ports]
+        return out
+
+    def all_ports(self) -> list[int]:
+        """Every port the network listens on."""
+        return [port for _name, _host, port in self.listeners()]
+
+    def host_of_port(self, port: int) -> str:
+        """The address of the host that listens on ``port`` (``host`` for a port of no node)."""
+        for _name, host, p in self.listeners():
+            if p == port:
+                return host.address
+        return self.host
 
     def address(self, port: int) -> str:
-        return f"{self.host}:{port}"
+        """``host:port`` of the node listening on ``port``, on that node's host."""
+        return f"{self.host_of_port(port)}:{port}"
 
     # paths ---------------------------------------------------------------
     def org_dir(self, org: Org) -> Path:
         return self.data_dir / "orgs" / org.key
 
     def ca_home(self, org: Org) -> Path:
-        return self.org_dir(org) / "ca"
+        """The CA server's home, on its host."""
+        return self.host_dir(self.ca_host(org)) / "orgs" / org.key / "ca"
 
     def ca_tls_cert(self, org: Org) -> Path:
         """The certificate the CA server presents for its own TLS listener."""
@@ -202,7 +288,8 @@ class Layout:
         return self.org_msp(org) / "tlscacerts" / "ca.pem"
 
     def node_dir(self, org: Org, node: str) -> Path:
-        return self.org_dir(org) / "nodes" / node
+        """A peer's or orderer's home (MSP, TLS, config, ledger), on its host."""
+        return self.host_dir(self._node_host(org, node)) / "orgs" / org.key / "nodes" / node
 
     def user_dir(self, org: Org, user: str) -> Path:
         return self.org_dir(org) / "users" / user
@@ -238,10 +325,21 @@ def peer_org(key: str) -> Org:
     raise KeyError(key)
 
 
-def layout_from_env() -> Layout:
-    """A layout from EBILL_DATA_DIR, EBILL_BASE_PORT and EBILL_CONSENSUS (raft|bft), with defaults.
+def topology_from_env() -> Topology:
+    """The topology file EBILL_TOPOLOGY names, else ``network/topology.yaml``.
 
-    Raises ValueError naming EBILL_CONSENSUS when it is neither raft nor bft.
+    Raises TopologyError (a ValueError) naming the file and the field when it is malformed.
+    """
+    path = os.environ.get("EBILL_TOPOLOGY", "").strip()
+    return topo.load(Path(path).resolve()) if path else topo.load()
+
+
+def layout_from_env() -> Layout:
+    """A layout from EBILL_DATA_DIR, EBILL_BASE_PORT, EBILL_CONSENSUS (raft|bft) and
+    EBILL_TOPOLOGY (the topology file), with defaults.
+
+    Raises ValueError naming EBILL_CONSENSUS when it is neither raft nor bft, and
+    TopologyError for a malformed topology file.
     """
     consensus = os.environ.get("EBILL_CONSENSUS", "raft").strip().lower() or "raft"
     if consensus not in CONSENSUS_TYPES:
@@ -252,4 +350,5 @@ def layout_from_env() -> Layout:
         data_dir=Path(os.environ.get("EBILL_DATA_DIR", DEFAULT_DATA_DIR)).resolve(),
         base_port=int(os.environ.get("EBILL_BASE_PORT", DEFAULT_BASE_PORT)),
         consensus=consensus,
+        topology=topology_from_env(),
     )

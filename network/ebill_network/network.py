@@ -92,11 +92,13 @@ class Network:
                 f"the network in {layout.data_dir} is already running ({running}); "
                 "run `make network-down` first"
             )
-        busy = [p for p in layout.all_ports() if port_open(layout.host, p)]
+        busy = [p for p in layout.all_ports() if port_open(layout.host_of_port(p), p)]
         if busy:
-            owners = ", ".join(f"{p} ({health.port_owner(layout, p)})" for p in busy)
+            owners = ", ".join(
+                f"{layout.address(p)} ({health.port_owner(layout, p)})" for p in busy
+            )
             raise NetworkError(
-                f"cannot start the network: ports {owners} on {layout.host} are taken by "
+                f"cannot start the network: ports {owners} are taken by "
                 "another program (another network?); stop it or choose other ports with "
                 "EBILL_BASE_PORT"
             )
@@ -143,15 +145,16 @@ class Network:
 
         kind = "Raft" if layout.consensus == "raft" else "SmartBFT"
         self._step(f"starting {len(orderers)} {kind} orderers and {len(PEER_ORGS)} peers")
-        for node in orderers:
-            home = layout.node_dir(ORDERER_ORG, node)
-            self.procs.start(node, [bin_dir / "orderer"], env={"FABRIC_CFG_PATH": str(home)})
+        for i in range(len(orderers)):
+            self._start_orderer(i)
         for org in PEER_ORGS:
             self._start_peer(org)
         for i, node in enumerate(orderers):
-            self.procs.wait_listening(node, layout.host, layout.orderer_admin_port(i))
+            address = layout.orderer_host(i).address
+            self.procs.wait_listening(node, address, layout.orderer_admin_port(i))
         for org in PEER_ORGS:
-            self.procs.wait_listening(f"peer0-{org.key}", layout.host, layout.peer_port(org))
+            address = layout.peer_host(org).address
+            self.procs.wait_listening(f"peer0-{org.key}", address, layout.peer_port(org))
 
         if not state.get("channel"):
             self._step(f"creating channel {CHANNEL}: genesis block, osnadmin join x{len(orderers)}")
@@ -287,7 +290,8 @@ class Network:
             return
         procs.stop(spec.name)
         self._start_node(spec)
-        procs.wait_listening(spec.name, layout.host, spec.port, timeout=timeout)
+        address = layout.host_of_port(spec.port)
+        procs.wait_listening(spec.name, address, spec.port, timeout=timeout)
         wait_for(
             f"{spec.name} /healthz to be OK",
             lambda: health.healthz(layout, spec) == "ok",
@@ -317,19 +321,27 @@ class Network:
         layout, bin_dir = self.layout, self.bin_dir
         if spec.kind == "ca":
             org = next(o for o in ALL_ORGS if o.key == spec.org_key)
-            argv = [bin_dir / "fabric-ca-server", "start", *pki._ca_flags(layout, org)]
-            self.procs.start(spec.name, argv)
+            self.procs.start(spec.name, pki.ca_argv(layout, org, bin_dir))
         elif spec.kind == "orderer":
-            home = layout.node_dir(ORDERER_ORG, spec.name)
-            self.procs.start(spec.name, [bin_dir / "orderer"], env={"FABRIC_CFG_PATH": str(home)})
+            self._start_orderer(ORDERER_ORG.nodes.index(spec.name))
         else:
             self._start_peer(peer_org(spec.org_key))
+
+    def _start_orderer(self, i: int) -> None:
+        """Start orderer ``i`` on its host (the host's launcher first)."""
+        layout = self.layout
+        home = layout.node_dir(ORDERER_ORG, ORDERER_ORG.nodes[i])
+        self.procs.start(
+            ORDERER_ORG.nodes[i],
+            [*layout.orderer_host(i).launcher(), self.bin_dir / "orderer"],
+            env={"FABRIC_CFG_PATH": str(home)},
+        )
 
     def _start_peer(self, org: Org) -> None:
         home = self.layout.node_dir(org, "peer0")
         self.procs.start(
             f"peer0-{org.key}",
-            [self.bin_dir / "peer", "node", "start"],
+            [*self.layout.peer_host(org).launcher(), self.bin_dir / "peer", "node", "start"],
             env={
                 "FABRIC_CFG_PATH": str(home),
                 "FABRIC_LOGGING_SPEC": "INFO:gossip=WARN",

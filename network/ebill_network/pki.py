@@ -20,6 +20,7 @@ the operations CA (every operations listener and the operator's client certifica
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -35,6 +36,7 @@ from .files import make_private_dir, new_secret, secure_tree, write_private
 from .layout import ALL_ORGS, ORDERER_ORG, PEER_ORGS, Layout, Org, User
 from .localca import LocalCA
 from .processes import NetworkError, ProcessManager, run, wait_for
+from .topology import Host
 
 REGISTRAR_NAME = "admin"
 
@@ -79,8 +81,14 @@ def link_ca(layout: Layout) -> LocalCA:
 
 
 def chaincode_server_tls(layout: Layout) -> Path:
-    """The chaincode server's TLS pair (cert.pem, key.pem), signed by the link CA."""
-    return layout.data_dir / "pki" / "chaincode-link" / "server"
+    """The chaincode server's TLS pair (cert.pem, key.pem), signed by the link CA (on its host)."""
+    return layout.host_dir(layout.chaincode_host()) / "pki" / "chaincode-link" / "server"
+
+
+def link_root(layout: Layout) -> Path:
+    """The link CA's certificate as the chaincode server's host has it (a copy with
+    ``host_folders``; see :func:`copy_roots`)."""
+    return layout.host_dir(layout.chaincode_host()) / "pki" / "chaincode-link" / "ca" / "ca.pem"
 
 
 def peer_link_tls(layout: Layout, org: Org) -> Path:
@@ -94,8 +102,29 @@ def operations_ca(layout: Layout) -> LocalCA:
 
 
 def operations_tls(layout: Layout, listener: str) -> Path:
-    """The server pair of one operations listener (``ca-finance``, ``orderer0``...)."""
-    return layout.data_dir / "pki" / "operations" / "listeners" / listener
+    """The server pair of one operations listener (``ca-finance``, ``orderer0``...), on its host."""
+    return layout.host_dir(layout.host_of(listener)) / "pki" / "operations" / "listeners" / listener
+
+
+def operations_root(layout: Layout, listener: str) -> Path:
+    """The operations CA's certificate as the listener's host has it (a copy with
+    ``host_folders``; see :func:`copy_roots`): the only client root it trusts."""
+    return layout.host_dir(layout.host_of(listener)) / "pki" / "operations" / "ca" / "ca.pem"
+
+
+def copy_roots(layout: Layout) -> None:
+    """Copy to each host's folder the roots its listeners trust that are made elsewhere:
+    the operations CA's certificate and, on the chaincode server's host, the link CA's.
+    Nothing to do on one machine (every host's folder is the data folder)."""
+    copies = [
+        (operations_ca(layout).cert_file, operations_root(layout, n))
+        for n in operations_listeners()
+    ]
+    copies.append((link_ca(layout).cert_file, link_root(layout)))
+    for source, target in copies:
+        if source.resolve() != target.resolve():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
 
 def operator_tls(layout: Layout) -> Path:
@@ -110,28 +139,32 @@ def operations_listeners() -> list[str]:
 
 def ensure_local_pki(layout: Layout) -> None:
     """Create whatever is missing of the link and operations CAs and their certificates."""
-    hosts = (layout.host, "localhost")
     link = link_ca(layout).ensure("chaincode-link-ca")
-    link.issue(chaincode_server_tls(layout), "chaincode-server", hosts=hosts)
+    cc_hosts = (*layout.chaincode_host().tls_names(), "localhost")
+    link.issue(chaincode_server_tls(layout), "chaincode-server", hosts=cc_hosts)
     for org in PEER_ORGS:
         link.issue(peer_link_tls(layout, org), f"peer0.{org.key}", client=True)
     ops = operations_ca(layout).ensure("operations-ca")
     for listener in operations_listeners():
+        hosts = (*layout.host_of(listener).tls_names(), "localhost")
         ops.issue(operations_tls(layout, listener), f"ops.{listener}", hosts=hosts)
     ops.issue(operator_tls(layout), "operator", client=True)
+    copy_roots(layout)
 
 
 # --- the CA servers -----------------------------------------------------------------------
 
 
 def _ca_flags(layout: Layout, org: Org) -> list[str | Path]:
+    host = layout.ca_host(org)
+    address = host.address
     return [
         "--home", layout.ca_home(org),
         "--port", str(layout.ca_port(org)),
-        "--address", layout.host,
+        "--address", address,
         "--ca.name", f"ca-{org.key}",
         "--csr.cn", f"ca.{org.key}.ebill",
-        "--csr.hosts", f"{layout.host},localhost",
+        "--csr.hosts", ",".join((*host.tls_names(), "localhost")),
         "--tls.enabled",
         "--registry.maxenrollments", "1",
     ]  # fmt: skip
@@ -166,22 +199,27 @@ def _configure_ca(layout: Layout, org: Org, bin_dir: Path) -> None:
             # fabric-ca-server reads these two by its struct's field names (the
             # "clientAuthRequired"/"clientRootCAs" of its sample config are ignored).
             "clientCertRequired": True,
-            "clientCACertFiles": [str(operations_ca(layout).cert_file)],
+            "clientCACertFiles": [str(operations_root(layout, ca_process(org)))],
         },
     }
     config["metrics"] = {"provider": "disabled"}
     write_private(config_file, yaml.safe_dump(config, sort_keys=False).encode())
 
 
+def ca_argv(layout: Layout, org: Org, bin_dir: Path) -> list[str | Path]:
+    """The command that starts the org's CA server, on its host (its launcher first)."""
+    launcher: list[str | Path] = [*layout.ca_host(org).launcher()]
+    return [*launcher, bin_dir / "fabric-ca-server", "start", *_ca_flags(layout, org)]
+
+
 def start_cas(layout: Layout, procs: ProcessManager, bin_dir: Path) -> None:
     """Start (initialising on first run) every org's CA server and wait until each answers."""
     for org in ALL_ORGS:
         _configure_ca(layout, org, bin_dir)
-        argv = [bin_dir / "fabric-ca-server", "start", *_ca_flags(layout, org)]
-        procs.start(ca_process(org), argv)
+        procs.start(ca_process(org), ca_argv(layout, org, bin_dir))
     for org in ALL_ORGS:
         name = ca_process(org)
-        procs.wait_listening(name, layout.host, layout.ca_port(org))
+        procs.wait_listening(name, layout.ca_host(org).address, layout.ca_port(org))
         cert = layout.ca_tls_cert(org)
         wait_for(
             f"{name} to write {cert.name}", cert.exists, check=partial(procs.check_alive, name)
@@ -250,10 +288,13 @@ class Enroller:
         fabricca.write_msp(msp_dir, enrollment, node_ous_config=NODE_OUS, overwrite=True)
         return enrollment
 
-    def enroll_tls(self, identity: fabricca.Enrollment, name: str, tls_dir: Path) -> None:
-        """Get a TLS certificate for 127.0.0.1/localhost by re-enrolling ``identity``
-        (signed with its certificate) into cert.pem, key.pem (0600), ca.pem."""
-        hosts = (self.layout.host, "localhost", name)
+    def enroll_tls(
+        self, identity: fabricca.Enrollment, name: str, tls_dir: Path, host: Host
+    ) -> None:
+        """Get a TLS certificate for ``host`` (its address and names: where it is used),
+        localhost and ``name`` by re-enrolling ``identity`` (signed with its certificate)
+        into cert.pem, key.pem (0600), ca.pem."""
+        hosts = (*host.tls_names(), "localhost", name)
         enrollment = self.ca.reenroll(identity, profile="tls", csr_hosts=hosts)
         make_private_dir(tls_dir)
         (tls_dir / "cert.pem").write_bytes(enrollment.certificate)
@@ -276,7 +317,9 @@ def enroll_org(layout: Layout, org: Org) -> None:
         secret = e.register(node, node_type)
         home = layout.node_dir(org, node)
         identity = e.enroll_msp(node, secret, home / "msp")
-        e.enroll_tls(identity, node, home / "tls")
+        i = org.nodes.index(node)
+        host = layout.orderer_host(i) if org.kind == "orderer" else layout.peer_host(org)
+        e.enroll_tls(identity, node, home / "tls", host)
 
     admin = User("admin0", type="admin")
     for user in (admin, *org.users):
@@ -288,7 +331,8 @@ def enroll_user(e: Enroller, user: User) -> None:
     secret = e.register(user.name, user.type, user.attrs)
     home = e.layout.user_dir(e.org, user.name)
     identity = e.enroll_msp(user.name, secret, home / "msp")
-    e.enroll_tls(identity, user.name, home / "tls")
+    # A user's TLS certificate is a client certificate: its org's peer host names it.
+    e.enroll_tls(identity, user.name, home / "tls", e.layout.peer_host(e.org))
 
 
 def enroll_all(layout: Layout) -> None:

@@ -7,7 +7,7 @@ import itertools
 import ssl
 
 import pytest
-from conftest import ADMIN, CA_NAME, CAServer, free_port
+from ca_server import ADMIN, CA_NAME, CAServer, free_port
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID

@@ -5,6 +5,7 @@ Import as ``from chain import ...`` (pytest puts this folder on the path).
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -120,6 +121,9 @@ def issue(conn: Connection, sample: SampleBill) -> dict[str, Any]:
 
 
 T = TypeVar("T")
+
+#: The session's bill numbers (inside the approved stock); ``next_number`` takes from it.
+BILL_NUMBERS = itertools.count(1)
 
 
 def eventually(probe: Callable[[], T], *, timeout: float = 15.0) -> T:

@@ -9,7 +9,6 @@ Tests talk to it through the Gateway (fabricgw) as the chaincode's callers would
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain import Connect, Open, P, World, call
+from chain import BILL_NUMBERS, Connect, Open, P, World, call
 
 from ebill.connection import Connection, connect
 from ebill.finance import FinanceClient
@@ -31,6 +30,7 @@ from ebill.sync import BlockSync
 from ebill.unit import UnitClient
 from ebill_network.layout import Layout
 from ebill_network.network import Network
+from ebill_network.postgres import Cluster
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -51,6 +51,18 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         yield net
     finally:
         net.clean()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster (Debian's initdb/pg_ctl) on 127.0.0.1, port
+    EBILL_TEST_BASE_PORT + 900, for the read model's tests; removed at the end."""
+    base = int(os.environ.get("EBILL_TEST_BASE_PORT", "27050"))
+    cluster = Cluster(base + 900)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
@@ -98,13 +110,10 @@ def world(connect_as: Connect) -> World:
     return World(*batches)
 
 
-_numbers = itertools.count(1)
-
-
 @pytest.fixture
 def next_number() -> Callable[[], str]:
     """A fresh 10-digit bill number (inside the approved stock) for each call within the run."""
-    return lambda: f"{next(_numbers):010d}"
+    return lambda: f"{next(BILL_NUMBERS):010d}"
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain import Connect, Open, World
-from conftest import _numbers
+from chain import BILL_NUMBERS, Connect, Open, World
 
 import fabricgw
 from ebill import consistency
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.network
 def issued(world: World, party: Open[Any]) -> tuple[IssuedBill, dict[str, Any], Any]:
     """A bill issued by the SDK, authorised for MEDINS-HN through the platform."""
     hospital: UnitClient = party(UnitClient, "units", "hospital1")
-    sample = outpatient_bill(f"{next(_numbers):010d}")
+    sample = outpatient_bill(f"{next(BILL_NUMBERS):010d}")
     bill = hospital.issue_bill(sample)
     platform: PayerClient = party(PayerClient, "finance", "platform1")
     payer = platform.for_payer(PAYER1["type"], PAYER1["id"])

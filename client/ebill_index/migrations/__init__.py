@@ -1,0 +1,1 @@
+"""Alembic migrations of the read model (``alembic upgrade`` through :mod:`ebill_index.migrate`)."""
