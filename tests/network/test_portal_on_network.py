@@ -359,7 +359,7 @@ def test_finance_approves_a_stock_application(
     page.goto("/finance?unit=HN0101")
     expect(page.locator(f"#batch-{batch} .batch-status")).to_have_text("待审批")
     check_page(page, "finance-console")
-    page.click(f"button:has-text('批准 {batch}')")
+    page.locator(f"#batch-{batch}").get_by_role("button", name="批准").click()
     expect(page.locator("#message")).to_have_text("操作成功")
     expect(page.locator(f"#batch-{batch} .batch-status")).to_have_text("已批准")
     check_page(page, "finance-approved")
