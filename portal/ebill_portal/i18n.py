@@ -98,6 +98,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit.title": ("开票单位", "Issuing unit"),
     "unit.day": ("开票日期", "Day"),
     "unit.show": ("查询", "Show"),
+    "unit.find": ("查找票据", "Find a bill"),
     "unit.next": ("下一页", "Next page"),
     "unit.first": ("第一页", "First page"),
     "unit.none": ("当日无票据", "No bills on this day"),

@@ -23,24 +23,39 @@ def _day(v: Visit, value: str, field: str) -> str:
 def register(app: FastAPI) -> None:
     @app.get("/unit", response_class=HTMLResponse)
     def unit_bills(
-        v: VisitDep, day: str = "", bookmark: str = "", message: str = ""
+        v: VisitDep,
+        day: str = "",
+        bookmark: str = "",
+        code: str = "",
+        number: str = "",
+        message: str = "",
     ) -> HTMLResponse:
+        """One page of the day's bills; with ``code`` and ``number``, that one bill."""
         user = v.require("unit")
         day = _day(v, day, "unit.day") if day else china_today()
         size = v.portal.settings.page_size
         with v.api() as api:
-            page = api.get(
-                f"/v1/units/{user.unit_code}/bills",
-                fromDate=day,
-                toDate=day,
-                pageSize=size,
-                bookmark=bookmark,
-            )
+            if code or number:
+                if not (re.fullmatch(r"\d{8}", code) and re.fullmatch(r"\d{10}", number)):
+                    raise PageError(422, "refused", f"{v.t('bill.code')}/{v.t('bill.number')}")
+                records, next_bookmark = [api.get(f"/v1/bills/{code}/{number}")], ""
+            else:
+                page = api.get(
+                    f"/v1/units/{user.unit_code}/bills",
+                    fromDate=day,
+                    toDate=day,
+                    pageSize=size,
+                    bookmark=bookmark,
+                )
+                records = page["records"]
+                next_bookmark = page["bookmark"] if len(records) >= size else ""
         return v.render(
             "unit.html",
             day=day,
-            bills=page["records"],
-            next_bookmark=page["bookmark"] if len(page["records"]) >= size else "",
+            bills=records,
+            code=code,
+            number=number,
+            next_bookmark=next_bookmark,
             paged=bool(bookmark),
             message=message,
         )
@@ -61,7 +76,8 @@ def register(app: FastAPI) -> None:
                 f"/v1/bills/{code}/{number}/red-letter", {"redBillNumber": red, "reason": reason}
             )
         day = str(answer["original"]["issueDate"])[:10]
-        return RedirectResponse(f"/unit?day={day}&message=red:{red}", status_code=303)
+        target = f"/unit?day={day}&code={code}&number={number}&message=red:{red}"
+        return RedirectResponse(target, status_code=303)
 
     @app.get("/unit/reconciliation", response_class=HTMLResponse)
     def reconciliation(v: VisitDep, fromDate: str = "", toDate: str = "") -> HTMLResponse:

@@ -88,7 +88,8 @@ def portal(
         endpoints = {
             org: Endpoint(running.url, str(running.cert)) for org, running in services.items()
         }
-        return PortalSettings(state=state, services=endpoints, public_url=url)
+        # two bills a page, so that the unit's day spans pages in this test too
+        return PortalSettings(state=state, services=endpoints, public_url=url, page_size=2)
 
     running = start_portal(settings, folder)
     yield running
@@ -322,15 +323,24 @@ def test_a_unit_red_letters_a_bill(
     number, day = bill["billNumber"], bill["issueDate"][:10]
     sign_in(page, "clerk")
     page.goto(f"/unit?day={day}")
-    row = page.locator(f"#row-{number}")
-    expect(row).to_contain_text("已开具")
+    expect(page.locator("table.list tbody tr")).to_have_count(2)  # one page of two
+    first_page = page.locator("table.list tbody").inner_text()
     check_page(page, "unit-bills")
+    page.click("text=下一页")
+    expect(page.locator("table.list tbody tr").first).to_be_visible()
+    assert page.locator("table.list tbody").inner_text() != first_page
+    check_page(page, "unit-bills-page-2")
     page.goto(f"/bills/{OUTPATIENT_CODE}/{number}")
     expect(page.locator("#bill-payer")).to_have_text(PAYER1["name"])
     expect(page.locator("table.items tbody tr")).to_have_count(3)
     expect(page.locator("#bill-capital")).to_have_text(money.capital(bill["totalAmount"]))
     check_page(page, "unit-bill")
     page.goto(f"/unit?day={day}")
+    page.fill("#find-code", OUTPATIENT_CODE)
+    page.fill("#find-number", number)
+    page.click("button:has-text('查找票据')")
+    row = page.locator(f"#row-{number}")
+    expect(row).to_contain_text("已开具")
     page.fill(f"#red-{number}", "0000090004")
     page.fill(f"#reason-{number}", "收费项目录入错误")
     row.locator("button:has-text('冲红')").click()
