@@ -3,12 +3,13 @@
 #   make test   - the whole suite: unit tests and contract tests on a network the run starts itself
 #   make faults - nodes killed under a load of issuances, on networks of their own
 SHELL := /bin/bash
+comma := ,
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric postgres iproute2 network-ready network-up network-down network-clean network-status serve demo test faults unit bench lint docs clean k8s-render k8s-validate
+.PHONY: help install fabric postgres iproute2 portal-deps network-ready network-up network-down network-clean network-status serve portal demo test faults unit bench lint docs clean k8s-render k8s-validate
 
 help:
 	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -58,10 +59,31 @@ SERVICE_PORT ?= 8443
 serve: network-ready
 	$(VENV)/bin/ebill serve --org $(ORG) --port $(SERVICE_PORT)
 
+# The portal's system parts: Debian's chromium (its browser tests; never `playwright
+# install`), a CJK font for the bill's PDF, and axe-core from its lockfile.
+AXE := tests/portal/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/portal/axe/package.json tests/portal/axe/package-lock.json
+	npm ci --prefix tests/portal/axe --ignore-scripts --no-audit --no-fund
+
+portal-deps: $(AXE)
+	@missing=""; test -x /usr/bin/chromium || missing="chromium"; \
+	test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || missing="$$missing fonts-wqy-microhei"; \
+	if [ -n "$$missing" ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) \
+		|| { echo "install $$missing (Debian packages) for the portal"; exit 1; }; fi
+
+# The portal (https://127.0.0.1:PORTAL_PORT) over the services named in PORTAL_SERVICES
+# (ORG=URL,...; each started with `make serve ORG=...`); users: `ebill-portal users add`.
+PORTAL_PORT ?= 9443
+PORTAL_SERVICES ?= finance=https://127.0.0.1:8443,units=https://127.0.0.1:8444
+PORTAL_SERVICE_CA ?= $(or $(EBILL_DATA_DIR),.data)/service-tls.crt
+portal: $(STAMP) portal-deps
+	$(VENV)/bin/ebill-portal serve --port $(PORTAL_PORT) $(foreach s,$(subst $(comma), ,$(PORTAL_SERVICES)),--service $(s)) --service-ca $(PORTAL_SERVICE_CA)
+
 demo: network-ready
 	$(PY) -m ebill.demo
 
-test: install
+test: install portal-deps
 	$(PY) -m pytest -v
 
 # Fault scenarios under load on networks of their own (about 12 minutes); the table is

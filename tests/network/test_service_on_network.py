@@ -249,6 +249,7 @@ def test_forbidden_pairs_are_refused_and_write_nothing(
         ({"medins-claims", "picc-claims"}, "POST", f"{path}/claim",
          {"amount": 100, "voucherNo": "V1"}),
         ({"fin-console", "audit-desk"}, "GET", f"{path}/history", None),
+        ({"his-hospital", "his-clerk", "audit-desk"}, "GET", f"{path}/private", None),
         ({"fin-console", "audit-desk"}, "GET", "/v1/anomalies", None),
     ]  # fmt: skip
     everyone = [cid for clients in CLIENTS.values() for cid in clients]
@@ -282,6 +283,9 @@ def test_forbidden_pairs_are_refused_and_write_nothing(
     assert after["status"] == "issued" and not after.get("authorised") and not after.get("lock")
     assert len(http("audit-desk").get(f"{path}/history").json()) == 1
     assert http("fin-console").get("/v1/units/HN0999").status_code == 404
+    # the bill's own unit reads the private part (opened from the sealed answer)
+    private = http("his-clerk").get(f"{path}/private").json()
+    assert private["payer"]["id"] == PAYER1["id"] and len(private["items"]) == 3
 
 
 def test_idempotent_issuance_also_across_a_restart(

@@ -20,6 +20,7 @@ PACKAGES = {
     "ebill": ROOT / "client" / "ebill",
     "ebill_network": ROOT / "network" / "ebill_network",
     "ebill_service": ROOT / "service" / "ebill_service",
+    "ebill_portal": ROOT / "portal" / "ebill_portal",
 }
 
 
@@ -103,8 +104,28 @@ def test_the_shim_and_its_test_module_know_no_contract() -> None:
 def test_the_service_sits_above_the_clients_and_nothing_imports_it() -> None:
     """chaincode <- client <- service: no lower layer imports the service, and the
     service reaches the network only through the party clients (not ebill_network)."""
-    for package in ("ebill_chaincode", "fabricgw", "fabricca", "ebill", "ebill_network"):
+    for package in (
+        "ebill_chaincode",
+        "fabricgw",
+        "fabricca",
+        "ebill",
+        "ebill_network",
+        "ebill_portal",
+    ):
         offenders = [m for m, found in imports_of(package).items() if "ebill_service" in found]
         assert not offenders, offenders
     offenders = [m for m, found in imports_of("ebill_service").items() if "ebill_network" in found]
     assert not offenders, offenders
+
+
+def test_the_portal_reaches_the_chain_only_through_the_service_http_api() -> None:
+    """service <- portal: the portal imports no first-party package (it calls the
+    service's HTTP API with httpx), and nothing imports the portal."""
+    crossing = {
+        m: found for m, found in imports_of("ebill_portal").items() if found - {"ebill_portal"}
+    }
+    assert crossing == {}
+    for package in PACKAGES:
+        if package != "ebill_portal":
+            offenders = [m for m, found in imports_of(package).items() if "ebill_portal" in found]
+            assert not offenders, offenders

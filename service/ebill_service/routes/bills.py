@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ebill.capabilities import BillReader, UnitReads
+from ebill.capabilities import BillReader, PrivateReader, UnitReads
 from ebill.unit import UnitClient, new_check_code
 from ebill_chaincode.contract import model
 from ebill_chaincode.contract.vocabulary import CLERK, FINANCE, ISSUER, REIMBURSER, SUPERVISOR
@@ -192,6 +192,17 @@ def read_bill(billCode: BillCode, billNumber: BillNumber, caller: CallerDep) -> 
     """For the bill's parties: its unit's staff, finance, supervisors, authorised
     reimbursers (the contract decides per bill)."""
     return caller.act("ReadBill", BillReader).read_bill(billCode, billNumber).raw
+
+
+@router.get(
+    "/v1/bills/{billCode}/{billNumber}/private",
+    summary="Read a bill's private part (items, payer, medical part)",
+    **operation("ReadBillPrivate"),
+)
+def read_bill_private(billCode: BillCode, billNumber: BillNumber, caller: CallerDep) -> Record:
+    """For the issuing unit, supervisors and reimbursers the payer authorised now (the
+    contract decides); the answer is sealed to this call's key and opened here."""
+    return caller.act("ReadBillPrivate", PrivateReader).read_bill_private(billCode, billNumber).raw
 
 
 class RedLetterRequest(BaseModel):

@@ -1,0 +1,181 @@
+"""The portal's message catalogue: zh-CN by default, English switchable; dates in China time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+LANGUAGES = ("zh", "en")
+DEFAULT = "zh"
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+
+#: key -> (zh-CN, English)
+MESSAGES: dict[str, tuple[str, str]] = {
+    "title": ("财政电子票据平台", "Fiscal e-bill portal"),
+    "lang.switch": ("English", "中文"),
+    "nav.home": ("首页", "Home"),
+    "nav.verify": ("票据查验", "Verify a bill"),
+    "nav.payer": ("我的票据", "My bills"),
+    "nav.unit": ("开票单位", "Issuing unit"),
+    "nav.finance": ("财政管理", "Finance console"),
+    "nav.login": ("登录", "Sign in"),
+    "nav.logout": ("退出", "Sign out"),
+    "nav.main": ("主导航", "Main navigation"),
+    "login.title": ("登录", "Sign in"),
+    "login.username": ("用户名", "Username"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Sign in"),
+    "login.failed": ("用户名或密码错误", "Wrong username or password"),
+    "login.as": ("当前用户", "Signed in as"),
+    "home.intro": (
+        "查验财政电子票据的真伪，查看和授权您的票据，管理开票与票据库存。",
+        "Verify fiscal e-bills, see and authorise your bills, manage issuance and stock.",
+    ),
+    "verify.title": ("票据查验", "Verify a bill"),
+    "verify.code": ("票据代码", "Bill code"),
+    "verify.number": ("票据号码", "Bill number"),
+    "verify.check": ("校验码", "Check code"),
+    "verify.amount": ("金额（元，可选）", "Amount (yuan, optional)"),
+    "verify.date": ("开票日期（可选）", "Issue date (optional)"),
+    "verify.submit": ("查验", "Verify"),
+    "verify.genuine": (
+        "真票：该票据由财政电子票据链登记",
+        "Genuine: this bill is on the e-bill chain",
+    ),
+    "verify.false": ("查验不通过：未找到相符的票据", "Not genuine: no matching bill"),
+    "verify.reason": ("原因", "Reason"),
+    "bill.title": ("财政电子票据", "Fiscal electronic bill"),
+    "bill.name": ("票据名称", "Bill name"),
+    "bill.code": ("票据代码", "Bill code"),
+    "bill.number": ("票据号码", "Bill number"),
+    "bill.check": ("校验码", "Check code"),
+    "bill.check.none": ("未提供（见纸质票据或开票回执）", "not given (see the receipt)"),
+    "bill.check.enter": ("输入校验码以打印二维码", "Enter the check code to print the QR code"),
+    "bill.check.save": ("确认", "Confirm"),
+    "bill.check.wrong": ("校验码不正确", "The check code does not match"),
+    "bill.unit": ("开票单位", "Issuing unit"),
+    "bill.payer": ("交款人", "Payer"),
+    "bill.date": ("开票日期", "Issue date"),
+    "bill.status": ("状态", "Status"),
+    "bill.items": ("项目", "Items"),
+    "bill.item.code": ("项目编码", "Code"),
+    "bill.item.name": ("项目名称", "Item"),
+    "bill.item.qty": ("数量", "Qty"),
+    "bill.item.unit": ("单位", "Unit"),
+    "bill.item.price": ("标准", "Price"),
+    "bill.item.amount": ("金额（元）", "Amount (yuan)"),
+    "bill.items.none": (
+        "明细仅开票单位及授权报销单位可见",
+        "Line items are held by the issuing unit and authorised reimbursers only",
+    ),
+    "bill.total": ("合计（小写）", "Total"),
+    "bill.total.capital": ("合计（大写）", "Total in words"),
+    "bill.reimbursed": ("已报销", "Reimbursed"),
+    "bill.tx": ("链上交易号", "Chain transaction id"),
+    "bill.qr": ("扫码查验", "Scan to verify"),
+    "bill.pdf": ("下载 PDF", "Download PDF"),
+    "bill.print": ("打印", "Print"),
+    "bill.authorised": ("已授权报销单位", "Authorised reimbursers"),
+    "bill.authorise": ("授权报销单位", "Authorise a reimburser"),
+    "bill.reimburser": ("报销单位", "Reimburser"),
+    "bill.authorise.submit": ("授权", "Authorise"),
+    "bill.revoke": ("撤销授权", "Revoke"),
+    "bill.claims": ("报销记录", "Claims"),
+    "bill.redletter": ("冲红", "Red-letter"),
+    "bill.red.number": ("红票号码", "Red bill number"),
+    "bill.red.reason": ("冲红原因", "Reason"),
+    "payer.title": ("我的票据", "My bills"),
+    "payer.salt": (
+        "票据查询码（回执上的 32 位码）",
+        "Bill key (the 32-character code on the receipt)",
+    ),
+    "payer.salt.add": ("查询", "Look up"),
+    "payer.salt.help": (
+        "开票回执上印有查询码；输入后本次登录期间可查看以该码开具的全部票据。",
+        "Each receipt carries a bill key; enter it to see every bill issued with it "
+        "while you are signed in.",
+    ),
+    "payer.none": ("暂无票据，请输入回执上的查询码", "No bills yet: enter the key from a receipt"),
+    "unit.title": ("开票单位", "Issuing unit"),
+    "unit.day": ("开票日期", "Day"),
+    "unit.show": ("查询", "Show"),
+    "unit.find": ("查找票据", "Find a bill"),
+    "unit.next": ("下一页", "Next page"),
+    "unit.first": ("第一页", "First page"),
+    "unit.none": ("当日无票据", "No bills on this day"),
+    "unit.reconciliation": ("日对账", "Daily reconciliation"),
+    "unit.from": ("起始日期", "From"),
+    "unit.to": ("截止日期", "To"),
+    "unit.count": ("张数", "Bills"),
+    "unit.amount": ("开票金额", "Amount issued"),
+    "unit.reimbursed": ("已报销金额", "Reimbursed"),
+    "unit.red": ("冲红张数", "Red-lettered"),
+    "unit.redletter.done": ("已冲红，红票号码", "Red-lettered; red bill number"),
+    "finance.title": ("财政管理", "Finance console"),
+    "finance.register": ("登记开票单位", "Register a unit"),
+    "finance.unit.code": ("单位编码", "Unit code"),
+    "finance.unit.name": ("单位名称", "Unit name"),
+    "finance.unit.sector": ("行业", "Sector"),
+    "finance.unit.region": ("地区码", "Region"),
+    "finance.unit.status": ("单位状态", "Unit status"),
+    "finance.lookup": ("查看单位", "Look up a unit"),
+    "finance.suspend": ("暂停", "Suspend"),
+    "finance.resume": ("恢复", "Resume"),
+    "finance.reason": ("原因", "Reason"),
+    "finance.stock": ("票据库存申领", "Stock applications"),
+    "finance.batch": ("批次", "Batch"),
+    "finance.range": ("号段", "Range"),
+    "finance.approve": ("批准", "Approve"),
+    "finance.reject": ("驳回", "Reject"),
+    "finance.none": ("无申领记录", "No stock applications"),
+    "done": ("操作成功", "Done"),
+    "refused": ("操作被拒绝", "Refused"),
+    "error.forbidden": ("您无权查看此页面", "You may not see this page"),
+    "error.notfound": ("未找到", "Not found"),
+    "error.internal": ("系统错误，请稍后再试", "Something went wrong; try again later"),
+    "error.csrf": ("表单已过期，请重试", "The form expired; please try again"),
+    "error.unavailable": (
+        "服务暂不可用，请稍后再试",
+        "The service is unavailable; try again later",
+    ),
+    "status.issued": ("已开具", "issued"),
+    "status.locked": ("报销锁定中", "locked for a claim"),
+    "status.partially_reimbursed": ("部分报销", "partially reimbursed"),
+    "status.reimbursed": ("已报销", "reimbursed"),
+    "status.red_lettered": ("已冲红", "red-lettered"),
+    "status.archived": ("已归档", "archived"),
+    "status.pending": ("待审批", "pending"),
+    "status.approved": ("已批准", "approved"),
+    "status.rejected": ("已驳回", "rejected"),
+    "status.reconciled": ("已核销", "reconciled"),
+    "status.active": ("正常", "active"),
+    "status.suspended": ("已暂停", "suspended"),
+}
+
+
+def language(value: str | None) -> str:
+    """The language code to use for ``value`` (a cookie or query value)."""
+    return value if value in LANGUAGES else DEFAULT
+
+
+def translate(lang: str, key: str) -> str:
+    """The message ``key`` in ``lang``; the key itself when the catalogue lacks it."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    return entry[LANGUAGES.index(language(lang))]
+
+
+def china_time(value: str) -> str:
+    """An ISO 8601 instant (any offset, ``Z`` too) shown in China time, to the minute."""
+    try:
+        instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def china_today() -> str:
+    """Today's date in China time, YYYY-MM-DD."""
+    return dt.datetime.now(CHINA).date().isoformat()

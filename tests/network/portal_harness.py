@@ -1,0 +1,92 @@
+"""Run the portal in this process over HTTPS, and drive it with Debian's chromium.
+
+Playwright's Python package drives ``/usr/bin/chromium`` (``executable_path``; the
+browser download of ``playwright install`` is never used). axe-core comes from the
+lockfile in ``tests/portal/axe`` (``make portal-deps``) and is injected into each page.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ebill_portal.app import create_app
+from ebill_portal.settings import PortalSettings
+from ebill_portal.tlscert import self_signed
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "tests" / "portal" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@dataclass
+class RunningPortal:
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def start_portal(make_settings: Any, folder: Path) -> RunningPortal:
+    """Start the portal with ``make_settings(url)`` on a free port, over HTTPS."""
+    sock = free_socket()
+    url = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    settings: PortalSettings = make_settings(url)
+    cert, key = self_signed(folder)
+    config = uvicorn.Config(
+        create_app(settings),
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the portal did not start")
+        time.sleep(0.05)
+    return RunningPortal(url, server, thread)
+
+
+def screenshots_folder() -> Path:
+    """Where the tests save a screenshot of each page (EBILL_PORTAL_SCREENSHOTS, default
+    build/portal-screenshots in the repository)."""
+    folder = Path(os.environ.get("EBILL_PORTAL_SCREENSHOTS", ROOT / "build" / "portal-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
