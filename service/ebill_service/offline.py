@@ -41,10 +41,20 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: What a peer answers for a proposal or envelope whose signature it does not accept.
+_SIGNATURE_REFUSED = ("error validating proposal", "access denied", "signature", "creator")
+
+
+def _signature_refused(error: fabricgw.GatewayError) -> bool:
+    """Whether the peers refused the caller's signature (not the contract, not a node down)."""
+    texts = [str(d.message) for d in getattr(error, "details", None) or []] or [str(error)]
+    return bool(texts) and all(any(k in t for k in _SIGNATURE_REFUSED) for t in texts)
+
+
 def _refusal(error: fabricgw.GatewayError, function: str, transaction_id: str) -> Exception:
     """The contract's refusal as its domain error; a refused signature as a 422 problem."""
     mapped = domain_error(error, function=function, transaction_id=transaction_id)
-    if type(mapped) is not EbillError:
+    if type(mapped) is not EbillError and not _signature_refused(error):
         return mapped
     return ServiceProblem(
         422,

@@ -25,6 +25,7 @@ from service_harness import Running, start
 import fabricgw
 from ebill.samples import OUTPATIENT_CODE, outpatient_bill
 from ebill.unit import new_check_code
+from ebill_chaincode.contract.checkcode import hash_check_code
 from ebill_network.network import Network
 from ebill_service.settings import Settings
 from ebill_service.tlscert import self_signed
@@ -327,11 +328,11 @@ def test_offline_signing_prepare_sign_endorse_sign_submit(
     number, red_number = next_number(), next_number()
     with units.client(keys["his-hospital"]) as hospital:
         _issue(hospital, number)
-        # RedLetterBill takes the red bill's check code as transient data
+        # RedLetterBill takes the red bill's check-code hash as transient data
         call = {
             "function": "RedLetterBill",
             "args": [OUTPATIENT_CODE, number, red_number, "wrong amount"],
-            "transient": {"checkCode": new_check_code()},
+            "transient": {"checkCodeHash": hash_check_code(new_check_code())},
         }
         prepared = hospital.post(
             "/v1/offline/proposals",
