@@ -25,7 +25,7 @@ import fabricgw
 from ebill.connection import Connection, connect
 from ebill.errors import EbillError, NotFound
 from ebill.samples import SampleBill, outpatient_bill
-from ebill.unit import UnitClient
+from ebill.unit import UnitClient, new_check_code
 from ebill_network import channel
 from ebill_network.network import Network
 from ebill_network.processes import wait_for
@@ -42,6 +42,8 @@ class Outcomes:
     unknown: list[tuple[SampleBill, EbillError]] = field(default_factory=list)
     crashed: list[BaseException] = field(default_factory=list)
     """Anything but an EbillError: a defect of the client (it stops the worker)."""
+    codes: dict[str, str] = field(default_factory=dict)
+    """Each bill number's check code: a retry passes the same bill, salt and code."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self) -> int:
@@ -56,8 +58,11 @@ def _issue_until(
 ) -> None:
     while not stop.is_set():
         sample = outpatient_bill(numbers())
+        code = new_check_code()
+        with outcomes.lock:
+            outcomes.codes[sample.number] = code
         try:
-            unit.issue_bill(sample)
+            unit.issue_bill(sample, check_code=code)
         except EbillError as error:
             with outcomes.lock:
                 (outcomes.unknown if error.outcome_unknown else outcomes.refused).append(
@@ -166,10 +171,11 @@ def test_gateway_peer_killed_during_issuances_leaves_no_outcome_wrong(
     assert not any(worker.is_alive() for worker in workers)
     assert not outcomes.crashed, outcomes.crashed
 
-    # Every unknown outcome is retried with the same bill: it comes back issued, once.
+    # Every unknown outcome is retried with the same bill, salt and check code (as
+    # issue_bill says): it comes back issued, once.
     retried = []
     for sample, _ in outcomes.unknown:
-        issued = units[0].issue_bill(sample)
+        issued = units[0].issue_bill(sample, check_code=outcomes.codes[sample.number])
         assert (issued.bill.bill_code, issued.bill.bill_number) == (sample.code, sample.number)
         retried.append(sample)
     for unit in units:
