@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import fabricgw
 from ebill_chaincode.contract import checkcode, vocabulary
 from ebill_chaincode.contract import interface as api
 from ebill_chaincode.contract.model import PUBLIC_BILL_FIELDS
@@ -23,7 +24,14 @@ from .capabilities import (
     PrivateReader,
     UnitReads,
 )
-from .errors import RESOLVE_HINT, AlreadyExists, InvalidInput, NetworkUnavailable, NotFound
+from .errors import (
+    RESOLVE_HINT,
+    AlreadyExists,
+    EbillError,
+    InvalidInput,
+    NetworkUnavailable,
+    NotFound,
+)
 from .models import Bill, IssuedBill, RedLettering, StockBatch, Totals
 from .party import PAGE_SIZE
 from .payer import payer_hash as hash_of_payer
@@ -228,27 +236,30 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
                 if not error.outcome_unknown or attempt == 1:
                     raise
         try:
-            answer = self._issue(item)
-        except AlreadyExists:
-            return self._already_issued(public, salt, code)
-        except NetworkUnavailable as error:
-            if not (error.outcome_unknown and error.transaction_id):
-                raise
-            # Resolve by transaction id first: it may have committed (then it is ours).
-            status = self.resolve(error.transaction_id)
-            if status is not None and status.successful:
-                return self._already_issued(public, salt, code)
-            try:  # not committed, or still unknown: the same number, never a new one
+            try:
                 answer = self._issue(item)
-            except AlreadyExists:  # the first one committed after all
+            except AlreadyExists:
                 return self._already_issued(public, salt, code)
-            except NetworkUnavailable as again:
-                if status is None:  # the first one is still unknown, whatever this says
-                    again.outcome_unknown = True
-                    again.hint = RESOLVE_HINT
-                    again.transaction_id = again.transaction_id or error.transaction_id
-                    again.function = api.ISSUE_BILL.name
-                raise
+            except NetworkUnavailable as error:
+                if not (error.outcome_unknown and error.transaction_id):
+                    raise
+                # Resolve by transaction id first: it may have committed (then it is ours).
+                status = self.resolve(error.transaction_id)
+                if status is not None and status.successful:
+                    return self._already_issued(public, salt, code)
+                try:  # not committed, or still unknown: the same number, never a new one
+                    answer = self._issue(item)
+                except AlreadyExists:  # the first one committed after all
+                    return self._already_issued(public, salt, code)
+                except NetworkUnavailable as again:
+                    if status is None:  # the first one is still unknown, whatever this says
+                        again.outcome_unknown = True
+                        again.hint = RESOLVE_HINT
+                        again.transaction_id = again.transaction_id or error.transaction_id
+                        again.function = api.ISSUE_BILL.name
+                    raise
+        except EbillError as error:
+            return self._settle(item, error)
         return self._issued(item, answer, answer, api.ISSUE_BILL.name)
 
     def issue_bills(self, requests: Sequence[IssueRequest | SampleBill]) -> list[IssuedBill]:
@@ -332,6 +343,32 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         }
         issued = Bill.from_json(record)
         return IssuedBill(replace(issued, check_code=item.code), item.salt, item.code)
+
+    def _settle(self, item: PreparedBill, error: EbillError) -> IssuedBill:
+        """An IssueBill that failed without a refusal of the contract, after it may have
+        reached the orderers: the ledger says what happened. Ours on the ledger: issued.
+        Not there: the error, definite only if the transaction committed invalid or was
+        never endorsed; otherwise its outcome is unknown (retry with the same bill, salt
+        and check code). Raises the error."""
+        cause = error.__cause__
+        if (
+            error.kind is not None
+            or error.outcome_unknown
+            or isinstance(error, AlreadyExists | InvalidInput)
+            or isinstance(cause, fabricgw.EndorseError)
+        ):
+            raise error
+        try:
+            return self._already_issued(item.public, item.salt, item.code)
+        except NotFound:
+            if isinstance(cause, fabricgw.CommitError):
+                raise error from cause
+        except EbillError:
+            pass
+        error.outcome_unknown = True
+        error.hint = RESOLVE_HINT
+        error.function = api.ISSUE_BILL.name
+        raise error
 
     def _issue(self, item: PreparedBill) -> Any:
         """IssueBill of the public part with the check code's hash; its short answer."""
