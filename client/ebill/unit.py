@@ -387,6 +387,17 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         """
         try:
             return self._read_back(public, salt, code)
+        except NotFound:
+            # The ledger refused the number as taken, or this call may have issued it,
+            # but this peer does not show the bill yet (a restarted peer catching up):
+            # not a definite answer.
+            raise NetworkUnavailable(
+                f"bill {public['billCode']}/{public['billNumber']}: not readable yet on this"
+                " peer; the issuance may have committed",
+                function=api.ISSUE_BILL.name,
+                outcome_unknown=True,
+                hint=RESOLVE_HINT,
+            ) from None
         except NetworkUnavailable as error:
             error.outcome_unknown = True
             error.hint = RESOLVE_HINT
