@@ -244,15 +244,23 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
                 if not (error.outcome_unknown and error.transaction_id):
                     raise
                 # Resolve by transaction id first: it may have committed (then it is ours).
-                status = self.resolve(error.transaction_id)
+                try:
+                    status = self.resolve(error.transaction_id)
+                except EbillError as unresolved:  # the gateways refused the question
+                    unresolved.outcome_unknown = True
+                    unresolved.hint = RESOLVE_HINT
+                    unresolved.function = api.ISSUE_BILL.name
+                    raise
                 if status is not None and status.successful:
                     return self._already_issued(public, salt, code)
                 try:  # not committed, or still unknown: the same number, never a new one
                     answer = self._issue(item)
                 except AlreadyExists:  # the first one committed after all
                     return self._already_issued(public, salt, code)
-                except NetworkUnavailable as again:
-                    if status is None:  # the first one is still unknown, whatever this says
+                except EbillError as again:
+                    # A refused endorsement of the retry says nothing of the first
+                    # IssueBill: while that is unknown, so is the issuance.
+                    if status is None:
                         again.outcome_unknown = True
                         again.hint = RESOLVE_HINT
                         again.transaction_id = again.transaction_id or error.transaction_id

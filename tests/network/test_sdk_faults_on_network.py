@@ -197,6 +197,7 @@ def test_gateway_peer_killed_during_issuances_leaves_no_outcome_wrong(
             assert not error.outcome_unknown
             with pytest.raises(NotFound):
                 issuer.read_bill(sample.code, sample.number)
+                pytest.fail(f"told failed, yet issued: {sample.number}: {_chain(error)}")
     finally:
         issuer.close()
     print(
@@ -208,6 +209,16 @@ def test_gateway_peer_killed_during_issuances_leaves_no_outcome_wrong(
     )
     for sample, error in outcomes.refused[:3]:
         print(f"  refused {sample.number}: {type(error).__name__}: {error.one_line()[:200]}")
+
+
+def _chain(error: BaseException) -> str:
+    """An error and its causes, one line each: what the caller was told, and why."""
+    lines = []
+    cause: BaseException | None = error
+    while cause is not None:
+        lines.append(f"{type(cause).__name__}: {str(cause)[:300]}")
+        cause = cause.__cause__ or cause.__context__
+    return " <- ".join(lines)
 
 
 @dataclass
