@@ -65,7 +65,17 @@ AXE := tests/portal/axe/node_modules/axe-core/axe.min.js
 $(AXE): tests/portal/axe/package.json tests/portal/axe/package-lock.json
 	npm ci --prefix tests/portal/axe --ignore-scripts --no-audit --no-fund
 
-portal-deps: $(AXE)
+# ECharts for the supervision dashboard, from its lockfile; the built asset is copied into
+# the portal's static folder by make (gitignored, never committed).
+ECHARTS_PKG := portal/assets/node_modules/echarts/dist/echarts.min.js
+ECHARTS := portal/ebill_portal/static/echarts.min.js
+$(ECHARTS_PKG): portal/assets/package.json portal/assets/package-lock.json
+	npm ci --prefix portal/assets --ignore-scripts --no-audit --no-fund
+	@touch $@
+$(ECHARTS): $(ECHARTS_PKG)
+	cp $(ECHARTS_PKG) $@
+
+portal-deps: $(AXE) $(ECHARTS)
 	@missing=""; test -x /usr/bin/chromium || missing="chromium"; \
 	test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
