@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import bills, finance, i18n, payer, session, unit
+from . import bills, finance, i18n, payer, session, supervision, unit
 from .api import Refused, Unavailable
 from .settings import PortalSettings
 from .users import Store
@@ -110,7 +110,12 @@ def create_app(settings: PortalSettings) -> FastAPI:
             return v.render("login.html", status=401, error="login.failed")
         store.end_session(v.session.id)
         fresh = store.new_session(user.username)
-        target = {"payer": "/payer", "unit": "/unit", "finance": "/finance"}[user.party]
+        target = {
+            "payer": "/payer",
+            "unit": "/unit",
+            "finance": "/finance",
+            "supervisor": "/supervision",
+        }[user.party]
         response = RedirectResponse(target, status_code=303)
         v.session, v.fresh = fresh, True
         v.set_cookie(response)
@@ -143,6 +148,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     payer.register(app)
     unit.register(app)
     finance.register(app)
+    supervision.register(app)
     return app
 
 

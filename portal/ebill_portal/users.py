@@ -2,7 +2,8 @@
 
 A portal user has a username, an scrypt-hashed password and ONE service API client key
 of its org (the key it calls the service with). A payer user also carries the payer's
-type and id (the platform acts for that payer); a unit user its unit code. Sessions are
+type and id (the platform acts for that payer); a unit user its unit code; a supervisor
+(an auditor of the audit org) sees the supervision dashboard. Sessions are
 random ids kept here; the cookie carries the id signed (``ebill_portal.session``).
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 #: What a portal user is, and so which pages it sees.
-PARTIES = ("payer", "unit", "finance")
+PARTIES = ("payer", "unit", "finance", "supervisor")
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 SESSION_SECONDS = 8 * 3600
 
