@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -108,7 +108,6 @@ class Table:
     columns: tuple[Column, ...]
     rows: list[dict[str, Any]]
     link: Callable[[dict[str, Any]], str] | None = None
-    extra_links: dict[str, Callable[[dict[str, Any]], str]] = field(default_factory=dict)
 
     def cells(self, row: dict[str, Any]) -> list[str]:
         return [c.text(row) for c in self.columns]
@@ -183,7 +182,10 @@ def supervising(v: Visit) -> User:
 
 
 def _history_link(row: dict[str, Any]) -> str:
-    return f"/supervision/bills/{row.get('billCode', '')}/{row.get('billNumber', '')}"
+    """The bill's history page; "" for a row naming no bill (an anomaly without one)."""
+    if not (row.get("billCode") and row.get("billNumber")):
+        return ""
+    return f"/supervision/bills/{row['billCode']}/{row['billNumber']}"
 
 
 @dataclass
@@ -484,7 +486,7 @@ def register(app: FastAPI) -> None:
             table=table,
             as_of=as_of,
             f=f,
-            export="/supervision/export/bills.csv?" + _query(base, cursor),
+            export="/supervision/export/bills.csv?" + _query({**base, "pageSize": size}, cursor),
             next_page=(f"/supervision/units/{unitCode}?" + _query(base, next_cursor))
             if next_cursor
             else "",
@@ -497,10 +499,9 @@ def register(app: FastAPI) -> None:
         """Drill-down: the anomalies of a type and period, each linking to its bill."""
         supervising(v)
         f = filters(v, fromDate, toDate)
+        size = v.portal.settings.page_size
         with v.api() as api:
-            table, next_cursor, as_of = anomaly_table(
-                api, type, f, cursor, v.portal.settings.page_size
-            )
+            table, next_cursor, as_of = anomaly_table(api, type, f, cursor, size)
         base = {**f.span(), "type": type}
         return v.render(
             "supervision_list.html",
@@ -508,7 +509,8 @@ def register(app: FastAPI) -> None:
             table=table,
             as_of=as_of,
             f=f,
-            export="/supervision/export/anomaly-list.csv?" + _query(base, cursor),
+            export="/supervision/export/anomaly-list.csv?"
+            + _query({**base, "pageSize": size}, cursor),
             next_page=("/supervision/anomalies?" + _query(base, next_cursor))
             if next_cursor
             else "",
@@ -526,10 +528,9 @@ def register(app: FastAPI) -> None:
         """Drill-down: the transactions behind a total, each linking to its bill."""
         supervising(v)
         f = filters(v, fromDate, toDate)
+        size = v.portal.settings.page_size
         with v.api() as api:
-            table, next_cursor, as_of = transactions_table(
-                api, scope, key, f, cursor, v.portal.settings.page_size
-            )
+            table, next_cursor, as_of = transactions_table(api, scope, key, f, cursor, size)
         base = {**f.span(), "scope": scope, "key": key}
         return v.render(
             "supervision_list.html",
@@ -537,7 +538,8 @@ def register(app: FastAPI) -> None:
             table=table,
             as_of=as_of,
             f=f,
-            export="/supervision/export/transactions.csv?" + _query(base, cursor),
+            export="/supervision/export/transactions.csv?"
+            + _query({**base, "pageSize": size}, cursor),
             next_page=("/supervision/transactions?" + _query(base, next_cursor))
             if next_cursor
             else "",
