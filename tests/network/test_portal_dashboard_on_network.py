@@ -213,7 +213,7 @@ def story(party: Open[Any], world: Any, description: dict[str, Any]) -> dict[str
     tuition = school.issue_bill(tuition_bill(number()))
     finance = party(FinanceClient, "finance", "finance1")
     finance.anchor_anomalies(Path(description["anomaly_spool"]))
-    _story.update(claimed=claimed, voided=voided, tuition=tuition, day=today_in_china())
+    _story.update(claimed=claimed, voided=voided, tuition=tuition, day=today_in_china().isoformat())
     return _story
 
 
