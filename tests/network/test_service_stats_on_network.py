@@ -261,7 +261,7 @@ def test_anomalies_by_type_equal_the_chain(
 ) -> None:
     client = http["audit-desk"]
     counts = _get(client, "/v1/stats/anomalies", period="month")
-    on_chain = Counter(a.anomaly_type for a in auditor.iter_anomalies())
+    on_chain = Counter(a.type for a in auditor.iter_anomalies())
     assert counts["byType"] == dict(on_chain) and on_chain["over-claim"] >= 1
     assert sum(r["count"] for r in counts["rows"]) == sum(on_chain.values())
     over = _pages(client, "/v1/stats/anomalies/list", type="over-claim", pageSize=1)
