@@ -20,6 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from service_harness import Running, start
 
 from ebill import consistency, errors
@@ -336,3 +345,55 @@ def test_readiness_metrics_and_openapi_show_the_model(
     assert {"bills", "amount", "reimbursed", "redLettered", "asOf"} <= set(totals)
     state = Path(services["audit"].settings.index_url().removeprefix("sqlite:///"))
     assert state.stat().st_mode & 0o777 == 0o600
+
+
+def test_fuzz_the_stats_endpoints_from_the_openapi_document(
+    lived: dict[str, Any], services: dict[str, Running]
+) -> None:
+    """Generated requests (schemathesis) to every /v1/stats operation of the audit
+    service: no 5xx, every answer as the document declares it."""
+    audit = services["audit"]
+    key = audit.service.clients.register("fuzz-audit", "fuzz", "audit", "auditor1")
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
+    session.verify = str(audit.cert)
+    session.headers["Authorization"] = f"Bearer {key}"
+    schema = schemathesis.openapi.from_dict(session.get(f"{audit.url}/openapi.json").json())
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+    fuzzed: list[str] = []
+    failures: list[str] = []
+    statuses: Counter[int] = Counter()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not operation.path.startswith("/v1/stats/"):
+            continue
+        fuzzed.append(f"{operation.method.upper()} {operation.path}")
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=15,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def fuzz(case: Any) -> None:
+            response = case.call(
+                base_url=audit.url, session=session, timeout=60, verify=str(audit.cert)
+            )
+            statuses[response.status_code // 100] += 1
+            case.validate_response(response, checks=checks)
+
+        try:
+            fuzz()
+        except (Exception, BaseExceptionGroup) as error:  # report every operation's findings
+            failures.append(f"{fuzzed[-1]}: {error}")
+    session.close()
+    assert len(fuzzed) == 7, fuzzed
+    assert not failures, "\n\n".join(failures)
+    assert statuses[2] and statuses[4], statuses  # both answered and refused calls
