@@ -397,3 +397,35 @@ def test_fuzz_the_stats_endpoints_from_the_openapi_document(
     assert len(fuzzed) == 7, fuzzed
     assert not failures, "\n\n".join(failures)
     assert statuses[2] and statuses[4], statuses  # both answered and refused calls
+
+
+def test_a_restarted_service_resumes_its_model_from_the_checkpoint(
+    lived: dict[str, Any],
+    services: dict[str, Running],
+    http: dict[str, Any],
+    hospital: UnitClient,
+    auditor: SupervisorClient,
+    next_number: Callable[[], str],
+) -> None:
+    """Stopped, a bill issued meanwhile, started again on the same files: the model goes
+    on from its checkpoint and counts every bill once."""
+    old = services["audit"]
+    old.stop()
+    assert old.service.index is not None and not old.service.index._thread.is_alive()
+    issued = hospital.issue_bill(outpatient_bill(next_number()))
+    services["audit"] = new = start(old.settings)  # the module's fixture stops this one
+    key = new.service.clients.register("audit-again", "again", "audit", "auditor1")
+    with new.client(key) as client:
+        conn = auditor.connection
+        target = consistency.height(conn, "UnitsMSP")
+        consistency.wait_for_block(conn, target - 1, peers=[conn.msp_id])
+        _until_height(client, target)
+        body = _get(client, "/v1/stats/totals", scope="unit", key=HOSPITAL)
+        ledger = auditor.unit_totals(HOSPITAL)
+        assert _figures(body) == (
+            ledger.count, ledger.total_amount, ledger.reimbursed, ledger.red_lettered
+        )  # fmt: skip
+        bills = _pages(client, "/v1/stats/bills", unitCode=HOSPITAL, pageSize=500)
+    keys = [(b["billCode"], b["billNumber"]) for b in bills]
+    assert len(keys) == len(set(keys)) == ledger.count
+    assert (issued.bill.bill_code, issued.bill.bill_number) in keys
