@@ -126,7 +126,14 @@ def _after(columns: Sequence[Any], cursor: str) -> ColumnElement[bool] | None:
         values = json.loads(cursor)
     except ValueError:
         raise QueryError("cursor: not a cursor of this list") from None
-    if not isinstance(values, list) or len(values) != len(columns):
+    if (
+        not isinstance(values, list)
+        or len(values) != len(columns)
+        or not all(
+            isinstance(v, c.type.python_type) and not isinstance(v, bool)
+            for v, c in zip(values, columns, strict=True)
+        )
+    ):
         raise QueryError("cursor: not a cursor of this list")
     return tuple_(*columns) > tuple_(*values)
 

@@ -103,6 +103,8 @@ def test_lists_page_by_cursor_and_refuse_bad_arguments(store: Store) -> None:
     assert seen == [f"{n:010d}" for n in range(2, 9)]
     with pytest.raises(queries.QueryError, match="cursor"):
         queries.list_bills(store, cursor="[1]")
+    with pytest.raises(queries.QueryError, match="cursor"):  # values of the wrong types
+        queries.list_bills(store, cursor='[1, {"a": 1}, null]')
     with pytest.raises(queries.QueryError, match="page_size"):
         queries.list_bills(store, page_size=0)
     with pytest.raises(queries.QueryError, match="scope"):

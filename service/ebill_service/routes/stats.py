@@ -44,63 +44,63 @@ Cursor = Annotated[str, Query(max_length=2000, description="from the previous pa
 FIRST, LAST = "2000-01-01", "2099-12-31"
 
 
-class AsOf(BaseModel):
+class StatsAsOf(BaseModel):
     """How fresh an answer is."""
 
     height: int = Field(description="blocks the read model holds")
     lagBlocks: int = Field(description="blocks the org's peer has beyond them")
 
 
-class FigureFields(BaseModel):
+class StatsFigureFields(BaseModel):
     bills: int = Field(description="bills issued (red bills included)")
     amount: int = Field(description="fen, red bills negative")
     reimbursed: int = Field(description="fen claimed")
     redLettered: int = Field(description="bills voided by a red bill")
 
 
-class Totals(FigureFields):
+class StatsTotals(StatsFigureFields):
     scope: Scope
     key: str
     fromDate: str
     toDate: str
-    asOf: AsOf
+    asOf: StatsAsOf
 
 
-class SeriesRow(FigureFields):
+class StatsSeriesRow(StatsFigureFields):
     period: str = Field(description="YYYY-MM-DD or YYYY-MM")
 
 
-class Series(BaseModel):
+class StatsSeries(BaseModel):
     scope: Scope
     key: str
     period: Period
-    rows: list[SeriesRow]
-    asOf: AsOf
+    rows: list[StatsSeriesRow]
+    asOf: StatsAsOf
 
 
-class BreakdownRow(FigureFields):
+class StatsBreakdownRow(StatsFigureFields):
     key: str
 
 
-class Breakdown(BaseModel):
+class StatsBreakdown(BaseModel):
     by: By
-    rows: list[BreakdownRow]
-    asOf: AsOf
+    rows: list[StatsBreakdownRow]
+    asOf: StatsAsOf
 
 
-class AnomalyRow(BaseModel):
+class StatsAnomalyRow(BaseModel):
     period: str
     type: str
     count: int
 
 
-class AnomalyCounts(BaseModel):
+class StatsAnomalyCounts(BaseModel):
     byType: dict[str, int]
-    rows: list[AnomalyRow]
-    asOf: AsOf
+    rows: list[StatsAnomalyRow]
+    asOf: StatsAsOf
 
 
-class AnomalyItem(BaseModel):
+class StatsAnomalyItem(BaseModel):
     anomalyId: str
     type: str
     function: str
@@ -112,13 +112,13 @@ class AnomalyItem(BaseModel):
     blockNumber: int
 
 
-class AnomalyPage(BaseModel):
-    items: list[AnomalyItem]
+class StatsAnomalyPage(BaseModel):
+    items: list[StatsAnomalyItem]
     cursor: str
-    asOf: AsOf
+    asOf: StatsAsOf
 
 
-class TransactionItem(BaseModel):
+class StatsTransactionItem(BaseModel):
     txId: str
     blockNumber: int
     txIndex: int
@@ -130,13 +130,13 @@ class TransactionItem(BaseModel):
     timestamp: str
 
 
-class TransactionPage(BaseModel):
-    items: list[TransactionItem]
+class StatsTransactionPage(BaseModel):
+    items: list[StatsTransactionItem]
     cursor: str
-    asOf: AsOf
+    asOf: StatsAsOf
 
 
-class BillItem(BaseModel):
+class StatsBillItem(BaseModel):
     billCode: str
     billNumber: str
     unitCode: str
@@ -154,10 +154,10 @@ class BillItem(BaseModel):
     blockNumber: int
 
 
-class BillPage(BaseModel):
-    items: list[BillItem]
+class StatsBillPage(BaseModel):
+    items: list[StatsBillItem]
     cursor: str
-    asOf: AsOf
+    asOf: StatsAsOf
 
 
 def _invalid(detail: str) -> ServiceProblem:
@@ -247,15 +247,15 @@ def totals(
     key: Key | None = None,
     fromDate: Day = FIRST,
     toDate: Day = LAST,
-) -> Totals:
+) -> StatsTotals:
     """Bills, amount, reimbursed fen and red-lettered bills of all, a unit, a sector or a
     region over [fromDate, toDate], from the daily aggregates (constant time)."""
     model = _model(caller)
     first, last = _span(fromDate, toDate)
     scope_key = _key(scope, key)
-    as_of = AsOf(**model.as_of())
+    as_of = StatsAsOf(**model.as_of())
     figures = _query(queries.totals, model.store, scope, scope_key, first, last)
-    return Totals(
+    return StatsTotals(
         scope=scope,
         key=scope_key,
         fromDate=fromDate,
@@ -273,46 +273,46 @@ def series(
     fromDate: Day = FIRST,
     toDate: Day = LAST,
     period: Period = "day",
-) -> Series:
+) -> StatsSeries:
     """The figures of each day or month of the span that has bills (they sum to the
     totals of the same span)."""
     model = _model(caller)
     first, last = _span(fromDate, toDate)
     scope_key = _key(scope, key)
-    as_of = AsOf(**model.as_of())
+    as_of = StatsAsOf(**model.as_of())
     found = _query(queries.series, model.store, scope, scope_key, first, last, period)
-    rows = [SeriesRow(period=_dashed(p), **_figures(f)) for p, f in found.items()]
-    return Series(scope=scope, key=scope_key, period=period, rows=rows, asOf=as_of)
+    rows = [StatsSeriesRow(period=_dashed(p), **_figures(f)) for p, f in found.items()]
+    return StatsSeries(scope=scope, key=scope_key, period=period, rows=rows, asOf=as_of)
 
 
 @router.get("/v1/stats/breakdown", summary="Figures by unit, sector or region", **READ_MODEL)
 def breakdown(
     caller: CallerDep, by: By = "unit", fromDate: Day = FIRST, toDate: Day = LAST
-) -> Breakdown:
+) -> StatsBreakdown:
     """The figures of each unit, sector or region with bills in the span, the largest
     amount first."""
     model = _model(caller)
     first, last = _span(fromDate, toDate)
-    as_of = AsOf(**model.as_of())
+    as_of = StatsAsOf(**model.as_of())
     found = _query(queries.breakdown, model.store, by, first, last)
-    rows = [BreakdownRow(key=k, **_figures(f)) for k, f in found]
-    return Breakdown(by=by, rows=rows, asOf=as_of)
+    rows = [StatsBreakdownRow(key=k, **_figures(f)) for k, f in found]
+    return StatsBreakdown(by=by, rows=rows, asOf=as_of)
 
 
 @router.get("/v1/stats/anomalies", summary="Anomaly counts by type and period", **READ_MODEL)
 def anomalies(
     caller: CallerDep, fromDate: Day = FIRST, toDate: Day = LAST, period: Period = "day"
-) -> AnomalyCounts:
+) -> StatsAnomalyCounts:
     """How many anomalies of each type in the span, and per day or month."""
     model = _model(caller)
     first, last = _span(fromDate, toDate)
-    as_of = AsOf(**model.as_of())
+    as_of = StatsAsOf(**model.as_of())
     by_type = _query(queries.anomalies_by_type, model.store, first, last)
     rows = [
-        AnomalyRow(period=_dashed(p), type=t, count=n)
+        StatsAnomalyRow(period=_dashed(p), type=t, count=n)
         for p, t, n in _query(queries.anomaly_series, model.store, first, last, period)
     ]
-    return AnomalyCounts(byType=by_type, rows=rows, asOf=as_of)
+    return StatsAnomalyCounts(byType=by_type, rows=rows, asOf=as_of)
 
 
 @router.get("/v1/stats/anomalies/list", summary="One page of the anomaly log", **READ_MODEL)
@@ -323,11 +323,11 @@ def anomaly_list(
     toDate: Day = LAST,
     cursor: Cursor = "",
     pageSize: PageSize = 100,
-) -> AnomalyPage:
+) -> StatsAnomalyPage:
     """The anomalies of the span (optionally of one type) by day and id."""
     model = _model(caller)
     first, last = _span(fromDate, toDate)
-    as_of = AsOf(**model.as_of())
+    as_of = StatsAsOf(**model.as_of())
     page = _query(
         queries.list_anomalies,
         model.store,
@@ -338,7 +338,7 @@ def anomaly_list(
         cursor=_decode(cursor),
     )
     items = [
-        AnomalyItem(
+        StatsAnomalyItem(
             anomalyId=r["anomaly_id"],
             type=r["type"],
             function=r["function"],
@@ -351,7 +351,7 @@ def anomaly_list(
         )
         for r in page.rows
     ]
-    return AnomalyPage(items=items, cursor=_encode(page.cursor), asOf=as_of)
+    return StatsAnomalyPage(items=items, cursor=_encode(page.cursor), asOf=as_of)
 
 
 @router.get("/v1/stats/transactions", summary="The transactions behind a total", **READ_MODEL)
@@ -363,13 +363,13 @@ def transactions(
     toDate: Day = LAST,
     cursor: Cursor = "",
     pageSize: PageSize = 100,
-) -> TransactionPage:
+) -> StatsTransactionPage:
     """The transactions that made the figures of ``/v1/stats/totals`` with the same
     arguments, each with the bill it changed, in ledger order."""
     model = _model(caller)
     first, last = _span(fromDate, toDate)
     scope_key = _key(scope, key)
-    as_of = AsOf(**model.as_of())
+    as_of = StatsAsOf(**model.as_of())
     page = _query(
         queries.figure_transactions,
         model.store,
@@ -381,7 +381,7 @@ def transactions(
         cursor=_decode(cursor),
     )
     items = [
-        TransactionItem(
+        StatsTransactionItem(
             txId=r["tx_id"],
             blockNumber=r["block_number"],
             txIndex=r["tx_index"],
@@ -394,7 +394,7 @@ def transactions(
         )
         for r in page.rows
     ]
-    return TransactionPage(items=items, cursor=_encode(page.cursor), asOf=as_of)
+    return StatsTransactionPage(items=items, cursor=_encode(page.cursor), asOf=as_of)
 
 
 @router.get("/v1/stats/bills", summary="One page of bills, filtered", **READ_MODEL)
@@ -407,11 +407,11 @@ def bills(
     toDate: Day = LAST,
     cursor: Cursor = "",
     pageSize: PageSize = 100,
-) -> BillPage:
+) -> StatsBillPage:
     """Bills by issue day, code and number: their public figures, no payer."""
     model = _model(caller)
     first, last = _span(fromDate, toDate)
-    as_of = AsOf(**model.as_of())
+    as_of = StatsAsOf(**model.as_of())
     page = _query(
         queries.list_bills,
         model.store,
@@ -424,7 +424,7 @@ def bills(
         cursor=_decode(cursor),
     )
     items = [
-        BillItem(
+        StatsBillItem(
             billCode=r["bill_code"],
             billNumber=r["bill_number"],
             unitCode=r["unit_code"],
@@ -443,4 +443,4 @@ def bills(
         )
         for r in page.rows
     ]
-    return BillPage(items=items, cursor=_encode(page.cursor), asOf=as_of)
+    return StatsBillPage(items=items, cursor=_encode(page.cursor), asOf=as_of)
