@@ -335,11 +335,13 @@ def test_the_dashboards_figures_equal_the_service_the_read_model_and_the_chain(
     every_unit = [r["key"] for r in by_unit["rows"]]
     ledger = chain_units(auditor, every_unit, day)
     sectors: dict[str, dict[str, int]] = {}
+    regions: dict[str, dict[str, int]] = {}
     for unit, figures in ledger.items():
-        sector = auditor.read_unit(unit).sector
-        into = sectors.setdefault(sector, dict.fromkeys(FIGURES, 0))
-        for name in FIGURES:
-            into[name] += figures[name]
+        record = auditor.read_unit(unit)
+        for group, name in ((sectors, record.sector), (regions, record.region)):
+            into = group.setdefault(name, dict.fromkeys(FIGURES, 0))
+            for figure in FIGURES:
+                into[figure] += figures[figure]
     chain_types = Counter(a.type for a in auditor.iter_anomalies(day, day))
 
     # totals: the page = the service = the read model = the chain's sum over the units
@@ -393,6 +395,20 @@ def test_the_dashboards_figures_equal_the_service_the_read_model_and_the_chain(
     assert int(as_of.get_attribute("data-height") or "") == totals["asOf"]["height"] > 0
     assert int(as_of.get_attribute("data-lag") or "") == totals["asOf"]["lagBlocks"]
     check_page(page, "supervision-dashboard")
+
+    # the filters: a sector's totals are the chain's sum over its units, a region's too
+    page.goto(f"/supervision?fromDate={day}&toDate={day}&sector=medical")
+    medical = table_rows(page, "totals")[0]
+    assert medical["sup.scope"] == "sector medical" and figures_of(medical) == sectors["medical"]
+    assert [figures_of(r) for r in table_rows(page, "daily")] == [sectors["medical"]]
+    page.goto(f"/supervision?fromDate={day}&toDate={day}&region=46")
+    assert figures_of(table_rows(page, "totals")[0]) == regions["46"]
+    page_regions = {r["sup.by.region"]: figures_of(r) for r in table_rows(page, "regions")}
+    assert page_regions == regions
+    answer = page.goto(f"/supervision?fromDate={day}&toDate={day}&region=46&sector=medical")
+    assert answer is not None and answer.status == 422
+    expect(page.locator("#message")).to_contain_text("region, sector")
+    page.goto(f"/supervision?fromDate={day}&toDate={day}")
     page.click("text=English")
     expect(page.locator("h1")).to_have_text("Fiscal e-bill supervision dashboard")
     check_page(page, "supervision-dashboard-en")
