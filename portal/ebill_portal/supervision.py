@@ -66,6 +66,13 @@ class Column:
     text: Callable[[dict[str, Any]], str]
     raw: Callable[[dict[str, Any]], Any] | None = None
     numeric: bool = False
+    #: the text is a code shown through the message catalogue (``prefix + code``)
+    prefix: str = ""
+
+    def cell(self, row: dict[str, Any], t: Callable[[str], str]) -> str:
+        """The cell as shown and exported (a code translated when ``prefix`` is set)."""
+        text = self.text(row)
+        return t(self.prefix + text) if self.prefix and text else text
 
 
 def _count(name: str, header: str) -> Column:
@@ -109,8 +116,8 @@ class Table:
     rows: list[dict[str, Any]]
     link: Callable[[dict[str, Any]], str] | None = None
 
-    def cells(self, row: dict[str, Any]) -> list[str]:
-        return [c.text(row) for c in self.columns]
+    def cells(self, row: dict[str, Any], t: Callable[[str], str]) -> list[str]:
+        return [c.cell(row, t) for c in self.columns]
 
     def csv(self, t: Callable[[str], str]) -> str:
         """The table as CSV, UTF-8 with a BOM (so Excel reads the Chinese headers)."""
@@ -118,7 +125,7 @@ class Table:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([t(c.header) for c in self.columns])
         for row in self.rows:
-            writer.writerow(self.cells(row))
+            writer.writerow(self.cells(row, t))
         return BOM + out.getvalue()
 
 
@@ -345,7 +352,7 @@ def bills_table(
             Column("bill.code", lambda r: f"{r['billCode']}-{r['billNumber']}"),
             _field("issueDate", "bill.date"),
             _money("totalAmount", "sup.amount"),
-            _field("status", "bill.status"),
+            Column("bill.status", lambda r: str(r.get("status", "")), prefix="status."),
             _field("kind", "sup.kind"),
         ),
         list(answer["items"]),

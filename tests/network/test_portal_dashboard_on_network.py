@@ -494,7 +494,10 @@ def test_drill_down_from_a_unit_and_an_anomaly_to_the_bills_history(
     expect(row.locator("td[data-col='sup.amount']")).to_have_attribute(
         "data-value", str(claimed.total_amount)
     )
-    expect(row).to_contain_text("partially_reimbursed")
+    expect(row.locator("td[data-col='bill.status']")).to_have_text("部分报销")
+    expect(row.locator("td[data-col='bill.status']")).to_have_attribute(
+        "data-value", "partially_reimbursed"
+    )
     check_page(page, "supervision-unit-bills")
     exported = page.request.get(page.locator("a.export").get_attribute("href") or "")
     assert list(csv.reader(io.StringIO(exported.text().lstrip("\ufeff")))) == table_text(
