@@ -16,10 +16,11 @@ from typing import Any
 
 from .i18n import CHINA, china_today
 
-BILL_CODE = re.compile(r"\d{8}")
-BILL_NUMBER = re.compile(r"\d{10}")
-YUAN = re.compile(r"\d{1,13}(\.\d{1,2})?")
-QUANTITY = re.compile(r"\d{1,12}(\.\d{1,6})?")
+# ASCII digits only: Python's \d also matches full-width and other digits
+BILL_CODE = re.compile(r"[0-9]{8}")
+BILL_NUMBER = re.compile(r"[0-9]{10}")
+YUAN = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
+QUANTITY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
 PAYER_TYPES = ("person", "company")
 ITEM_FIELDS = ("code", "name", "quantity", "unit", "price")
 MAX_ITEMS = 100

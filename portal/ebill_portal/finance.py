@@ -106,7 +106,7 @@ def register(app: FastAPI) -> None:
         v.require("finance")
         limit = v.portal.settings.stale_lock_minutes
         if minutes:
-            if not re.fullmatch(r"\d{1,6}", minutes):
+            if not re.fullmatch(r"[0-9]{1,6}", minutes):
                 raise PageError(422, "refused", f"{v.t('locks.minutes')} (minutes): 0 to 999999")
             limit = int(minutes)
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=limit)
@@ -127,12 +127,12 @@ def register(app: FastAPI) -> None:
         v.require("finance")
         form = await v.request.form()
         v.check_csrf(form)
-        if not (re.fullmatch(r"\d{8}", code) and re.fullmatch(r"\d{10}", number)):
+        if not (re.fullmatch(r"[0-9]{8}", code) and re.fullmatch(r"[0-9]{10}", number)):
             raise PageError(404, "error.notfound")
         with v.api() as api:
             api.post(f"/v1/bills/{code}/{number}/release-lock")
         minutes = str(form.get("minutes", ""))
-        minutes = minutes if re.fullmatch(r"\d{1,6}", minutes) else ""
+        minutes = minutes if re.fullmatch(r"[0-9]{1,6}", minutes) else ""
         target = f"/finance/locks?minutes={minutes}&message=released:{code}-{number}"
         return RedirectResponse(target, status_code=303)
 

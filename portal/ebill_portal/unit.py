@@ -173,11 +173,11 @@ def register(app: FastAPI) -> None:
         v.check_csrf(form_data)
         form = {k: str(form_data.get(k, "")).strip() for k in ("billCode", "startNumber", "count")}
         errors = []
-        if not re.fullmatch(r"\d{8}", form["billCode"]):
+        if not re.fullmatch(r"[0-9]{8}", form["billCode"]):
             errors.append(f"{v.t('bill.code')} (billCode): 8 digits")
-        if not re.fullmatch(r"\d{10}", form["startNumber"]):
+        if not re.fullmatch(r"[0-9]{10}", form["startNumber"]):
             errors.append(f"{v.t('stock.start')} (startNumber): 10 digits")
-        if not re.fullmatch(r"[1-9]\d{0,6}", form["count"]) or int(form["count"]) > 1_000_000:
+        if not re.fullmatch(r"[1-9][0-9]{0,6}", form["count"]) or int(form["count"]) > 1_000_000:
             errors.append(f"{v.t('stock.count')} (count): 1 to 1000000")
         with v.api() as api:
             if not errors:
