@@ -200,8 +200,13 @@ def test_a_unit_issues_a_bill_by_the_form(
     assert answer.status_code == 200, answer.text
     record = answer.json()
     assert record["totalAmount"] == total and record["status"] == "issued"
-    assert [i["amount"] for i in record["items"]] == ITEMS_FEN
-    assert [i["standardPrice"] for i in record["items"]] == [2500, 10250, 10, 1234]
+    with services["units"].client(keys["his-clerk"]) as client:
+        private = client.get(f"/v1/bills/{OUTPATIENT_CODE}/{number}/private")
+    assert private.status_code == 200, private.text
+    items = private.json()["items"]
+    assert [i["amount"] for i in items] == ITEMS_FEN
+    assert [i["standardPrice"] for i in items] == [2500, 10250, 10, 1234]
+    assert [i["quantity"] for i in items] == ["1", "2", "3", "1.5"]
     assert record["issueTxId"] == page.locator("#issued-tx").inner_text()
     with services["finance"].client() as public:
         verified = public.post(
