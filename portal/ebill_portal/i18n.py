@@ -133,6 +133,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Give the check code and the bill key to the payer",
     ),
     "issue.salt": ("查询码", "Bill key"),
+    "issue.unknown": (
+        "开票结果未知，请再次提交同一表单以完成本次开票（不会重复开票）",
+        "The outcome is unknown; send the same form again to finish this issuance"
+        " (it never issues twice)",
+    ),
     "issue.printable": ("打印票据", "Printable bill"),
     "issue.another": ("继续开票", "Issue another"),
     "stock.title": ("票据库存", "Bill stock"),

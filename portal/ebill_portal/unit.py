@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from . import stockuse
-from .api import Refused, ServiceAPI
+from .api import Refused, ServiceAPI, Unavailable
 from .billform import BillForm
 from .i18n import china_today
 from .users import User
@@ -33,7 +33,10 @@ def _issue_page(
 ) -> HTMLResponse:
     """The issuance form with the codes of the unit's approved stock; a fresh
     idempotency key whenever the form is shown again after a refusal."""
-    records = stockuse.batches(api, str(user.unit_code))
+    try:
+        records = stockuse.batches(api, str(user.unit_code))
+    except Unavailable:
+        records = []  # the form is still shown, with what was typed in it
     ranges = [b for b in records if b["status"] == "approved"]
     return v.render(
         "unit_issue.html",
@@ -150,7 +153,18 @@ def register(app: FastAPI) -> None:
                 raise PageError(400, "error.csrf")
             try:
                 issued = api.call("POST", "/v1/bills", json=body, idempotency_key=key)
+            except Unavailable:
+                # the outcome is unknown: the form keeps its key, so sending it again
+                # finishes this very issuance and never issues a second bill
+                return _issue_page(
+                    v, api, user, form, status=503, refusal=v.t("issue.unknown"), request_key=key
+                )
             except Refused as exc:
+                if exc.status >= 500:
+                    refusal = f"{refusal_text(exc)}. {v.t('issue.unknown')}"
+                    return _issue_page(
+                        v, api, user, form, status=503, refusal=refusal, request_key=key
+                    )
                 status = exc.status if exc.status in (403, 404, 409, 422) else 400
                 return _issue_page(v, api, user, form, status=status, refusal=refusal_text(exc))
         return v.render("unit_issued.html", issued=issued)
