@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric postgres iproute2 portal-deps network-ready network-up network-down network-clean network-status serve portal demo demo-down test faults unit bench lint docs clean k8s-render k8s-validate
+.PHONY: help install fabric postgres iproute2 portal-deps portal-font network-ready network-up network-down network-clean network-status serve portal demo demo-down test faults unit bench lint docs clean k8s-render k8s-validate
 
 help:
 	@echo "make demo | demo-down | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
@@ -75,6 +75,13 @@ portal-deps: $(AXE)
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) \
 		|| { echo "install $$missing (Debian packages) for the portal"; exit 1; }; fi
 
+# The CJK font of the bill's PDF, for the demo's portal (a warning, not a failure: only
+# the PDF needs it).
+portal-font:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei) \
+		|| echo "warning: install fonts-wqy-microhei (Debian) for the portal's bill PDF"
+
 # The portal (https://127.0.0.1:PORTAL_PORT) over the services named in PORTAL_SERVICES
 # (ORG=URL,...; each started with `make serve ORG=...`); users: `ebill-portal users add`.
 PORTAL_PORT ?= 9443
@@ -85,7 +92,7 @@ portal: $(STAMP) portal-deps
 
 # The story on the network, then each org's service and the portal in the background on
 # its data (ports EBILL_BASE_PORT+300.. and +310; pids in run/, logs in logs/ of the data).
-demo: network-ready
+demo: network-ready portal-font
 	$(PY) -m ebill.demo
 	$(VENV)/bin/ebill-portal demo up
 

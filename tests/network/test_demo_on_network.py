@@ -155,6 +155,8 @@ def test_the_demo_users_sign_in_and_see_the_demos_bills(demo: Demo) -> None:
         first = payer_bills[0]
         page = client.get(f"/bills/{first['billCode']}/{first['billNumber']}")
         assert page.status_code == 200 and 'id="bill-tx"' in page.text
+        pdf = client.get(f"/bills/{first['billCode']}/{first['billNumber']}.pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     with portal_client(demo) as client:
         signed = sign_in(client, "hospital", passwords["hospital"])
         assert signed.status_code == 303 and signed.headers["location"] == "/unit"
