@@ -126,7 +126,14 @@ def _after(columns: Sequence[Any], cursor: str) -> ColumnElement[bool] | None:
         values = json.loads(cursor)
     except ValueError:
         raise QueryError("cursor: not a cursor of this list") from None
-    if not isinstance(values, list) or len(values) != len(columns):
+    if (
+        not isinstance(values, list)
+        or len(values) != len(columns)
+        or not all(
+            isinstance(v, c.type.python_type) and not isinstance(v, bool)
+            for v, c in zip(values, columns, strict=True)
+        )
+    ):
         raise QueryError("cursor: not a cursor of this list")
     return tuple_(*columns) > tuple_(*values)
 
@@ -256,3 +263,78 @@ def figure_transactions(
     ]
     with store.engine.connect() as conn:
         return _page(conn, query, order, cursor, _size(page_size))
+
+
+PERIODS = {"day": 8, "month": 6}
+BREAKDOWNS = ("unit", "sector", "region")
+
+
+def _period(period: str) -> int:
+    if period not in PERIODS:
+        raise QueryError(f"period: must be one of {', '.join(PERIODS)}")
+    return PERIODS[period]
+
+
+def series(
+    store: Store,
+    scope: str,
+    key: str = ALL,
+    from_day: str = FIRST_DAY,
+    to_day: str = LAST_DAY,
+    period: str = "day",
+) -> dict[str, Figures]:
+    """The figures of each day (``YYYYMMDD``) or month (``YYYYMM``) with bills in the
+    span, from the daily aggregates (one indexed range, whatever the number of bills).
+    Raises :class:`QueryError` naming a bad argument."""
+    first, last = _span(from_day, to_day)
+    scope_key = _scope(scope, key)
+    label = func.substr(aggregates.c.day, 1, _period(period))
+    query = (
+        select(label, *(func.sum(aggregates.c[n]) for n in FIGURES))
+        .where(
+            aggregates.c.scope == scope,
+            aggregates.c.scope_key == scope_key,
+            aggregates.c.day >= first,
+            aggregates.c.day <= last,
+        )
+        .group_by(label)
+        .order_by(label)
+    )
+    with store.engine.connect() as conn:
+        return {str(row[0]): Figures(*(int(v) for v in row[1:])) for row in conn.execute(query)}
+
+
+def breakdown(
+    store: Store, by: str, from_day: str = FIRST_DAY, to_day: str = LAST_DAY
+) -> list[tuple[str, Figures]]:
+    """The figures of each unit, sector or region with bills in the span, the largest
+    amount first (then by key). Raises :class:`QueryError` naming a bad argument."""
+    if by not in BREAKDOWNS:
+        raise QueryError(f"by: must be one of {', '.join(BREAKDOWNS)}")
+    first, last = _span(from_day, to_day)
+    sums = [func.sum(aggregates.c[n]).label(n) for n in FIGURES]
+    query = (
+        select(aggregates.c.scope_key, *sums)
+        .where(aggregates.c.scope == by, aggregates.c.day >= first, aggregates.c.day <= last)
+        .group_by(aggregates.c.scope_key)
+        .order_by(func.sum(aggregates.c.amount).desc(), aggregates.c.scope_key)
+    )
+    with store.engine.connect() as conn:
+        return [(str(row[0]), Figures(*(int(v) for v in row[1:]))) for row in conn.execute(query)]
+
+
+def anomaly_series(
+    store: Store, from_day: str = FIRST_DAY, to_day: str = LAST_DAY, period: str = "day"
+) -> list[tuple[str, str, int]]:
+    """(day or month, type, count) of the anomalies in the span, by period then type.
+    Raises :class:`QueryError` naming a bad argument."""
+    first, last = _span(from_day, to_day)
+    label = func.substr(anomalies.c.day, 1, _period(period))
+    query = (
+        select(label, anomalies.c.type, func.count())
+        .where(anomalies.c.day >= first, anomalies.c.day <= last)
+        .group_by(label, anomalies.c.type)
+        .order_by(label, anomalies.c.type)
+    )
+    with store.engine.connect() as conn:
+        return [(str(p), str(t), int(n)) for p, t, n in conn.execute(query)]

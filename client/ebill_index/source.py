@@ -21,6 +21,7 @@ class PeerSource:
     def __init__(self, conn: Connection, *, timeout: float | None = None) -> None:
         self.conn = conn
         self.timeout = timeout
+        self._stream: Any = None
 
     def blocks(self, start_block: int) -> Iterator[Any]:
         """Blocks with private data from ``start_block``; blocks forever at the head.
@@ -31,7 +32,17 @@ class PeerSource:
         with network.get_block_and_private_data_events(
             start_block=start_block, timeout=self.timeout
         ) as stream:
-            yield from stream
+            self._stream = stream
+            try:
+                yield from stream
+            finally:
+                self._stream = None
+
+    def close(self) -> None:
+        """Cancel the stream being read (from another thread): its reader stops."""
+        stream = self._stream
+        if stream is not None:
+            stream.close()
 
     def height(self) -> int:
         """The channel's height on the caller's org's peer (qscc GetChainInfo)."""

@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.start_events()
+        service.start_index()
         yield
         service.close()
 

@@ -29,6 +29,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         args.org,
         network=Path(args.network) if args.network else None,
         state=Path(args.state) if args.state else None,
+        index_db=getattr(args, "index_db", None),
     )
 
 
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8443)
     serve.add_argument("--tls-cert", help="server certificate (default: self-signed, made once)")
     serve.add_argument("--tls-key", help="its key")
+    serve.add_argument(
+        "--index-db",
+        metavar="URL",
+        help="the read model's database (default: SQLite STATE-index.sqlite beside --state)",
+    )
 
     clients = commands.add_parser("clients", help="API clients: add, rotate, revoke, list")
     sub = clients.add_subparsers(dest="action", required=True)

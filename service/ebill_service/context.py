@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ebill import consistency
 from ebill.connection import Connection, connect
 from ebill.parties import Party, open_party
 from fabricca.attributes import certificate_attributes
@@ -24,9 +25,13 @@ from .metrics import Metrics
 from .offline import OfflineSigning
 from .operations import Operations
 from .ratelimit import RateLimiter
+from .readmodel import ReadModel
 from .settings import Settings
 from .store import Store
 from .webhooks import Deliverer, DeliveryPolicy, Webhooks
+
+#: The roles that read the supervision statistics of the read model.
+SUPERVISING = frozenset({"finance", "supervisor"})
 
 
 class Service:
@@ -53,6 +58,7 @@ class Service:
         self.offline = OfflineSigning(self.store, self.description, settings.org)
         self._deliverer: Deliverer | None = None
         self._follower: EventFollower | None = None
+        self.index: ReadModel | None = None
         self._deliverer_policy = policy
         self._parties: dict[str, Party] = {}
         self._roles: dict[str, str] = {}
@@ -119,11 +125,47 @@ class Service:
         self._follower.start()
         self._deliverer.start()
 
+    def index_user(self) -> str:
+        """The identity the projector reads blocks as: the org's first supervising user
+        (a member of the private collection where the org is one), else the public one."""
+        for name, role in self.user_roles().items():
+            if role in SUPERVISING:
+                return name
+        return self.public_user()
+
+    def start_index(self) -> None:
+        """Open the read model and start its projector (once), if the org supervises."""
+        if not self.settings.index or self.index is not None:
+            return
+        if not self.org_roles() & SUPERVISING:
+            return
+        description = self.description()
+        user = self.index_user()
+
+        def peer_height() -> int:
+            conn = self.party(user).connection
+            return consistency.height(conn, conn.msp_id)
+
+        self.index = ReadModel(
+            self.settings.index_url(),
+            lambda: connect(self.description(), self.settings.org, user),
+            peer_height,
+            chaincode=description["chaincode"],
+            channel=description["channel"],
+            retry=self.settings.index_retry,
+        )
+        index = self.index
+        self.metrics.index_height.set_function(lambda: float(index.height()))
+        self.metrics.index_lag.set_function(lambda: float(index.as_of()["lagBlocks"]))
+        index.start()
+
     def org_roles(self) -> set[str]:
         """The roles the org's users have: which routers this service serves."""
         return {role for role in self.user_roles().values() if role}
 
     def close(self) -> None:
+        if self.index is not None:
+            self.index.stop()
         if self._follower is not None:
             self._follower.stop()
         if self._deliverer is not None:

@@ -38,8 +38,9 @@ ROLES_KEY = "x-ebill-roles"
 
 def served(extra: dict[str, Any], org_roles: set[str]) -> bool:
     """Whether an org whose identities have ``org_roles`` serves the endpoint with these
-    OpenAPI extensions (an endpoint of no function, or open to anyone, always)."""
-    if not extra.get(FUNCTIONS_KEY) or not extra.get(ROLES_KEY):
+    OpenAPI extensions (an endpoint of no roles, open to anyone, always; the read model's
+    endpoints name roles and no function)."""
+    if not extra.get(ROLES_KEY):
         return True
     return bool(set(extra[ROLES_KEY]) & org_roles)
 

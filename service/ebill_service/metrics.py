@@ -37,5 +37,16 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.index_height = Gauge(
+            "ebill_index_height",
+            "Blocks the read model holds (its checkpoint's block + 1)",
+            registry=self.registry,
+        )
+        self.index_lag = Gauge(
+            "ebill_index_lag_blocks",
+            "Blocks the org's peer has beyond the read model",
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

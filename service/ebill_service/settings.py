@@ -23,6 +23,11 @@ class Settings:
     at most ``webhook_attempts`` tries; ``webhook_ca``: a CA file the receivers' TLS
     certificates are checked against (default: the system's); ``webhook_allow_http``
     accepts plain-http URLs (for a receiver on the same host only).
+    ``index``: keep the read model of the supervision statistics (``/v1/stats``) when
+    the org has supervising identities (finance, supervisor); ``index_db``: its
+    database URL (default :meth:`index_url`, a SQLite file beside the state file);
+    ``index_retry``: seconds before the projector resumes after a failure (doubled
+    while it fails, up to a minute).
     """
 
     org: str
@@ -38,9 +43,24 @@ class Settings:
     webhook_attempts: int = 10
     webhook_ca: Path | None = None
     webhook_allow_http: bool = False
+    index: bool = True
+    index_db: str | None = None
+    index_retry: float = 1.0
+
+    def index_url(self) -> str:
+        """The read model's URL: ``index_db``, else ``sqlite:///<state dir>/<state
+        name>-index.sqlite`` (not the file ``ebill index`` uses: one projector a model)."""
+        if self.index_db:
+            return self.index_db
+        return f"sqlite:///{self.state.with_name(self.state.stem + '-index.sqlite')}"
 
     @staticmethod
-    def from_env(org: str, network: Path | None = None, state: Path | None = None) -> Settings:
+    def from_env(
+        org: str,
+        network: Path | None = None,
+        state: Path | None = None,
+        index_db: str | None = None,
+    ) -> Settings:
         """Settings for ``org`` with paths from the arguments or the environment.
 
         ``EBILL_DATA_DIR`` (default ``.data``) holds network.json and the state file
@@ -51,4 +71,5 @@ class Settings:
             org=org,
             network=network or data / "network.json",
             state=state or data / f"service-{org}.sqlite",
+            index_db=index_db,
         )

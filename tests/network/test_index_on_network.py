@@ -6,6 +6,11 @@ a non-member org's model holds no personal data."""
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -310,3 +315,73 @@ def test_a_non_member_model_holds_no_personal_data(
     assert all(s in audit_bytes for s in secrets)  # the scan finds them where they are
     finance_bytes = b"".join(p.read_bytes() for p in tmp_path.glob("finance.sqlite*"))
     assert finance_bytes and not [s for s in secrets if s in finance_bytes]
+
+
+@pytest.mark.parametrize("batch", [1, 500])
+def test_a_projector_killed_mid_block_resumes_without_loss_or_duplication(
+    batch: int,
+    new_store: NewStore,
+    auditor_source: PeerSource,
+    description: dict[str, Any],
+    life: Callable[[], list[IssuedBill]],
+    supervisor: SupervisorClient,
+    network: Network,
+    tmp_path: Path,
+) -> None:
+    """A real ``kill -9`` of a projector process stalled inside the second transaction
+    of a block of several; ``ebill index sync`` then finishes the model, which equals a
+    fresh rebuild and verifies against the ledger."""
+    life()
+    height = lived(auditor_source)
+    consistency.wait_for_block(auditor_source.conn, height - 1, peers=["AuditMSP"])
+    reference = new_store("reference")
+    projector(reference, auditor_source, description).catch_up(height)
+    with reference.engine.connect() as conn:
+        sizes = dict(
+            conn.execute(
+                select(transactions.c.block_number, func.count()).group_by(
+                    transactions.c.block_number
+                )
+            ).all()
+        )
+    target = max(int(number) for number, n in sizes.items() if n >= 2)  # several txs
+    killed = new_store("killed")
+    url = killed.engine.url.render_as_string(hide_password=False)
+    network_file = str(network.layout.network_file())
+    marker = tmp_path / f"stalled-{batch}"
+    child = Path(__file__).with_name("index_child.py")
+    argv = [url, network_file, str(height), str(target), "1", str(marker), str(batch)]
+    process = subprocess.Popen([sys.executable, str(child), *argv])
+    try:
+        while not marker.exists():
+            assert process.poll() is None, f"the projector ended ({process.returncode}) early"
+            time.sleep(0.1)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    position = killed.position()
+    if batch == 1:  # every transaction before the stalled one committed, not that one
+        assert position is not None and (position.block_number, position.tx_index) == (target, 0)
+    else:  # the unfinished batch rolled back (earlier ones of 500 may have committed)
+        assert position is None or (position.block_number, position.tx_index) < (target, 1)
+    applied = {tuple(row[:2]) for row in killed.dump([transactions])["transactions"]}
+    assert (target, 1) not in applied
+    out, err = io.StringIO(), io.StringIO()
+    sync = ["index", "sync", "--db", url, "--network", network_file, "--batch", str(batch)]
+    assert main(sync, out=out, err=err) == 0, err.getvalue()
+    resumed = new_store("killed")
+    position = resumed.position()
+    assert position is not None and position.block_number + 1 >= height
+    rebuilt = new_store("rebuilt")
+    projector(rebuilt, auditor_source, description).catch_up(position.block_number + 1)
+    model, again = resumed.dump(), rebuilt.dump()
+    for table in model:
+        assert model[table] == again[table], table
+    assert model == reference.dump() or position.block_number + 1 > height
+    verify_argv = ["index", "verify", "--db", url, "--network", network_file]
+    out = io.StringIO()
+    assert main(verify_argv, out=out, err=err) == 0, out.getvalue() + err.getvalue()
+    assert "matches the ledger" in out.getvalue()

@@ -103,6 +103,8 @@ def test_lists_page_by_cursor_and_refuse_bad_arguments(store: Store) -> None:
     assert seen == [f"{n:010d}" for n in range(2, 9)]
     with pytest.raises(queries.QueryError, match="cursor"):
         queries.list_bills(store, cursor="[1]")
+    with pytest.raises(queries.QueryError, match="cursor"):  # values of the wrong types
+        queries.list_bills(store, cursor='[1, {"a": 1}, null]')
     with pytest.raises(queries.QueryError, match="page_size"):
         queries.list_bills(store, page_size=0)
     with pytest.raises(queries.QueryError, match="scope"):
@@ -115,3 +117,41 @@ def test_a_damaged_record_names_its_key_and_writes_nothing(store: Store) -> None
     with pytest.raises(RecordError, match="unit/X1"):
         apply(store, broken)
     assert store.position() is None and store.dump()["transactions"] == []
+
+
+SCHOOL = {"unitCode": "HN0201", "name": "school", "sector": "education", "region": "46",
+          "status": "active"}  # fmt: skip
+
+
+def test_series_breakdown_and_anomalies_by_period_sum_to_the_totals(store: Store) -> None:
+    days = ["2026-01-05", "2026-01-31", "2026-02-01"]
+    txs = [tx(1, (keys.unit("HN0101"), UNIT)), tx(2, (keys.unit("HN0201"), SCHOOL))]
+    for n, day in enumerate(days, start=3):
+        record = bill(f"{n:010d}", issueDate=f"{day}T10:00:00+08:00", totalAmount=100 * n)
+        txs.append(tx(n, (bill_key(record), record)))
+    school = bill("0000000009", unitCode="HN0201", totalAmount=5000)
+    txs.append(tx(9, (bill_key(school), school)))
+    anomaly = {"anomalyId": "a1", "type": "over-claim", "function": "ClaimBill",
+               "day": "20260105", "unitCode": "HN0101"}  # fmt: skip
+    txs.append(tx(10, (keys.anomaly("20260105", "a1"), anomaly), fn="ClaimBill"))
+    apply(store, *txs)
+    whole = queries.totals(store, "all")
+    by_month = queries.series(store, "all", period="month")
+    assert list(by_month) == ["202601", "202602"]
+    assert by_month["202602"].amount == 500
+    by_day = queries.series(store, "unit", "HN0101", "2026-01-01", "2026-01-31")
+    assert list(by_day) == ["20260105", "20260131"]
+    assert sum(f.bills for f in by_month.values()) == whole.bills == 4
+    assert sum(f.amount for f in by_month.values()) == whole.amount == 300 + 400 + 500 + 5000
+    sectors = queries.breakdown(store, "sector")
+    assert [key for key, _ in sectors] == ["education", "medical"]  # the largest amount first
+    assert sum(f.amount for _, f in sectors) == whole.amount
+    assert queries.breakdown(store, "region") == [("46", whole)]
+    units = dict(queries.breakdown(store, "unit", "2026-01-01", "2026-01-31"))
+    assert units["HN0101"].bills == 2 and units["HN0201"].bills == 1
+    assert queries.anomaly_series(store, period="month") == [("202601", "over-claim", 1)]
+    assert queries.anomalies_by_type(store) == {"over-claim": 1}
+    with pytest.raises(queries.QueryError, match="period"):
+        queries.series(store, "all", period="week")
+    with pytest.raises(queries.QueryError, match="by"):
+        queries.breakdown(store, "planet")

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import bills, events, finance, offline, payer, public, reimbursement, supervision, system
+from . import (
+    bills,
+    events,
+    finance,
+    offline,
+    payer,
+    public,
+    reimbursement,
+    stats,
+    supervision,
+    system,
+)
 
 ROUTERS: list[APIRouter] = [
     system.router,
@@ -16,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     payer.router,
     reimbursement.router,
     supervision.router,
+    stats.router,  # the read model's statistics: orgs with supervising roles
     offline.router,  # every org: any identity may sign its own transactions
     events.router,  # who sees which events: eventlog.Audience
 ]

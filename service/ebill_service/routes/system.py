@@ -26,13 +26,16 @@ def healthz() -> dict[str, str]:
     responses={503: {"description": "the peer does not answer"}},
 )
 def readyz(service: ServiceDep) -> JSONResponse:
+    """Ready when the peer answers; ``index`` (where the org keeps the read model): its
+    ``height`` (blocks projected) and ``lagBlocks`` (blocks the peer has beyond it)."""
+    index = {} if service.index is None else {"index": service.index.as_of()}
     try:
         service.party(service.public_user()).ping()
     except (EbillError, OSError, KeyError) as error:
         return JSONResponse(
-            {"status": "unavailable", "reason": type(error).__name__}, status_code=503
+            {"status": "unavailable", "reason": type(error).__name__, **index}, status_code=503
         )
-    return JSONResponse({"status": "ready"})
+    return JSONResponse({"status": "ready", **index})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
