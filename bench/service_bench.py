@@ -341,14 +341,14 @@ def parse_args(argv: list[str] | None = None) -> Args:
     )
     parser.add_argument("--issues", type=int, default=20, help="sequential issuances per path")
     parser.add_argument(
-        "--verifies", type=int, default=200, help="sequential verifications per path"
+        "--verifies", type=int, default=50, help="sequential verifications per path"
     )
     parser.add_argument("--in-flight", default="10,50", help="comma-separated concurrency levels")
     parser.add_argument(
-        "--issue-load", type=int, default=5, help="issuances per path and level: this x in flight"
+        "--issue-load", type=int, default=4, help="issuances per path and level: this x in flight"
     )
     parser.add_argument(
-        "--verify-load", type=int, default=20, help="verifications per path and level: x in flight"
+        "--verify-load", type=int, default=4, help="verifications per path and level: x in flight"
     )
     parser.add_argument("--rounds", type=int, default=2, help="A/B alternations per row")
     parser.add_argument(
@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         " included), verify = VerifyBill (HTTP: /v1/public/verify)"
     )
     print()
-    print(markdown(COMPARISON_HEADER, comparison_rows(pairs)))
+    print(markdown(COMPARISON_HEADER, comparison_rows(pairs), left=3))
     print()
     print(lag_table(lag, load_seconds, peer_blocks, catch_up.rate, catch_up.transactions))
     if read_model:

@@ -77,8 +77,8 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GitHub markdown table; the first column left-aligned, the others right.
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> str:
+    """A GitHub markdown table; the first ``left`` columns left-aligned, the others right.
 
     Raises ValueError if a row has not as many cells as the header.
     """
@@ -86,7 +86,7 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         if len(row) != len(header):
             raise ValueError(f"row {list(row)}: {len(row)} cells, the header has {len(header)}")
     lines = ["| " + " | ".join(header) + " |"]
-    lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
+    lines.append("|" + "|".join(":---" if i < left else "---:" for i in range(len(header))) + "|")
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
