@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -486,11 +487,15 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.in_flight:
             pairs.append(bench.pair("verify", n, args.verify_load * n, bench.verify_jobs))
         bench.http.close()
+    except BaseException:
+        print(f"service bench: the service's log is kept in {service.log}", file=sys.stderr)
+        raise
     finally:
         if probe is not None:
             probe.close()
         unit.close()
         service.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
     read_model: dict[str, Any] = {}
     if args.read_model:
