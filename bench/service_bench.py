@@ -574,11 +574,11 @@ def read_model_table(read_model: dict[str, Any], bills: int) -> str:
         if not isinstance(figures, dict):
             rows.append([f"supervision total ({db})", str(figures), "p50 < 20 ms"])
             continue
-        for scope in ("unit", "all"):
+        for scope, label in (("unit", "one unit"), ("all", "all units")):
             f = figures[scope]
             rows.append(
                 [
-                    f"supervision total over {bills:,} synthesised bills ({db}), one {scope}"
+                    f"supervision total over {bills:,} synthesised bills ({db}), {label}"
                     f" ({f['bills']:,} bills counted), p50 / p95",
                     f"{f['p50_ms']} / {f['p95_ms']} ms",
                     "p50 < 20 ms",
