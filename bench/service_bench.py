@@ -267,7 +267,9 @@ class LagProbe:
             channel=description["channel"],
         )
         self.catch_up = self.projector.catch_up()  # the ledger so far, before any load
+        last = PeerSource(self.peer_conn).height() - 1
         self.peer = BlockHeight(self.peer_conn, self.conn.msp_id)
+        self.peer.wait(last)  # the stream has delivered the peer's last block: seen is set
         self.samples: list[int] = []
         self._sampling = threading.Event()
         self._closed = threading.Event()
