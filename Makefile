@@ -119,6 +119,7 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
 	$(PY) -m bench.index_bench --issue 200
+	$(PY) -m bench.service_bench --no-read-model
 
 # The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
 docs: $(STAMP)
