@@ -1,5 +1,6 @@
 # The fiscal e-bill chain: one command installs what is missing and does the job.
-#   make demo   - install, start the network, deploy, run the bill life cycle
+#   make demo   - install, start the network, deploy, run the bill life cycle, then leave
+#                 each org's service and the portal running on its data (make demo-down stops them)
 #   make test   - the whole suite: unit tests and contract tests on a network the run starts itself
 #   make faults - nodes killed under a load of issuances, on networks of their own
 SHELL := /bin/bash
@@ -9,10 +10,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fabric postgres iproute2 portal-deps network-ready network-up network-down network-clean network-status serve portal demo test faults unit bench lint docs clean k8s-render k8s-validate
+.PHONY: help install fabric postgres iproute2 portal-deps portal-font network-ready network-up network-down network-clean network-status serve portal demo demo-down test faults unit bench lint docs clean k8s-render k8s-validate
 
 help:
-	@echo "make demo | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
+	@echo "make demo | demo-down | test | faults | bench | lint | network-up | network-down | network-clean | network-status"
+	@echo "  demo:      the network, a bill's life on it, then the services and the portal left running (prints the address)"
+	@echo "  demo-down: stop the demo's services and portal (network-down stops the network and them)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -82,6 +85,13 @@ portal-deps: $(AXE) $(ECHARTS)
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) \
 		|| { echo "install $$missing (Debian packages) for the portal"; exit 1; }; fi
 
+# The CJK font of the bill's PDF, for the demo's portal (a warning, not a failure: only
+# the PDF needs it).
+portal-font:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei) \
+		|| echo "warning: install fonts-wqy-microhei (Debian) for the portal's bill PDF"
+
 # The portal (https://127.0.0.1:PORTAL_PORT) over the services named in PORTAL_SERVICES
 # (ORG=URL,...; each started with `make serve ORG=...`); users: `ebill-portal users add`.
 PORTAL_PORT ?= 9443
@@ -90,8 +100,14 @@ PORTAL_SERVICE_CA ?= $(or $(EBILL_DATA_DIR),.data)/service-tls.crt
 portal: $(STAMP) portal-deps
 	$(VENV)/bin/ebill-portal serve --port $(PORTAL_PORT) $(foreach s,$(subst $(comma), ,$(PORTAL_SERVICES)),--service $(s)) --service-ca $(PORTAL_SERVICE_CA)
 
-demo: network-ready
+# The story on the network, then each org's service and the portal in the background on
+# its data (ports EBILL_BASE_PORT+300.. and +310; pids in run/, logs in logs/ of the data).
+demo: network-ready portal-font
 	$(PY) -m ebill.demo
+	$(VENV)/bin/ebill-portal demo up
+
+demo-down: $(STAMP)
+	$(VENV)/bin/ebill-portal demo down
 
 test: install portal-deps
 	$(PY) -m pytest -v
@@ -113,6 +129,7 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
 	$(PY) -m bench.index_bench --issue 200
+	$(PY) -m bench.service_bench --no-read-model
 
 # The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
 docs: $(STAMP)

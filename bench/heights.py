@@ -55,6 +55,12 @@ class BlockHeight:
         for _, loop, future in ready:
             loop.call_soon_threadsafe(_resolve, future)
 
+    @property
+    def seen(self) -> int:
+        """The highest block number delivered so far (-1 before the first)."""
+        with self._changed:
+            return self._seen
+
     def wait(self, block_number: int, timeout: float = 30.0) -> None:
         """Return once the peer has ``block_number``; TimeoutError after ``timeout`` s."""
         with self._changed:

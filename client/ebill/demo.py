@@ -11,10 +11,15 @@ verifies a bill with its check code. Every line names who acted.
 Re-runnable on the same network: units already registered are fine, each run
 reconciles the units' open batches and is granted a fresh range of numbers, so
 bill numbers are new every run.
+
+At the end it writes ``demo-bills.json`` (0600) beside ``network.json``: the payer's
+type, id and bill key (the salt the hospital hands over with the receipts) and the
+references of this run's bills, which ``ebill-portal demo`` needs to show them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import textwrap
@@ -27,7 +32,7 @@ from .clock import issue_date_now, today_in_china
 from .connection import load_description
 from .errors import AlreadyExists, EbillError, NetworkUnavailable
 from .finance import FinanceClient
-from .models import IssuedBill, StockBatch
+from .models import Bill, IssuedBill, StockBatch
 from .money import yuan
 from .netops import default_network_file
 from .parties import open_client
@@ -54,6 +59,8 @@ from .views import history_table, totals_table
 
 P = TypeVar("P", bound=PartyClient)
 BATCH_SIZE = 1000
+#: What the demo leaves for the portal, beside network.json.
+BILLS_FILE = "demo-bills.json"
 
 
 def who(party: PartyClient) -> str:
@@ -162,7 +169,27 @@ def issue(story: Story, unit: UnitClient, sample: SampleBill, payer_name: str) -
     return issued
 
 
-def run(description: dict[str, Any]) -> None:
+def bill_ref(bill: Bill) -> dict[str, Any]:
+    """A bill's public reference, its check code and its day (China time)."""
+    return {
+        "billCode": bill.bill_code,
+        "billNumber": bill.bill_number,
+        "checkCode": bill.check_code,
+        "unitCode": bill.unit_code,
+        "day": bill.issue_date[:10],
+    }
+
+
+def write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path``, readable by its owner only (0600)."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out, ensure_ascii=False, indent=2)
+
+
+def run(description: dict[str, Any]) -> dict[str, Any]:
+    """Tell the story; returns what the portal needs to show this run's bills."""
     story = Story()
     # The parties act in quick succession through different peers: each call waits
     # until every peer has the blocks of the calls before it (see ebill.sync).
@@ -186,7 +213,7 @@ def run(description: dict[str, Any]) -> None:
     parties.append(auditor)
     try:
         parts = (finance, hospital, school, payer1, payer2, medins, insurer, auditor)
-        _story(story, spool_path(description), *parts)
+        return _story(story, spool_path(description), *parts)
     finally:
         for party in parties:
             party.close()
@@ -204,7 +231,7 @@ def _story(
     medins: ReimburserClient,
     insurer: ReimburserClient,
     auditor: SupervisorClient,
-) -> None:
+) -> dict[str, Any]:
     story.step("Finance registers the issuing units")
     register(story, finance, HOSPITAL_UNIT)
     register(story, finance, SCHOOL_UNIT)
@@ -354,6 +381,11 @@ def _story(
             else f"NOT genuine ({v.reason})"
         )
         story.did(party, f"VerifyBill {bill.bill_code}/{bill.bill_number} {check}: {shown}")
+    return {
+        "payer": {"type": PAYER1["type"], "id": PAYER1["id"], "billKey": personal_salt.hex()},
+        "payerBills": [bill_ref(bill_a), bill_ref(bill_b)],
+        "schoolBills": [bill_ref(school_bill), bill_ref(voided.red)],
+    }
 
 
 def main() -> int:
@@ -363,7 +395,8 @@ def main() -> int:
     try:
         if not path.exists():
             raise NetworkUnavailable(f"no network description at {path}")
-        run(load_description(path))
+        shown = run(load_description(path))
+        write_private(path.parent / BILLS_FILE, shown)
     except EbillError as error:
         print(f"\ndemo: stopped: {type(error).__name__}: {error.one_line()}", file=sys.stderr)
         return 7 if isinstance(error, NetworkUnavailable) else 1

@@ -441,15 +441,26 @@ class Network:
         self._step(f"waiting for every gateway to reach endorsers of all {n} orgs")
         wait_gateways_ready(self.describe(), timeout=timeout)
 
-    def down(self) -> None:
-        """Stop every process; keep the data so ``up`` resumes it."""
-        names = self.procs.names()
+    def _stop_all(self) -> None:
+        """Stop every recorded process: first those that are not the network's nodes
+        (the services and portal that ``make demo`` records in ``run/`` beside them, which
+        call the peers), then the nodes."""
+        nodes = {spec.name for spec in health.node_specs(self.layout)}
+        for name in self.procs.names():
+            if name not in nodes:
+                self.procs.stop(name)
         self.procs.stop_all()
+
+    def down(self) -> None:
+        """Stop every process (the demo's services and portal too); keep the data so
+        ``up`` resumes it."""
+        names = self.procs.names()
+        self._stop_all()
         self.log(f"network: stopped {len(names)} processes; data kept in {self.layout.data_dir}")
 
     def clean(self) -> None:
         """Stop every process and remove the data folder."""
-        self.procs.stop_all()
+        self._stop_all()
         if self.layout.data_dir.exists():
             shutil.rmtree(self.layout.data_dir)
         self.log(f"network: stopped and removed {self.layout.data_dir}")

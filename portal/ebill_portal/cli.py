@@ -1,4 +1,5 @@
-"""``ebill-portal``: run the portal (``serve``) and manage its users (``users add|list|remove``).
+"""``ebill-portal``: run the portal (``serve``), manage its users (``users add|list|remove``)
+and leave the services and the portal running on the demo's data (``demo up|down``).
 
 The API key of a user is read from a file or the EBILL_PORTAL_KEY environment variable
 and its password from EBILL_PORTAL_PASSWORD or a prompt, never from the command line.
@@ -57,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     users_sub.add_parser("list")
     remove = users_sub.add_parser("remove")
     remove.add_argument("username")
+    demo = sub.add_parser(
+        "demo", help="up: the services and the portal on the demo's data, in the background"
+    )
+    demo.add_argument("action", choices=("up", "down"))
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        from . import demo as demo_module
+
+        return demo_module.main(args.action)
     state = _state(args.state)
 
     if args.command == "users":

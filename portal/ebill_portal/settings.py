@@ -24,6 +24,8 @@ class PortalSettings:
     verification. ``secure_cookies``: the session cookie's Secure flag (served over
     HTTPS always; off only for a plain-HTTP test behind a TLS proxy).
     ``public_url``: the portal's address as printed in the bill's QR code.
+    ``stale_lock_minutes``: how long a reimburser's lock is held before the finance
+    console lists it as stale, to release.
     """
 
     state: Path
@@ -34,3 +36,4 @@ class PortalSettings:
     page_size: int = 20
     reimbursers: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(REIMBURSERS))
     cjk_font: Path | None = None
+    stale_lock_minutes: int = 60

@@ -2,6 +2,7 @@
 its API clients.
 
     ebill-service serve --org units [--host 127.0.0.1] [--port 8443]
+                        [--public-rate 30] [--client-rate 600]
     ebill-service clients add --org units his-hospital --user hospital1 [--name "HIS"]
     ebill-service clients rotate --org units his-hospital [--grace 3600]
     ebill-service clients revoke --org units his-hospital
@@ -17,6 +18,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .apiclients import ApiClientError, ApiClients
@@ -53,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="the read model's database (default: SQLite STATE-index.sqlite beside --state)",
     )
+    serve.add_argument(
+        "--public-rate", type=int, default=30, help="public verifications a minute per address"
+    )
+    serve.add_argument(
+        "--client-rate", type=int, default=600, help="requests a minute per API client"
+    )
 
     clients = commands.add_parser("clients", help="API clients: add, rotate, revoke, list")
     sub = clients.add_subparsers(dest="action", required=True)
@@ -77,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings(args)
     if args.command == "serve":
+        if args.public_rate < 1 or args.client_rate < 1:
+            print("ebill-service: --public-rate and --client-rate: at least 1", file=sys.stderr)
+            return 2
+        settings = replace(settings, public_rate=args.public_rate, client_rate=args.client_rate)
         return _serve(settings, args)
     registry = ApiClients(Store(settings.state))
     try:

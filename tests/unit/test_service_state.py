@@ -99,3 +99,11 @@ def test_problems_carry_the_contracts_code_and_status() -> None:
     assert problem_of(InvalidInput("billNumber: must be 10 digits")).status == 422
     assert problem_of(NotAuthorised("no")).code == "not-authorised"
     assert problem_of(NetworkUnavailable("down")).status == 503
+
+
+def test_serve_refuses_a_rate_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from ebill_service.cli import main
+
+    assert main(["serve", "--org", "units", "--public-rate", "0"]) == 2
+    assert "--public-rate and --client-rate: at least 1" in capsys.readouterr().err
+    assert main(["serve", "--org", "units", "--client-rate", "-5"]) == 2

@@ -107,10 +107,12 @@ def first_then_deny(stub: Stub, start: str) -> str:
 class FakePeer:
     """The peer's side of one Connect stream, driven by the test."""
 
-    def __init__(self, executor: ThreadPoolExecutor, **limits: Any) -> None:
+    def __init__(
+        self, executor: ThreadPoolExecutor, dispatch: Contract = contract, **limits: Any
+    ) -> None:
         limits.setdefault("reply_timeout", 10)
         limits.setdefault("max_in_flight", 32)
-        self.handler = Handler(CC_ID, contract, executor, **limits)
+        self.handler = Handler(CC_ID, dispatch, executor, **limits)
         self._to_chaincode: queue.Queue[Any] = queue.Queue()
         self._from_chaincode: queue.Queue[Any] = queue.Queue()
         outgoing = self.handler.run(self._requests())

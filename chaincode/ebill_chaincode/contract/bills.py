@@ -181,6 +181,7 @@ def deposit_bills_private(stub: Stub) -> ledger.Record:
     actor = access.allow(stub, "DepositBillsPrivate")
     seen: set[tuple[str, str]] = set()
     answers = []
+    existing = stub.get_states([keys.bill(p.bill.bill_code, p.bill.bill_number) for p in parts])
     for index, part in enumerate(parts):
         code, number = part.bill.bill_code, part.bill.bill_number
         if (code, number) in seen:
@@ -190,8 +191,7 @@ def deposit_bills_private(stub: Stub) -> ledger.Record:
         seen.add((code, number))
         access.require_own_unit(actor, part.bill.unit_code, "DepositBillsPrivate")
         clock.check_issue_date(stub, part.bill.issue_date)
-        key = keys.bill(code, number)
-        if stub.get_state(key) is not None:
+        if existing[index] is not None:
             raise Conflict(
                 f"DepositBillsPrivate: bill {code}/{number} (bills[{index}]) already exists",
                 "bill-exists",
@@ -236,6 +236,13 @@ class _Issuer:
         self.units: dict[str, ledger.Record] = {}
         self.batches: list[ledger.Record] = []
         self.seen: set[tuple[str, str]] = set()
+        self.existing: dict[str, bytes | None] = {}
+
+    def prefetch(self, bills: list[PublicBill]) -> None:
+        """Read the bill keys of a batch in one multi-key read (one message to the peer
+        where it offers GET_STATE_MULTIPLE); :meth:`check` then reads none of them."""
+        names = [keys.bill(bill.bill_code, bill.bill_number) for bill in bills]
+        self.existing = dict(zip(names, self.stub.get_states(names), strict=True))
 
     def _unit(self, unit_code: str, subject: dict[str, str]) -> ledger.Record:
         if unit_code not in self.units:
@@ -260,7 +267,8 @@ class _Issuer:
         if (code, number) in self.seen:
             raise InvalidArgument(f"{where}: bill {code}/{number} appears twice in the batch")
         self.seen.add((code, number))
-        if stub.get_state(keys.bill(code, number)) is not None:
+        key = keys.bill(code, number)
+        if (self.existing[key] if key in self.existing else stub.get_state(key)) is not None:
             raise Conflict(f"bill {code}/{number} already exists", "bill-exists")
         subject = {"billCode": code, "billNumber": number, "unitCode": bill.unit_code}
         unit = self._unit(bill.unit_code, subject)
@@ -356,6 +364,7 @@ def issue_bills(stub: Stub, bills_json: str) -> ledger.Record:
     bills = _parse_public_bills(bills_json, max_batch())
     hashes = _transient_check_code_hashes(stub, len(bills))
     issuer = _Issuer(stub, "IssueBills")
+    issuer.prefetch(bills)
     checked = [
         issuer.check(bill, check_code_hash, f"billsJSON[{index}]")
         for index, (bill, check_code_hash) in enumerate(zip(bills, hashes, strict=True))

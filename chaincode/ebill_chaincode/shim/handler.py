@@ -33,7 +33,8 @@ from ._protos import ChaincodeMessage
 from ._protos import chaincode as chaincode_pb2
 from ._protos import chaincode_event as chaincode_event_pb2
 from ._protos import proposal_response as proposal_response_pb2
-from .errors import PeerError, ShimError, StreamClosed
+from .capabilities import NONE, Capabilities
+from .errors import PeerError, ShimError, StreamClosed, format_message
 from .response import Response
 from .stub import ChaincodeStub
 
@@ -84,6 +85,8 @@ class Handler:
         self._in_flight: set[_TxKey] = set()
         self._waiting: dict[_TxKey, Future[Any]] = {}
         self.ready = threading.Event()
+        #: What the peer offered in its READY (write batches, multi-key reads).
+        self.capabilities: Capabilities = NONE
 
     # --- the stream --------------------------------------------------------------------
 
@@ -167,9 +170,10 @@ class Handler:
             )
             return False
         if kind == ChaincodeMessage.READY and state == "established":
+            self.capabilities = Capabilities.from_ready(bytes(message.payload))
             self._advance("ready")
             self.ready.set()
-            logger.info("peer stream ready")
+            logger.info("peer stream ready (%s)", self.capabilities)
             return True
         if kind in (ChaincodeMessage.TRANSACTION, ChaincodeMessage.INIT):
             if state != "ready":
@@ -279,7 +283,7 @@ class Handler:
 
     def _completed(self, message: Any) -> Any:
         try:
-            stub = ChaincodeStub.from_message(message, self._call_peer)
+            stub = ChaincodeStub.from_message(message, self._call_peer, self.capabilities)
         except ShimError as exc:
             return ChaincodeMessage(
                 type=ChaincodeMessage.ERROR,
@@ -294,6 +298,12 @@ class Handler:
             response = Response(500, "Internal: unexpected error in chaincode")
         # Queries the function abandoned are released while the peer still knows the tx.
         stub.close_open_queries()
+        if response.ok:  # a refused transaction's writes are never sent: the peer drops them
+            try:
+                stub.flush_writes()
+            except ShimError as exc:
+                logger.warning("[%s] write batch refused: %s", _short(message.txid), exc)
+                response = Response(500, format_message("Internal", "internal", str(exc)))
         completed = ChaincodeMessage(
             type=ChaincodeMessage.COMPLETED,
             payload=proposal_response_pb2.Response(

@@ -6,6 +6,13 @@ with the peer, tagged with the transaction's channel id and tx id).
 
 Queries (range, partial composite key, history) return a
 :class:`~.query.QueryIterator`; see :mod:`.query` for when a query is closed.
+
+On a peer that offers it (:mod:`.capabilities`), every write of a transaction (state,
+private data, metadata) is kept in the stub and sent in one WRITE_BATCH_STATE message
+when the function succeeded (:meth:`ChaincodeStub.flush_writes`), and
+:meth:`ChaincodeStub.get_states` reads several keys in one GET_STATE_MULTIPLE. A
+function sees no difference: Fabric never shows a transaction its own writes, so a
+read after a write answers the committed value either way.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from ._protos import common as common_pb2
 from ._protos import identities as identities_pb2
 from ._protos import proposal as proposal_pb2
 from ._protos import transaction as transaction_pb2
+from .capabilities import NONE, Capabilities
 from .errors import InvalidArgument, PeerError, ShimError
 from .query import (
     KV,
@@ -97,6 +105,8 @@ class Stub(Protocol):
     def transient(self) -> Mapping[str, bytes]: ...
 
     def get_state(self, key: str, collection: str = "") -> bytes | None: ...
+
+    def get_states(self, keys: Sequence[str], collection: str = "") -> list[bytes | None]: ...
 
     def put_state(self, key: str, value: bytes | str, collection: str = "") -> None: ...
 
@@ -263,8 +273,14 @@ class ChaincodeStub:
         args: Sequence[bytes],
         call_peer: PeerCall,
         signed_proposal: Any | None = None,
+        capabilities: Capabilities = NONE,
     ) -> None:
         self._channel_id = channel_id
+        self._capabilities = capabilities
+        #: The writes not yet sent, by (collection, key, is-metadata); None: send each now.
+        self._writes: dict[tuple[str, str, bool], Any] | None = (
+            {} if capabilities.write_batch else None
+        )
         self._tx_id = tx_id
         self._args = [bytes(a) for a in args]
         self._call_peer = call_peer
@@ -278,14 +294,23 @@ class ChaincodeStub:
         self.event: Event | None = None
 
     @classmethod
-    def from_message(cls, message: Any, call_peer: PeerCall) -> ChaincodeStub:
+    def from_message(
+        cls, message: Any, call_peer: PeerCall, capabilities: Capabilities = NONE
+    ) -> ChaincodeStub:
         """Build the stub for an INIT/TRANSACTION message; ``ShimError`` if malformed."""
         try:
             chaincode_input = chaincode_pb2.ChaincodeInput.FromString(message.payload)
         except DecodeError as exc:
             raise ShimError(f"cannot decode ChaincodeInput: {exc}") from exc
         proposal = message.proposal if message.HasField("proposal") else None
-        return cls(message.channel_id, message.txid, chaincode_input.args, call_peer, proposal)
+        return cls(
+            message.channel_id,
+            message.txid,
+            chaincode_input.args,
+            call_peer,
+            proposal,
+            capabilities,
+        )
 
     # --- transaction facts -------------------------------------------------------------
 
@@ -378,10 +403,39 @@ class ChaincodeStub:
         value = self._request(ChaincodeMessage.GET_STATE, request.SerializeToString())
         return value or None
 
+    def get_states(self, keys: Sequence[str], collection: str = "") -> list[bytes | None]:
+        """The values at ``keys`` in their order (None where absent): one message per
+        batch where the peer offers GET_STATE_MULTIPLE, else one per key."""
+        if isinstance(keys, str):
+            raise InvalidArgument("get_states takes a list of keys, not a string")
+        size = self._capabilities.get_multiple
+        if not size:
+            return [self.get_state(key, collection) for key in keys]
+        values: list[bytes | None] = []
+        for start in range(0, len(keys), size):
+            chunk = list(keys[start : start + size])
+            request = chaincode_shim_pb2.GetStateMultiple(keys=chunk, collection=collection)
+            payload = self._request(
+                ChaincodeMessage.GET_STATE_MULTIPLE, request.SerializeToString()
+            )
+            try:
+                result = chaincode_shim_pb2.GetStateMultipleResult.FromString(payload)
+            except DecodeError as exc:
+                raise ShimError(f"cannot decode the reply to GET_STATE_MULTIPLE: {exc}") from exc
+            if len(result.values) != len(chunk):
+                raise PeerError(
+                    f"GET_STATE_MULTIPLE answered {len(result.values)} values for {len(chunk)} keys"
+                )
+            values += [bytes(v) or None for v in result.values]
+        return values
+
     def put_state(self, key: str, value: bytes | str, collection: str = "") -> None:
         """Write ``value`` at ``key``; an empty key is refused."""
         if not key:
             raise ValueError("key must not be empty")
+        if self._writes is not None:
+            self._batch(collection, key, "PUT_STATE", value=_to_bytes(value))
+            return
         request = chaincode_shim_pb2.PutState(
             key=key, value=_to_bytes(value), collection=collection
         )
@@ -389,8 +443,38 @@ class ChaincodeStub:
 
     def delete_state(self, key: str, collection: str = "") -> None:
         """Delete ``key``."""
+        if self._writes is not None:
+            self._batch(collection, key, "DEL_STATE")
+            return
         request = chaincode_shim_pb2.DelState(key=key, collection=collection)
         self._request(ChaincodeMessage.DEL_STATE, request.SerializeToString())
+
+    def _batch(self, collection: str, key: str, kind: str, **fields: Any) -> None:
+        """Keep a write for :meth:`flush_writes`; a later write of the same key (or of
+        its metadata) replaces it, as the peer would."""
+        assert self._writes is not None
+        metadata = kind == "PUT_STATE_METADATA"
+        self._writes.pop((collection, key, metadata), None)  # re-inserted last: peer order
+        self._writes[(collection, key, metadata)] = chaincode_shim_pb2.WriteRecord(
+            key=key,
+            collection=collection,
+            type=chaincode_shim_pb2.WriteRecord.Type.Value(kind),
+            **fields,
+        )
+
+    def flush_writes(self) -> int:
+        """Send the kept writes in WRITE_BATCH_STATE messages (at most the peer's batch
+        size each); how many were sent. Raises PeerError if the peer refuses one
+        (a key it does not accept, a collection the function may not write)."""
+        if not self._writes:
+            return 0
+        records = list(self._writes.values())
+        self._writes = {}
+        size = self._capabilities.write_batch
+        for start in range(0, len(records), size):
+            batch = chaincode_shim_pb2.WriteBatchState(rec=records[start : start + size])
+            self._request(ChaincodeMessage.WRITE_BATCH_STATE, batch.SerializeToString())
+        return len(records)
 
     def set_event(self, name: str, payload: bytes | str) -> None:
         """Set the transaction's event (the last call wins)."""
@@ -535,10 +619,12 @@ class ChaincodeStub:
 
     def _put_metadata(self, collection: str, key: str, metakey: str, value: bytes) -> None:
         _check_key(key)
+        metadata = chaincode_shim_pb2.StateMetadata(metakey=metakey, value=bytes(value))
+        if self._writes is not None:
+            self._batch(collection, key, "PUT_STATE_METADATA", metadata=metadata)
+            return
         request = chaincode_shim_pb2.PutStateMetadata(
-            key=key,
-            collection=collection,
-            metadata=chaincode_shim_pb2.StateMetadata(metakey=metakey, value=bytes(value)),
+            key=key, collection=collection, metadata=metadata
         )
         self._request(ChaincodeMessage.PUT_STATE_METADATA, request.SerializeToString())
 

@@ -188,6 +188,12 @@ class MockStub:
         self.read_set.setdefault(key, item.version if item else None)
         return item.value if item else None
 
+    def get_states(self, keys: Sequence[str], collection: str = "") -> list[bytes | None]:
+        """:meth:`get_state` of each key, in order (as GET_STATE_MULTIPLE)."""
+        if isinstance(keys, str):
+            raise InvalidArgument("get_states takes a list of keys, not a string")
+        return [self.get_state(key, collection) for key in keys]
+
     def put_state(self, key: str, value: bytes | str, collection: str = "") -> None:
         """Write ``key`` (an empty value is a delete, as in Fabric); PeerError after a
         paginated or private data query."""

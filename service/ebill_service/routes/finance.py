@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from ebill.capabilities import SupervisionReads
 from ebill.finance import FinanceClient
+from ebill_chaincode.contract.vocabulary import BILL_STATUSES
 
 from ..contract import operation
 from ..deps import CallerDep, IdempotencyKey, Prefer
@@ -162,6 +164,27 @@ def reconcile_stock(
         key=idempotency_key,
         prefer=prefer,
     )
+
+
+BillStatus = Annotated[str, Query(pattern="^(" + "|".join(BILL_STATUSES) + ")$")]
+
+
+@router.get(
+    "/v1/bills",
+    summary="One page of the bills in a status (finance, supervisors)",
+    **operation("ListBillsByStatus", answers=True),
+)
+def list_bills_by_status(
+    caller: CallerDep,
+    status: BillStatus,
+    pageSize: Annotated[int, Query(ge=1, le=200)] = 50,
+    bookmark: str = "",
+) -> dict[str, Any]:
+    """ListBillsByStatus: bill summaries (``locked``: the locks finance may release)."""
+    page = caller.act("ListBillsByStatus", SupervisionReads).list_bills_by_status(
+        status, page_size=pageSize, bookmark=bookmark
+    )
+    return {"records": [r.raw for r in page.records], "bookmark": page.bookmark}
 
 
 @router.post(
