@@ -7,7 +7,8 @@ After ``python -m ebill.demo`` (``make demo``) told a bill's life on the network
    clients add``, or ``rotate`` for one registered before whose key is not on file):
    the payer platform and the finance console (finance), the hospital's system
    (units), an insurer's claim system (insurance), an auditor's console (audit);
-2. adds the portal users (payer 张三, the hospital's clerk, the finance officer) with
+2. adds the portal users (payer 张三, the hospital's clerk, the finance officer, the
+   auditor of the supervision dashboard) with
    random passwords; passwords and API keys go to ``demo-users.json`` (0600), printed
    once, when they are made;
 3. starts each org's service (``ebill-service serve``, HTTPS with the service's TLS
@@ -87,6 +88,7 @@ USERS = (
     DemoUser("zhangsan", "payer", "demo-platform"),
     DemoUser("hospital", "unit", "demo-hospital"),
     DemoUser("officer", "finance", "demo-finance"),
+    DemoUser("auditor", "supervisor", "demo-auditor"),
 )
 
 

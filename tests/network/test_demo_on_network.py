@@ -111,7 +111,12 @@ def test_make_demo_prints_the_address_the_users_and_how_to_stop(demo: Demo) -> N
         assert (demo.data / name).stat().st_mode & 0o777 == 0o600, name
     users = demo.json("demo-users.json")
     passwords = users["passwords"]
-    assert isinstance(passwords, dict) and set(passwords) == {"zhangsan", "hospital", "officer"}
+    assert isinstance(passwords, dict) and set(passwords) == {
+        "zhangsan",
+        "hospital",
+        "officer",
+        "auditor",
+    }
     for name, password in passwords.items():
         assert re.search(rf"^   {name} +\w+ +{re.escape(password)}$", out, re.M), name
     keys = users["apiKeys"]
@@ -164,6 +169,12 @@ def test_the_demo_users_sign_in_and_see_the_demos_bills(demo: Demo) -> None:
         assert day.status_code == 200
         for bill in payer_bills:
             assert f'id="row-{bill["billNumber"]}"' in day.text, bill
+    with portal_client(demo) as client:  # the auditor's supervision dashboard
+        signed = sign_in(client, "auditor", passwords["auditor"])
+        assert signed.status_code == 303 and signed.headers["location"] == "/supervision"
+        board = client.get("/supervision")
+        assert board.status_code == 200 and 'id="kpi-bills"' in board.text
+        assert 'id="t-units"' in board.text and "/static/echarts.min.js" in board.text
     with portal_client(demo) as client:
         first = payer_bills[0]
         link = {"c": first["billCode"], "n": first["billNumber"], "k": first["checkCode"]}
