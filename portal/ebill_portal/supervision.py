@@ -417,9 +417,11 @@ def csv_response(table: Table, v: Visit) -> Response:
     )
 
 
-def _code(value: str, pattern: str, name: str) -> str:
+def _code(value: str, pattern: str, rule: str) -> str:
+    """``value`` when it matches ``pattern``; PageError 422 with ``rule`` (naming the
+    field) otherwise."""
     if not re.fullmatch(pattern, value):
-        raise PageError(422, "refused", name)
+        raise PageError(422, "refused", rule)
     return value
 
 
@@ -460,7 +462,9 @@ def register(app: FastAPI) -> None:
             if name in DASHBOARD_TABLES:
                 table = dashboard(api, f, only=name).tables[name]
             elif name == "bills":
-                unit = _code(unitCode, r"[A-Za-z0-9_-]{1,32}", "unitCode")
+                unit = _code(
+                    unitCode, r"[A-Za-z0-9_-]{1,32}", f"unitCode: {v.t('sup.rule.sector')}"
+                )
                 table = bills_table(api, unit, f, status, kind, cursor, size)[0]
             elif name == "anomaly-list":
                 table = anomaly_table(api, type, f, cursor, size)[0]
