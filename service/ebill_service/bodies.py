@@ -125,10 +125,12 @@ def record_fields(
     omit: tuple[str, ...] = (),
     examples: dict[str, Any] | None = None,
     source: str = "",
+    wire: dict[str, str] | None = None,
 ) -> list[BodyField]:
     """The body fields of the fields of a record (by its JSON schema), but those in
-    ``omit``; ``source`` (an argument, or a transient key) goes in each field's
-    ``x-ebill-argument`` (or ``x-ebill-transient``) as ``source.field``."""
+    ``omit``, named as in ``wire`` (field -> JSON name) or as the record's; ``source``
+    (an argument, or ``transient:key``) goes in each field's ``x-ebill-argument`` (or
+    ``x-ebill-transient``) as ``source.field``."""
     schema = records.json_schema(record)
     required = set(schema["required"])
     out = []
@@ -146,7 +148,7 @@ def record_fields(
         info = Field(
             default, description=field_schema.get("description"), json_schema_extra=extra, **kw
         )
-        out.append(BodyField(field_name, kind, info))
+        out.append(BodyField((wire or {}).get(field_name, field_name), kind, info))
     return out
 
 
@@ -202,4 +204,5 @@ def path_type(function: str | interface.Function, param: str) -> Any:
     declared = _function(function)
     p = _param(declared, param)
     kind, kw = _typed(p.value or p.schema, _example(declared, param))
-    return Annotated[kind, Path(description=p.description, **kw)]
+    extra: JsonDict = {ARGUMENT_KEY: f"{declared.name}.{param}"}
+    return Annotated[kind, Path(description=p.description, json_schema_extra=extra, **kw)]

@@ -45,7 +45,7 @@ from ..deps import CallerDep, IdempotencyKey, Prefer
 from ..problems import PROBLEM_RESPONSES, ServiceProblem
 from ..runner import submit
 from ..submits import Submit, acting, add_submits
-from .public import BillCode, BillNumber
+from .public import BillCode, BillNumber, UnitCode
 
 router = APIRouter(tags=["bills"], responses=PROBLEM_RESPONSES)
 
@@ -283,7 +283,9 @@ add_submits(
     summary="A unit's stock batches (one page)",
     **operation("ListStock", answers=True),
 )
-def list_stock(unitCode: str, caller: CallerDep, pageSize: int = 50, bookmark: str = "") -> Record:
+def list_stock(
+    unitCode: UnitCode, caller: CallerDep, pageSize: int = 50, bookmark: str = ""
+) -> Record:
     page = caller.act("ListStock", UnitReads).list_stock(
         unitCode, page_size=pageSize, bookmark=bookmark
     )

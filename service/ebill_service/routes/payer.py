@@ -8,15 +8,16 @@ platform's API client may call these endpoints.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ebill.payer import PayerClient
+from ebill_chaincode.contract import records
 from ebill_chaincode.contract.vocabulary import PLATFORM, TRANSIENT_PAYER, TRANSIENT_SALT
 
-from ..bodies import TRANSIENT_KEY, BodyField, argument, body_model
+from ..bodies import TRANSIENT_KEY, BodyField, argument, body_model, record_fields
 from ..contract import operation
 from ..deps import Caller, CallerDep
 from ..problems import PROBLEM_RESPONSES
@@ -26,25 +27,26 @@ router = APIRouter(prefix="/v1/payer", tags=["payer"], responses=PROBLEM_RESPONS
 
 PLATFORM_ONLY = frozenset({PLATFORM})
 
-Salt = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="the bill's payer salt, hex")]
 
-
-def _transient(key: str) -> dict[str, Any]:
-    return {TRANSIENT_KEY: key}
-
-
-class PayerProof(BaseModel):
-    """The payer's proof, sent to the chain as the transient payer {type, id} and salt."""
-
-    payerType: Annotated[
+#: The payer's proof, sent to the chain as the transient payer {type, id} and salt.
+PayerProof = body_model(
+    "PayerProof",
+    record_fields(
+        records.Payer,
+        omit=("name",),
+        source=f"transient:{TRANSIENT_PAYER}",
+        wire={"type": "payerType", "id": "payerId"},
+    ),
+    BodyField(
+        "salt",
         str,
-        Field(min_length=1, max_length=20, json_schema_extra=_transient(f"{TRANSIENT_PAYER}.type")),
-    ]
-    payerId: Annotated[
-        str,
-        Field(min_length=1, max_length=64, json_schema_extra=_transient(f"{TRANSIENT_PAYER}.id")),
-    ]
-    salt: Annotated[Salt, Field(json_schema_extra=_transient(TRANSIENT_SALT))]
+        Field(
+            pattern=r"^[0-9a-f]{32}$",
+            description="the bill's payer salt, hex",
+            json_schema_extra={TRANSIENT_KEY: TRANSIENT_SALT},
+        ),
+    ),
+)
 
 
 def _bill_fields(function: str) -> list[BodyField]:

@@ -32,6 +32,13 @@ BillNumber = Annotated[
     ),
 ]
 
+UnitCode = Annotated[
+    str,
+    Field(
+        pattern=interface.UNIT_CODE.schema["pattern"], description=interface.UNIT_CODE.description
+    ),
+]
+
 #: What is printed on a bill; amount (integer fen) and date are checked when given.
 if TYPE_CHECKING:  # made at import time: to mypy, any value
     VerifyRequest = Any
