@@ -65,33 +65,29 @@ def _example(function: interface.Function, name: str) -> str | None:
     return None
 
 
+#: JSON schema keyword -> pydantic constraint.
+_CONSTRAINTS = {
+    "pattern": "pattern",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minimum": "ge",
+    "maximum": "le",
+}
+_TYPES: dict[str, Any] = {"string": str, "integer": int, "boolean": bool}
+
+
 def _typed(schema: Schema, example: Any) -> tuple[Any, dict[str, Any]]:
     """The Python type and pydantic constraints of a JSON schema (string, integer,
     boolean, enum); ``example`` converted to that type."""
-    kw: dict[str, Any] = {}
+    kw = {name: schema[key] for key, name in _CONSTRAINTS.items() if key in schema}
     if "enum" in schema:
-        values = tuple(v for v in schema["enum"] if v != "")
-        kind: Any = Literal[values]
-    elif schema.get("type") == "integer":
-        kind = int
-        if "minimum" in schema:
-            kw["ge"] = schema["minimum"]
-        if "maximum" in schema:
-            kw["le"] = schema["maximum"]
-        if isinstance(example, str):
-            example = int(example) if re.fullmatch(r"-?[0-9]+", example) else None
-    elif schema.get("type") == "boolean":
-        kind = bool
-    elif schema.get("type") == "string":
-        kind = str
-        if "pattern" in schema:
-            kw["pattern"] = schema["pattern"]
-        if "minLength" in schema:
-            kw["min_length"] = schema["minLength"]
-        if "maxLength" in schema:
-            kw["max_length"] = schema["maxLength"]
+        kind: Any = Literal[tuple(v for v in schema["enum"] if v != "")]
+    elif schema.get("type") in _TYPES:
+        kind = _TYPES[schema["type"]]
     else:
         raise TypeError(f"no body field for the schema {schema}")
+    if kind is int and isinstance(example, str):
+        example = int(example) if re.fullmatch(r"-?[0-9]+", example) else None
     if example is not None:
         kw["examples"] = [example]
     return kind, kw
