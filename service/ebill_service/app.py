@@ -53,7 +53,7 @@ def _served(router: APIRouter, roles: set[str]) -> APIRouter:
     return kept
 
 
-def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+def openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """The OpenAPI document with the contract's record schemas and refusal codes."""
 
     def build() -> dict[str, Any]:
@@ -95,7 +95,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.state.service = service
     for router in ROUTERS:
         app.include_router(_served(router, roles))
-    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    app.openapi = openapi_builder(app)  # type: ignore[method-assign]
     app.add_exception_handler(EbillError, ebill_error_handler)
     app.add_exception_handler(ServiceProblem, service_problem_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)

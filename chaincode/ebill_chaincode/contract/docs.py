@@ -93,8 +93,14 @@ def _function(function: Function) -> list[str]:
         out += ["| # | argument | format | meaning |", "|---|---|---|---|"]
         for i, param in enumerate(function.params):
             optional = " (optional)" if param.optional else ""
+            value = param.value or {}
+            integer = (
+                f"; an integer from {value['minimum']} to {value['maximum']}"
+                if "minimum" in value
+                else ""
+            )
             out.append(
-                f"| {i} | `{param.name}`{optional} | {_schema_text(param.schema)}"
+                f"| {i} | `{param.name}`{optional} | {_schema_text(param.schema)}{integer}"
                 f" | {param.description} |"
             )
         out.append("")

@@ -78,12 +78,15 @@ COMMON_ERRORS = ("invalid-argument", "wrong-argument-count", "internal", "error-
 
 @dataclass(frozen=True)
 class Param:
-    """One argument: its wire name, JSON schema of the string, meaning, optional or not."""
+    """One argument: its wire name, JSON schema of the string, meaning, optional or not;
+    ``value``: the JSON schema of what the string stands for when it is not text (an
+    integer given as decimal digits), so that a JSON API can carry it typed."""
 
     name: str
     schema: Schema
     description: str
     optional: bool = False
+    value: Schema | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,11 @@ def _string(pattern: str = "", description: str = "", **extra: Any) -> Schema:
     return schema
 
 
+def _integer(minimum: int, maximum: int) -> Schema:
+    """The value schema of an integer argument from ``minimum`` to ``maximum``."""
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+
 def _ref(record: type[records.Record]) -> Schema:
     return {"$ref": f"#/components/schemas/{record.schema_name()}"}
 
@@ -160,6 +168,7 @@ PAGE_SIZE = Param(
     "pageSize",
     _string("[0-9]{1,3}", f"integer 1..{MAX_PAGE_SIZE} as {_DIGITS}", format="int32"),
     f"records per page, 1 to {MAX_PAGE_SIZE}",
+    value=_integer(1, MAX_PAGE_SIZE),
 )
 BOOKMARK = Param(
     "bookmark",
@@ -171,7 +180,9 @@ _DAY = "[0-9]{4}-?[0-9]{2}-?[0-9]{2}"
 FROM_DATE = Param("fromDate", _string(_DAY, "YYYY-MM-DD or YYYYMMDD"), "first day, inclusive")
 TO_DATE = Param("toDate", _string(_DAY, "YYYY-MM-DD or YYYYMMDD"), "last day, inclusive")
 REASON = Param(
-    "reason", _string(description="1 to 200 characters, one line"), "why (no personal data)"
+    "reason",
+    _string(description="1 to 200 characters, one line", minLength=1, maxLength=200),
+    "why (no personal data)",
 )
 REIMBURSER_ID = Param(
     "reimburserId",
@@ -304,6 +315,7 @@ VERIFY_BILL = _declare(
                 _string("-?[0-9]{1,14}", "integer fen as decimal digits"),
                 "the bill's total in fen (negative for a red bill); not checked if empty",
                 optional=True,
+                value=_integer(-model.MAX_AMOUNT, model.MAX_AMOUNT),
             ),
             Param(
                 "issueDate",
@@ -773,10 +785,11 @@ CLAIM_BILL = _declare(
                 "amountFen",
                 _string("[0-9]{1,14}", "integer fen as decimal digits, > 0"),
                 "the amount paid, in fen",
+                value=_integer(1, model.MAX_AMOUNT),
             ),
             Param(
                 "voucherNo",
-                _string(description="1 to 64 characters"),
+                _string(description="1 to 64 characters", minLength=1, maxLength=64),
                 "the reimburser's voucher number",
             ),
         ),

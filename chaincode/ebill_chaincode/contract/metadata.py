@@ -38,6 +38,8 @@ def _transaction(function: Function) -> dict[str, Any]:
             "description": param.description,
             "schema": param.schema,
         }
+        if param.value is not None:
+            entry["x-ebill-value"] = param.value
         if param.optional:
             entry["x-ebill-optional"] = True
         parameters.append(entry)

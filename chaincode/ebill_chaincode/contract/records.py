@@ -40,14 +40,19 @@ def meta(
     pattern: str = "",
     fmt: str = "",
     nullable: bool = False,
+    max_length: int = 0,
+    bounds: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """Field metadata for the schema: description, enum, pattern, format, nullable."""
+    """Field metadata for the schema: description, enum, pattern, format, nullable, the
+    longest a (non-empty) string may be, an integer's (minimum, maximum)."""
     return {
         "description": description,
         "enum": enum,
         "pattern": pattern,
         "format": fmt,
         "nullable": nullable,
+        "max_length": max_length,
+        "bounds": bounds,
     }
 
 
@@ -152,6 +157,9 @@ def _decode(hint: Any, value: Any, path: str, metadata: Any) -> Any:
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{path}: must be an integer")
+        bounds = metadata.get("bounds") if metadata else None
+        if bounds and not bounds[0] <= value <= bounds[1]:
+            raise ValueError(f"{path}: must be from {bounds[0]} to {bounds[1]}")
         return value
     if hint is str:
         if not isinstance(value, str):
@@ -162,6 +170,9 @@ def _decode(hint: Any, value: Any, path: str, metadata: Any) -> Any:
         pattern = metadata.get("pattern") if metadata else ""
         if pattern and not re.fullmatch(pattern, value):
             raise ValueError(f"{path}: must match {pattern}")
+        longest = metadata.get("max_length") if metadata else 0
+        if longest and not 1 <= len(value) <= longest:
+            raise ValueError(f"{path}: must be 1 to {longest} characters")
         return value
     if hint is Any:
         return value
@@ -202,6 +213,10 @@ def _schema_of(hint: Any, metadata: Any) -> dict[str, Any]:
             schema["pattern"] = f"^{metadata['pattern']}$"
         if metadata.get("format"):
             schema["format"] = metadata["format"]
+        if metadata.get("bounds"):
+            schema["minimum"], schema["maximum"] = metadata["bounds"]
+        if metadata.get("max_length"):
+            schema["minLength"], schema["maxLength"] = 1, metadata["max_length"]
         if metadata.get("description"):
             schema["description"] = metadata["description"]
     return schema
@@ -409,8 +424,8 @@ class Payer(Record):
     """Who paid (personal data: transient and private collection only)."""
 
     type: str = _field(enum=vocabulary.PAYER_TYPES)
-    id: str = _field()
-    name: str = _field()
+    id: str = _field("1 to 64 characters", max_length=64)
+    name: str = _field("1 to 100 characters", max_length=100)
 
 
 @dataclass(frozen=True)
@@ -678,7 +693,7 @@ class UnitArgument(Record):
     """RegisterUnit's unitJSON."""
 
     unit_code: str = _field(pattern=_UNIT_CODE)
-    name: str = _field("1 to 200 characters")
+    name: str = _field("1 to 200 characters", max_length=200)
     sector: str = _field(enum=vocabulary.SECTORS)
     region: str = _field(pattern="[0-9]{2}")
 
@@ -705,7 +720,7 @@ class StockApplication(Record):
     unit_code: str = _field(pattern=_UNIT_CODE)
     bill_code: str = _field("its first 2 digits are the unit's region", pattern=_BILL_CODE)
     start_number: str = _field(pattern=_BILL_NUMBER)
-    count: int = _field(f"1 to {model.MAX_STOCK_COUNT}")
+    count: int = _field(f"1 to {model.MAX_STOCK_COUNT}", bounds=(1, model.MAX_STOCK_COUNT))
 
 
 @dataclass(frozen=True)

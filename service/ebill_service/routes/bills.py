@@ -10,7 +10,7 @@ bill. Without a key a retried request is a new request.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -18,36 +18,62 @@ from pydantic import BaseModel, Field
 
 from ebill.capabilities import BillReader, PrivateReader, UnitReads
 from ebill.unit import UnitClient, new_check_code
-from ebill_chaincode.contract import model
-from ebill_chaincode.contract.vocabulary import CLERK, FINANCE, ISSUER, REIMBURSER, SUPERVISOR
+from ebill_chaincode.contract import model, records
+from ebill_chaincode.contract.vocabulary import (
+    CLERK,
+    FINANCE,
+    ISSUER,
+    REIMBURSER,
+    SUPERVISOR,
+    TRANSIENT_BILL,
+    TRANSIENT_MEDICAL,
+    TRANSIENT_PAYER,
+)
 from ebill_chaincode.shim.errors import InvalidArgument
 
+from ..bodies import (
+    TRANSIENT_KEY,
+    BodyField,
+    argument,
+    body_model,
+    document_fields,
+    record_fields,
+    transient_document,
+)
 from ..contract import operation
 from ..deps import CallerDep, IdempotencyKey, Prefer
 from ..problems import PROBLEM_RESPONSES, ServiceProblem
 from ..runner import submit
-from .public import BillCode, BillNumber
+from ..submits import Submit, acting, add_submits
+from .public import BillCode, BillNumber, UnitCode
 
 router = APIRouter(tags=["bills"], responses=PROBLEM_RESPONSES)
 
 Record = dict[str, Any]
 
 
-class Payer(BaseModel):
-    """The payer, sent to the unit's peer as transient data only (never in a block)."""
-
-    type: Annotated[str, Field(description="person or organisation")]
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class IssueRequest(BaseModel):
-    """A bill to issue: ``bill`` is the contract's billJSON (public fields, items in
-    integer fen, clerk...), ``payer`` and ``medical`` its personal parts."""
-
-    bill: Record
-    payer: Payer
-    medical: Record | None = None
+_DEPOSIT = "DepositBillPrivate"
+#: The payer, sent to the unit's peer as transient data only (never in a block).
+Payer = body_model("Payer", record_fields(records.Payer, source=f"transient:{TRANSIENT_PAYER}"))
+#: A bill to issue: DepositBillPrivate's transient bill (the whole bill but payer and
+#: medical part: public fields, items in integer fen, clerk...), payer and medical part;
+#: the service makes the payer salt and the check code.
+if TYPE_CHECKING:  # made at import time: to mypy, any value
+    IssueRequest = Any
+else:
+    IssueRequest = body_model(
+        "IssueRequest",
+        transient_document(_DEPOSIT, TRANSIENT_BILL),
+        BodyField(
+            "payer",
+            Payer,
+            Field(
+                description="the payer (transient, never in a block)",
+                json_schema_extra={TRANSIENT_KEY: TRANSIENT_PAYER},
+            ),
+        ),
+        transient_document(_DEPOSIT, TRANSIENT_MEDICAL),
+    )
 
 
 class IssuedBill(BaseModel):
@@ -59,7 +85,7 @@ class IssuedBill(BaseModel):
     payerSalt: str
 
 
-def _validate(item: IssueRequest, index: int | None = None) -> None:
+def _validate(item: Any, index: int | None = None) -> None:
     """The contract's own field rules, applied before anything reaches the chain."""
     where = "" if index is None else f"bills[{index}]."
     try:
@@ -77,7 +103,7 @@ def _new_secrets() -> dict[str, str]:
     return {"salt": secrets.token_bytes(16).hex(), "checkCode": new_check_code()}
 
 
-def _issue(unit: UnitClient, item: IssueRequest, kept: dict[str, str]) -> dict[str, Any]:
+def _issue(unit: UnitClient, item: Any, kept: dict[str, str]) -> dict[str, Any]:
     issued = unit.issue_bill(
         item.bill,
         item.payer.model_dump(),
@@ -205,73 +231,51 @@ def read_bill_private(billCode: BillCode, billNumber: BillNumber, caller: Caller
     return caller.act("ReadBillPrivate", PrivateReader).read_bill_private(billCode, billNumber).raw
 
 
-class RedLetterRequest(BaseModel):
-    redBillNumber: BillNumber
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
-
-
-@router.post(
-    "/v1/bills/{billCode}/{billNumber}/red-letter",
-    summary="Red-letter a bill",
-    **operation("RedLetterBill"),
+RedLetterRequest = body_model(
+    "RedLetterRequest",
+    argument("RedLetterBill", "redBillNumber"),
+    argument("RedLetterBill", "reason"),
 )
-def red_letter(
-    billCode: BillCode,
-    billNumber: BillNumber,
-    body: RedLetterRequest,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-    prefer: Prefer = None,
-) -> JSONResponse:
-    """Void the bill with a red bill numbered from the unit's stock; answers both."""
-    unit = caller.act("RedLetterBill", UnitClient)
-
-    def run(kept: dict[str, str]) -> dict[str, Any]:
-        result = unit.red_letter_bill(billCode, billNumber, body.redBillNumber, body.reason)
-        return {
-            "original": result.original.raw,
-            "red": result.red.raw,
-            "redCheckCode": result.red.check_code,
-        }
-
-    return submit(
-        caller,
-        "RedLetterBill",
-        [billCode, billNumber, body.model_dump()],
-        run,
-        key=idempotency_key,
-        prefer=prefer,
-    )
-
-
-class StockRequest(BaseModel):
-    billCode: BillCode
-    startNumber: BillNumber
-    count: Annotated[int, Field(ge=1, le=1_000_000)]
-
-
-@router.post(
-    "/v1/stock",
-    summary="Apply for bill stock (issuer)",
-    status_code=201,
-    **operation("ApplyStock", answers=True, status=201),
+StockRequest = body_model(
+    "StockRequest", document_fields("ApplyStock", "applicationJSON", omit=("unitCode",))
 )
-def apply_stock(
-    body: StockRequest,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-    prefer: Prefer = None,
-) -> JSONResponse:
-    unit = caller.act("ApplyStock", UnitClient)
-    return submit(
-        caller,
-        "ApplyStock",
-        body.model_dump(),
-        lambda kept: unit.apply_stock(body.billCode, body.startNumber, body.count).raw,
-        key=idempotency_key,
-        prefer=prefer,
-        status=201,
-    )
+_unit = acting(UnitClient)
+
+
+def _red_letter(unit: UnitClient, a: dict[str, Any]) -> dict[str, Any]:
+    result = unit.red_letter_bill(a["billCode"], a["billNumber"], a["redBillNumber"], a["reason"])
+    return {
+        "original": result.original.raw,
+        "red": result.red.raw,
+        "redCheckCode": result.red.check_code,
+    }
+
+
+add_submits(
+    router,
+    [
+        Submit(
+            "red_letter",
+            "/v1/bills/{billCode}/{billNumber}/red-letter",
+            "RedLetterBill",
+            "Red-letter a bill",
+            _unit,
+            _red_letter,
+            RedLetterRequest,
+            answers=False,
+        ),
+        Submit(
+            "apply_stock",
+            "/v1/stock",
+            "ApplyStock",
+            "Apply for bill stock (issuer)",
+            _unit,
+            lambda u, a: u.apply_stock(a["billCode"], a["startNumber"], a["count"]).raw,
+            StockRequest,
+            status=201,
+        ),
+    ],
+)
 
 
 @router.get(
@@ -279,7 +283,9 @@ def apply_stock(
     summary="A unit's stock batches (one page)",
     **operation("ListStock", answers=True),
 )
-def list_stock(unitCode: str, caller: CallerDep, pageSize: int = 50, bookmark: str = "") -> Record:
+def list_stock(
+    unitCode: UnitCode, caller: CallerDep, pageSize: int = 50, bookmark: str = ""
+) -> Record:
     page = caller.act("ListStock", UnitReads).list_stock(
         unitCode, page_size=pageSize, bookmark=bookmark
     )

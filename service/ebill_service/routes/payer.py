@@ -8,51 +8,80 @@ platform's API client may call these endpoints.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ebill.payer import PayerClient
-from ebill_chaincode.contract.vocabulary import PLATFORM
+from ebill_chaincode.contract import records
+from ebill_chaincode.contract.vocabulary import PLATFORM, TRANSIENT_PAYER, TRANSIENT_SALT
 
+from ..bodies import TRANSIENT_KEY, BodyField, argument, body_model, record_fields
 from ..contract import operation
-from ..deps import CallerDep, IdempotencyKey, Prefer
+from ..deps import Caller, CallerDep
 from ..problems import PROBLEM_RESPONSES
-from ..runner import submit
-from .public import BillCode, BillNumber
+from ..submits import Submit, add_submits
 
 router = APIRouter(prefix="/v1/payer", tags=["payer"], responses=PROBLEM_RESPONSES)
 
 PLATFORM_ONLY = frozenset({PLATFORM})
 
-Salt = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="the bill's payer salt, hex")]
+
+#: The payer's proof, sent to the chain as the transient payer {type, id} and salt.
+PayerProof = body_model(
+    "PayerProof",
+    record_fields(
+        records.Payer,
+        omit=("name",),
+        source=f"transient:{TRANSIENT_PAYER}",
+        wire={"type": "payerType", "id": "payerId"},
+    ),
+    BodyField(
+        "salt",
+        str,
+        Field(
+            pattern=r"^[0-9a-f]{32}$",
+            description="the bill's payer salt, hex",
+            json_schema_extra={TRANSIENT_KEY: TRANSIENT_SALT},
+        ),
+    ),
+)
 
 
-class PayerProof(BaseModel):
-    payerType: Annotated[str, Field(min_length=1, max_length=20)]
-    payerId: Annotated[str, Field(min_length=1, max_length=64)]
-    salt: Salt
+def _bill_fields(function: str) -> list[BodyField]:
+    return [argument(function, "billCode"), argument(function, "billNumber")]
 
 
-class BillRequest(PayerProof):
-    billCode: BillCode
-    billNumber: BillNumber
+if TYPE_CHECKING:  # made at import time: to mypy, any value
+    BillRequest = Any
+else:
+    BillRequest = body_model("BillRequest", _bill_fields("ReadBill"), base=PayerProof)
+AuthoriseRequest = body_model(
+    "AuthoriseRequest",
+    _bill_fields("AuthoriseReimburser"),
+    argument("AuthoriseReimburser", "reimburserId"),
+    base=PayerProof,
+)
+RevokeRequest = body_model(
+    "RevokeRequest",
+    _bill_fields("RevokeAuthorisation"),
+    argument("RevokeAuthorisation", "reimburserId"),
+    base=PayerProof,
+)
+if TYPE_CHECKING:  # made at import time: to mypy, any value
+    ListRequest = Any
+else:
+    ListRequest = body_model(
+        "ListRequest",
+        argument("ListBillsByPayer", "pageSize", default=50),
+        argument("ListBillsByPayer", "bookmark"),
+        base=PayerProof,
+    )
 
 
-class AuthorisationRequest(BillRequest):
-    reimburserId: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,32}$")]
-
-
-class ListRequest(PayerProof):
-    pageSize: Annotated[int, Field(ge=1, le=200)] = 50
-    bookmark: str = ""
-
-
-def _payer(caller: Any, proof: PayerProof, function: str) -> PayerClient:
-    platform: PayerClient = caller.act(function, PayerClient)
-    return platform.for_payer(proof.payerType, proof.payerId)
+def _payer(caller: Caller, proof: Any, function: str) -> PayerClient:
+    return _acting_payer(caller, function, proof.model_dump())
 
 
 @router.post(
@@ -71,58 +100,44 @@ def read_bill(body: BillRequest, caller: CallerDep) -> dict[str, Any]:
 )
 def list_bills(body: ListRequest, caller: CallerDep) -> dict[str, Any]:
     page = _payer(caller, body, "ListBillsByPayer").list_bills(
-        body.salt, page_size=body.pageSize, bookmark=body.bookmark
+        body.salt, page_size=body.pageSize, bookmark=body.bookmark or ""
     )
     return {"records": [r.raw for r in page.records], "bookmark": page.bookmark}
 
 
-@router.post(
-    "/authorise",
-    summary="Authorise a reimburser to use the bill",
-    **operation("AuthoriseReimburser", answers=True),
-)
-def authorise(
-    body: AuthorisationRequest,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-    prefer: Prefer = None,
-) -> JSONResponse:
-    payer = _payer(caller, body, "AuthoriseReimburser")
-    return submit(
-        caller,
-        "AuthoriseReimburser",
-        body.model_dump(),
-        lambda kept: (
-            payer.authorise_reimburser(
-                body.billCode, body.billNumber, body.reimburserId, body.salt
-            ).raw
-        ),
-        key=idempotency_key,
-        prefer=prefer,
-    )
+def _acting_payer(caller: Caller, function: str, args: dict[str, Any]) -> PayerClient:
+    platform: PayerClient = caller.act(function, PayerClient)
+    return platform.for_payer(args["payerType"], args["payerId"])
 
 
-@router.post(
-    "/revoke",
-    summary="Revoke an unused authorisation",
-    **operation("RevokeAuthorisation", answers=True),
-)
-def revoke(
-    body: AuthorisationRequest,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-    prefer: Prefer = None,
-) -> JSONResponse:
-    payer = _payer(caller, body, "RevokeAuthorisation")
-    return submit(
-        caller,
-        "RevokeAuthorisation",
-        body.model_dump(),
-        lambda kept: (
-            payer.revoke_authorisation(
-                body.billCode, body.billNumber, body.reimburserId, body.salt
-            ).raw
+add_submits(
+    router,
+    [
+        Submit(
+            "authorise",
+            "/authorise",
+            "AuthoriseReimburser",
+            "Authorise a reimburser to use the bill",
+            _acting_payer,
+            lambda p, a: (
+                p.authorise_reimburser(
+                    a["billCode"], a["billNumber"], a["reimburserId"], a["salt"]
+                ).raw
+            ),
+            AuthoriseRequest,
         ),
-        key=idempotency_key,
-        prefer=prefer,
-    )
+        Submit(
+            "revoke",
+            "/revoke",
+            "RevokeAuthorisation",
+            "Revoke an unused authorisation",
+            _acting_payer,
+            lambda p, a: (
+                p.revoke_authorisation(
+                    a["billCode"], a["billNumber"], a["reimburserId"], a["salt"]
+                ).raw
+            ),
+            RevokeRequest,
+        ),
+    ],
+)

@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ebill.party import PartyClient
+from ebill_chaincode.contract import interface
 
+from ..bodies import argument, body_model
 from ..contract import operation
 from ..deps import CallerDep, ServiceDep
 from ..problems import PROBLEM_RESPONSES, ServiceProblem
 
 router = APIRouter(tags=["verification"], responses=PROBLEM_RESPONSES)
 
-BillCode = Annotated[str, Field(pattern=r"^\d{8}$", description="8 digits")]
-BillNumber = Annotated[str, Field(pattern=r"^\d{10}$", description="10 digits")]
+#: A bill code or number in a path, as the interface declares it.
+BillCode = Annotated[
+    str,
+    Field(
+        pattern=interface.BILL_CODE.schema["pattern"], description=interface.BILL_CODE.description
+    ),
+]
+BillNumber = Annotated[
+    str,
+    Field(
+        pattern=interface.BILL_NUMBER.schema["pattern"],
+        description=interface.BILL_NUMBER.description,
+    ),
+]
 
+UnitCode = Annotated[
+    str,
+    Field(
+        pattern=interface.UNIT_CODE.schema["pattern"], description=interface.UNIT_CODE.description
+    ),
+]
 
-class VerifyRequest(BaseModel):
-    """What is printed on a bill; amount (integer fen) and date are checked when given."""
-
-    billCode: BillCode
-    billNumber: BillNumber
-    checkCode: Annotated[str, Field(min_length=1, max_length=16)]
-    totalAmount: Annotated[int | None, Field(ge=0, description="integer fen")] = None
-    issueDate: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None
+#: What is printed on a bill; amount (integer fen) and date are checked when given.
+if TYPE_CHECKING:  # made at import time: to mypy, any value
+    VerifyRequest = Any
+else:
+    VerifyRequest = body_model(
+        "VerifyRequest",
+        *(argument("VerifyBill", p) for p in interface.VERIFY_BILL.param_names),
+    )
 
 
 class Verification(BaseModel):
@@ -46,13 +66,14 @@ class Verification(BaseModel):
     redOf: dict[str, Any] | None = None
 
 
-def verify_one(party: PartyClient, item: VerifyRequest) -> Verification:
+def verify_one(party: PartyClient, item: Any) -> Verification:
+    """VerifyBill of one VerifyRequest ``item``."""
     result = party.verify_bill(
         item.billCode,
         item.billNumber,
         item.checkCode,
         total_amount=item.totalAmount,
-        issue_date=item.issueDate,
+        issue_date=item.issueDate or None,
     )
     fields = {k: v for k, v in result.raw.items() if k in Verification.model_fields}
     fields.setdefault("billCode", item.billCode)
@@ -62,7 +83,11 @@ def verify_one(party: PartyClient, item: VerifyRequest) -> Verification:
 
 
 @router.post("/v1/public/verify", summary="Verify a bill (no login)", **operation("VerifyBill"))
-def verify_public(body: VerifyRequest, request: Request, service: ServiceDep) -> Verification:
+def verify_public(
+    body: VerifyRequest,
+    request: Request,
+    service: ServiceDep,
+) -> Verification:
     """Anyone may verify a bill with what is printed on it. Limited per caller address
     (the check code is short): 429 with Retry-After beyond the limit."""
     address = request.client.host if request.client else "unknown"

@@ -7,50 +7,56 @@ the bill instead of claiming twice (the contract also refuses a repeated voucher
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from ebill.errors import RepeatedClaim
 from ebill.reimburser import ReimburserClient
 
+from ..bodies import argument, body_model
 from ..contract import operation
 from ..deps import CallerDep, IdempotencyKey, Prefer
 from ..problems import PROBLEM_RESPONSES
 from ..runner import submit
+from ..submits import Submit, acting, add_submits
 from .public import BillCode, BillNumber
 
 router = APIRouter(tags=["reimbursement"], responses=PROBLEM_RESPONSES)
 
 
-class ClaimRequest(BaseModel):
-    amount: Annotated[int, Field(gt=0, description="integer fen")]
-    voucherNo: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-@router.post(
-    "/v1/bills/{billCode}/{billNumber}/lock",
-    summary="Lock a bill to reimburse it",
-    **operation("LockBill", answers=True),
-)
-def lock_bill(
-    billCode: BillCode,
-    billNumber: BillNumber,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-    prefer: Prefer = None,
-) -> JSONResponse:
-    party = caller.act("LockBill", ReimburserClient)
-    return submit(
-        caller,
-        "LockBill",
-        [billCode, billNumber],
-        lambda kept: party.lock_bill(billCode, billNumber).raw,
-        key=idempotency_key,
-        prefer=prefer,
+if TYPE_CHECKING:  # made at import time: to mypy, any value
+    ClaimRequest = Any
+else:
+    ClaimRequest = body_model(
+        "ClaimRequest",
+        argument("ClaimBill", "amountFen", wire="amount"),
+        argument("ClaimBill", "voucherNo"),
     )
+_reimburser = acting(ReimburserClient)
+
+add_submits(
+    router,
+    [
+        Submit(
+            "lock_bill",
+            "/v1/bills/{billCode}/{billNumber}/lock",
+            "LockBill",
+            "Lock a bill to reimburse it",
+            _reimburser,
+            lambda r, a: r.lock_bill(a["billCode"], a["billNumber"]).raw,
+        ),
+        Submit(
+            "unlock_bill",
+            "/v1/bills/{billCode}/{billNumber}/unlock",
+            "UnlockBill",
+            "Unlock the caller's lock",
+            _reimburser,
+            lambda r, a: r.unlock_bill(a["billCode"], a["billNumber"]).raw,
+        ),
+    ],
+)
 
 
 @router.post(
@@ -89,29 +95,6 @@ def claim_bill(
         "ClaimBill",
         [billCode, billNumber, body.model_dump()],
         run,
-        key=idempotency_key,
-        prefer=prefer,
-    )
-
-
-@router.post(
-    "/v1/bills/{billCode}/{billNumber}/unlock",
-    summary="Unlock the caller's lock",
-    **operation("UnlockBill", answers=True),
-)
-def unlock_bill(
-    billCode: BillCode,
-    billNumber: BillNumber,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKey = None,
-    prefer: Prefer = None,
-) -> JSONResponse:
-    party = caller.act("UnlockBill", ReimburserClient)
-    return submit(
-        caller,
-        "UnlockBill",
-        [billCode, billNumber],
-        lambda kept: party.unlock_bill(billCode, billNumber).raw,
         key=idempotency_key,
         prefer=prefer,
     )

@@ -17,7 +17,7 @@ from ebill.capabilities import SupervisionReads, UnitReads
 from ..contract import operation
 from ..deps import CallerDep
 from ..problems import PROBLEM_RESPONSES, ServiceProblem
-from .public import BillCode, BillNumber
+from .public import BillCode, BillNumber, UnitCode
 
 router = APIRouter(tags=["supervision"], responses=PROBLEM_RESPONSES)
 
@@ -37,7 +37,7 @@ def _totals(totals: Any) -> dict[str, int]:
 @router.get(
     "/v1/units/{unitCode}", summary="A unit's record", **operation("ReadUnit", answers=True)
 )
-def read_unit(unitCode: str, caller: CallerDep) -> dict[str, Any]:
+def read_unit(unitCode: UnitCode, caller: CallerDep) -> dict[str, Any]:
     return caller.act("ReadUnit", UnitReads).read_unit(unitCode).raw
 
 
@@ -47,7 +47,7 @@ def read_unit(unitCode: str, caller: CallerDep) -> dict[str, Any]:
     **operation("ListBillsByUnit", answers=True),
 )
 def list_unit_bills(
-    unitCode: str,
+    unitCode: UnitCode,
     caller: CallerDep,
     fromDate: Day = "2000-01-01",
     toDate: Day = "2099-12-31",
@@ -66,7 +66,7 @@ def list_unit_bills(
     **operation("TotalsByUnit"),
 )
 def unit_totals(
-    unitCode: str, caller: CallerDep, fromDate: Day = "2000-01-01", toDate: Day = "2099-12-31"
+    unitCode: UnitCode, caller: CallerDep, fromDate: Day = "2000-01-01", toDate: Day = "2099-12-31"
 ) -> dict[str, int]:
     return _totals(caller.act("TotalsByUnit", UnitReads).unit_totals(unitCode, fromDate, toDate))
 
@@ -94,7 +94,9 @@ def _date(text: str, field: str) -> dt.date:
     summary="Daily counts and totals (check total data)",
     **operation("TotalsByUnit"),
 )
-def reconciliation(unitCode: str, caller: CallerDep, fromDate: Day, toDate: Day) -> list[DayTotals]:
+def reconciliation(
+    unitCode: UnitCode, caller: CallerDep, fromDate: Day, toDate: Day
+) -> list[DayTotals]:
     """Per day of [fromDate, toDate] (at most 31 days): bills issued, their amount, the
     amount reimbursed and the bills red-lettered, as the chain counts them."""
     first, last = _date(fromDate, "fromDate"), _date(toDate, "toDate")
