@@ -31,6 +31,9 @@ CLIENT_TLS_ENV = "EBILL_CHAINCODE_CLIENT_TLS"
 #: (core.yaml peer.keepalive.deliveryClient; Fabric's defaults 60s and 20s).
 DELIVERY_KEEPALIVE_INTERVAL = "5s"
 DELIVERY_KEEPALIVE_TIMEOUT = "5s"
+#: The least time an orderer allows between a client's pings (orderer.yaml
+#: General.Keepalive.ServerMinInterval; Fabric's default 60s).
+ORDERER_MIN_PING_INTERVAL = "2s"
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -176,9 +179,10 @@ def write_orderer_config(layout: Layout, i: int, sample_dir: Path) -> Path:
             },
             "LocalMSPDir": str(home / "msp"),
             "LocalMSPID": ORDERER_ORG.msp_id,
-            # Clients may ping as often as the peers' deliver keepalive (Fabric's default
-            # 60s: a peer pinging more often would be disconnected for too many pings).
-            "Keepalive": {"ServerMinInterval": DELIVERY_KEEPALIVE_INTERVAL},
+            # Clients may ping more often than the peers' deliver keepalive (Fabric's
+            # default 60s: a peer pinging more often is disconnected for too many pings;
+            # below the peers' interval so a ping a little early never counts as one).
+            "Keepalive": {"ServerMinInterval": ORDERER_MIN_PING_INTERVAL},
         },
         "FileLedger": {"Location": str(home / "data")},
         "Consensus": {"WALDir": str(home / "data" / "wal"), "SnapDir": str(home / "data" / "snap")},
