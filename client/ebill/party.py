@@ -102,12 +102,17 @@ class PartyClient:
         transient: Mapping[str, bytes] | None = None,
         endorsing_organizations: Sequence[str] | None = None,
         wait_peers: Sequence[str] = (),
+        commit_timeout: float | None = None,
+        rounds: int = RESUBMIT_ROUNDS,
     ) -> Any:
         """Submit ``function`` and wait for its commit; its JSON answer.
 
         ``endorsing_organizations`` (MSP ids) chooses the endorsers: needed when
         transient data goes to a private collection some endorsers are not members of.
         ``wait_peers`` (MSP ids): also wait until their peers have the block.
+        ``commit_timeout`` bounds each round's commit status wait (default the
+        connection's commit status timeout); ``rounds`` is how many more rounds an
+        unknown outcome gets (default :data:`RESUBMIT_ROUNDS`).
 
         Raises :class:`~ebill.errors.EbillError` (a refusal,
         :class:`~ebill.errors.TransactionConflict` for an MVCC conflict).
@@ -128,7 +133,7 @@ class PartyClient:
 
         try:
             transaction = consistency.endorse(new_proposal)
-            status = self._commit(transaction)
+            status = self._commit(transaction, timeout=commit_timeout, rounds=rounds)
             check_committed(status)
             if wait_peers:
                 try:
@@ -149,21 +154,27 @@ class PartyClient:
         return self._decode(function, transaction.result, transaction.transaction_id)
 
     @staticmethod
-    def _commit(transaction: fabricgw.Transaction) -> fabricgw.Status:
-        """Submit and wait; an unknown outcome is retried with the same envelope (one
+    def _commit(
+        transaction: fabricgw.Transaction,
+        *,
+        timeout: float | None = None,
+        rounds: int = RESUBMIT_ROUNDS,
+    ) -> fabricgw.Status:
+        """Submit and wait up to ``timeout`` (None: the commit status timeout); an
+        unknown outcome is retried ``rounds`` more times with the same envelope (one
         that writes private data: its status asked again).
 
         Raises fabricgw's SubmitError or CommitStatusError (outcome unknown) after the
         last round, or a definite SubmitError at once.
         """
         commit: fabricgw.Commit | None = None
-        for rounds_left in range(RESUBMIT_ROUNDS, -1, -1):
+        for rounds_left in range(rounds, -1, -1):
             try:
                 if commit is None or not transaction.writes_private_data:
                     commit = transaction.submit()
                 # A copy of a private-data transaction that committed already stalls
                 # its member peers (see fabricgw.retry): only ask its status again.
-                return commit.status()
+                return commit.status(timeout=timeout)
             except (fabricgw.SubmitError, fabricgw.CommitStatusError) as error:
                 unknown = error.code is None or error.code in _STILL_UNKNOWN
                 if not (error.outcome_unknown and unknown) or rounds_left == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -219,22 +220,15 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
     def issue_prepared(self, item: PreparedBill) -> IssuedBill:
         """:meth:`issue_bill` of a prepared bill (its hash already computed)."""
         public, salt, code = item.public, item.salt, item.code
-        for attempt in range(2):  # a deposit whose outcome stayed unknown is made again
-            try:
-                self._submit(
-                    api.DEPOSIT_BILL_PRIVATE.name,
-                    item.bill_code,
-                    item.bill_number,
-                    transient=item.deposit_transient(),
-                    endorsing_organizations=[self.connection.msp_id],
-                    wait_peers=[FINANCE_MSP],
-                )
-                break
-            except AlreadyExists:
-                return self._already_issued(public, salt, code)
-            except NetworkUnavailable as error:
-                if not error.outcome_unknown or attempt == 1:
-                    raise
+        try:
+            self._deposit(
+                api.DEPOSIT_BILL_PRIVATE.name,
+                item.bill_code,
+                item.bill_number,
+                transient=item.deposit_transient(),
+            )
+        except AlreadyExists:
+            return self._already_issued(public, salt, code)
         try:
             try:
                 answer = self._issue(item)
@@ -289,13 +283,11 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
             raise InvalidInput("issue_bills: at least one bill")
         deposits = [item.batch_entry() for item in items]
         try:
-            self._submit(
+            self._deposit(
                 api.DEPOSIT_BILLS_PRIVATE.name,
                 transient={
                     vocabulary.TRANSIENT_BILLS: json.dumps(deposits, ensure_ascii=False).encode()
                 },
-                endorsing_organizations=[self.connection.msp_id],
-                wait_peers=[FINANCE_MSP],
             )
             hashes = [item.code_hash for item in items]
             answer = self._submit(
@@ -377,6 +369,46 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         error.hint = RESOLVE_HINT
         error.function = api.ISSUE_BILL.name
         raise error
+
+    def _deposit(self, function: str, *args: str, transient: Mapping[str, bytes]) -> Any:
+        """Submit a deposit of private parts (``function``: DepositBillPrivate or
+        DepositBillsPrivate), endorsed by the caller's peer alone, and wait until the
+        finance peer has its block; its answer.
+
+        A deposit writes private data, so its signed envelope is never sent again (see
+        :mod:`fabricgw.retry`); but the deposit itself may be made again, as a new
+        transaction: until the bill is issued it overwrites the same private parts, and
+        a late copy after IssueBill commits invalid (it read the bill as absent). So when
+        no commit status came within the Gateway's resend interval (5 s by default, then
+        twice as long each time) a new deposit is made, until the commit status timeout
+        has passed. A deposit dropped by a dying or stopped Raft leader then costs
+        seconds; asking its status instead cost 1 + RESUBMIT_ROUNDS whole commit status
+        timeouts (3 min by default) before the deposit was made again.
+
+        Raises as ``_submit``: NetworkUnavailable with ``outcome_unknown`` when the last
+        deposit's outcome is still unknown at the deadline (nothing is issued yet: call
+        again with the same bill).
+        """
+        gateway = self.connection.gateway
+        total = gateway.timeouts.commit_status
+        window = gateway.retry.resubmit_interval or total
+        deadline = time.monotonic() + total
+        while True:
+            left = max(deadline - time.monotonic(), 0.01)
+            try:
+                return self._submit(
+                    function,
+                    *args,
+                    transient=transient,
+                    endorsing_organizations=[self.connection.msp_id],
+                    wait_peers=[FINANCE_MSP],
+                    commit_timeout=min(window, left),
+                    rounds=0,
+                )
+            except NetworkUnavailable as error:
+                if not error.outcome_unknown or time.monotonic() >= deadline:
+                    raise
+            window *= 2
 
     def _issue(self, item: PreparedBill) -> Any:
         """IssueBill of the public part with the check code's hash; its short answer."""

@@ -94,6 +94,16 @@ class GatewayBase:
         return self._signing_identity.identity
 
     @property
+    def timeouts(self) -> Timeouts:
+        """The default deadlines of this Gateway's calls (``connect()``'s ``*_timeout``)."""
+        return self._client_base.timeouts
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of this Gateway (``connect()``'s ``retry``)."""
+        return self._client_base.retry
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
         return self._client_base.closed

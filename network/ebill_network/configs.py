@@ -26,6 +26,16 @@ MAX_MESSAGE_COUNT = 200
 CLIENT_TLS_ENV = "EBILL_CHAINCODE_CLIENT_TLS"
 
 
+#: The peers' keepalive pings on their Deliver stream from an orderer: how long the
+#: stream may stay silent before a ping, and how long the ping's answer may take
+#: (core.yaml peer.keepalive.deliveryClient; Fabric's defaults 60s and 20s).
+DELIVERY_KEEPALIVE_INTERVAL = "5s"
+DELIVERY_KEEPALIVE_TIMEOUT = "5s"
+#: The least time an orderer allows between a client's pings (orderer.yaml
+#: General.Keepalive.ServerMinInterval; Fabric's default 60s).
+ORDERER_MIN_PING_INTERVAL = "2s"
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in over.items():
@@ -109,6 +119,20 @@ def write_peer_config(layout: Layout, org: Org, sample_dir: Path) -> Path:
                 "clientAuthRequired": False,
             },
             "gateway": {"enabled": True, "endorsementTimeout": "30s", "dialTimeout": "5s"},
+            # The peer takes its blocks from one orderer over one Deliver stream. An
+            # orderer that is alive but hung (stopped, overloaded: TCP still open) sends
+            # nothing and no error, so the peer only leaves it when a keepalive ping goes
+            # unanswered: Fabric's default interval 60s + timeout 20s kept every peer
+            # 80 s without blocks while the other orderers went on ordering (measured
+            # with the Raft leader SIGSTOPped). 5s + 5s leaves it within about 10 s of
+            # silence; the orderers allow pings that often (General.Keepalive.
+            # ServerMinInterval, written with the orderer's config).
+            "keepalive": {
+                "deliveryClient": {
+                    "interval": DELIVERY_KEEPALIVE_INTERVAL,
+                    "timeout": DELIVERY_KEEPALIVE_TIMEOUT,
+                }
+            },
         },
         "vm": {"endpoint": ""},
         "chaincode": {
@@ -155,6 +179,10 @@ def write_orderer_config(layout: Layout, i: int, sample_dir: Path) -> Path:
             },
             "LocalMSPDir": str(home / "msp"),
             "LocalMSPID": ORDERER_ORG.msp_id,
+            # Clients may ping more often than the peers' deliver keepalive (Fabric's
+            # default 60s: a peer pinging more often is disconnected for too many pings;
+            # below the peers' interval so a ping a little early never counts as one).
+            "Keepalive": {"ServerMinInterval": ORDERER_MIN_PING_INTERVAL},
         },
         "FileLedger": {"Location": str(home / "data")},
         "Consensus": {"WALDir": str(home / "data" / "wal"), "SnapDir": str(home / "data" / "snap")},

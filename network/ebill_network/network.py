@@ -309,8 +309,12 @@ class Network:
             ]
 
             def caught_up() -> bool:
-                mine = health.height(layout, self.bin_dir, spec)
+                # The others first, then this node: caught up with where they were. Asked
+                # the other way round, under a steady load the others had always written
+                # another block by the time they were asked (each `getinfo` takes about a
+                # second on a busy machine) and a restarted peer never counted as caught up.
                 top = max((health.height(layout, self.bin_dir, s) or 0 for s in others), default=0)
+                mine = health.height(layout, self.bin_dir, spec)
                 return mine is not None and mine >= top
 
             wait_for(

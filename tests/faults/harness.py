@@ -181,7 +181,8 @@ class Faults:
         load = self.load(workers)
         load.start()
         try:
-            wait_for("a first bill of the load", lambda: load.committed_since(0), timeout=120)
+            # bool(): wait_for takes any value but None and False as met, an empty list too
+            wait_for("a first bill of the load", lambda: bool(load.committed_since(0)), timeout=120)
             fault = time.monotonic()
             inject()
             # The node stays out for ``outage`` seconds; a tolerated fault also until
@@ -191,7 +192,7 @@ class Faults:
                 with suppress(NetworkError):
                     wait_for(
                         "issuance to succeed without the node",
-                        lambda: load.committed_since(fault),
+                        lambda: bool(load.committed_since(fault)),
                         timeout=90,
                     )
             restore()

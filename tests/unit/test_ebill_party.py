@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,10 @@ class FakeContract:
     answers: dict[str, list[Any]] = field(default_factory=dict)
     calls: list[tuple[str, tuple[Any, ...], Any, Any]] = field(default_factory=list)
     commit_code: str = "VALID"
+    #: What each commit status wait meets, in order (an error is raised after sleeping
+    #: out the wait's timeout); VALID once empty. The timeouts asked are recorded.
+    statuses: list[Exception] = field(default_factory=list)
+    waits: list[float | None] = field(default_factory=list)
 
     def new_proposal(
         self,
@@ -63,7 +68,11 @@ class FakeProposal:
     def submit(self) -> FakeProposal:
         return self
 
-    def status(self) -> fabricgw.Status:
+    def status(self, *, timeout: float | None = None) -> fabricgw.Status:
+        self.contract.waits.append(timeout)
+        if self.contract.statuses:
+            time.sleep(timeout or 0)
+            raise self.contract.statuses.pop(0)
         code = self.contract.commit_code
         return fabricgw.Status(TX, 0 if code == "VALID" else 11, code, code == "VALID", 42)
 
@@ -82,6 +91,8 @@ class FakeConnection:
 @dataclass
 class FakeGateway:
     identity: fabricgw.Identity
+    timeouts: Any = fabricgw.DEFAULT_TIMEOUTS
+    retry: Any = fabricgw.DEFAULT_RETRY
 
 
 def client(cls: type, answers: dict[str, list[Any]], **attrs: str) -> Any:
@@ -262,3 +273,83 @@ def test_issue_deposits_the_private_part_then_issues_the_public_part(
 def test_check_codes_are_random() -> None:
     codes = {new_check_code() for _ in range(50)}
     assert len(codes) > 45
+
+
+ISSUED = {
+    "billCode": "46010126",
+    "billNumber": "0000000001",
+    "status": "issued",
+    "issueTxId": TX,
+    "issuedAt": "2026-01-05T02:30:00Z",
+    "batchId": "b" * 64,
+}
+FULL_BILL = {
+    "billCode": "46010126",
+    "billNumber": "0000000001",
+    "unitCode": "HN0101",
+    "issueDate": "2026-01-05T10:30:00+08:00",
+    "totalAmount": 100,
+    "items": [],
+}
+PAYER = {"type": "person", "id": "460100199001011234", "name": "张三"}
+
+
+def _lost() -> fabricgw.CommitStatusError:
+    return fabricgw.CommitStatusError(
+        f"commit status failed for transaction {TX}: no commit status",
+        transaction_id=TX,
+        code=grpc.StatusCode.DEADLINE_EXCEEDED,
+    )
+
+
+def _hospital(answers: dict[str, list[Any]], **gateway: Any) -> Any:
+    hospital = client(UnitClient, answers, unit="HN0101")
+    hospital.connection.msp_id = "UnitsMSP"
+    hospital.connection.gateway = FakeGateway(
+        fabricgw.Identity("UnitsMSP", IDENTITY.credentials), **gateway
+    )
+    return hospital
+
+
+def test_a_deposit_without_commit_status_is_made_again_as_a_new_transaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deposit dropped by the orderers (no status within the resend interval) is
+    endorsed again, not waited for during whole commit status timeouts; its envelope
+    is never sent twice (it writes private data)."""
+    monkeypatch.setattr(consistency, "wait_for_block", lambda conn, block, peers: None)
+    answers = {"DepositBillPrivate": [{}, {}], "IssueBill": [ISSUED]}
+    retry = fabricgw.RetryPolicy(resubmit_interval=0.05)
+    hospital = _hospital(answers, retry=retry)
+    contract = hospital.connection.contract
+    contract.statuses = [_lost()]
+    issued = hospital.issue_bill(FULL_BILL, PAYER, None, salt=bytes(16))
+    names = [call[0] for call in contract.calls]
+    assert names == ["DepositBillPrivate", "DepositBillPrivate", "IssueBill"]
+    assert contract.calls[0][2] == contract.calls[1][2]  # the same private part again
+    # the first deposit waited the resend interval, the second twice as long; IssueBill
+    # the connection's own commit status timeout
+    assert contract.waits == [0.05, 0.1, None]
+    assert issued.bill.status == "issued"
+
+
+def test_a_deposit_still_unknown_at_the_commit_status_timeout_is_raised_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(consistency, "wait_for_block", lambda conn, block, peers: None)
+    answers = {"DepositBillPrivate": [{}] * 10, "IssueBill": [ISSUED]}
+    hospital = _hospital(
+        answers,
+        retry=fabricgw.RetryPolicy(resubmit_interval=0.05),
+        timeouts=fabricgw.Timeouts(commit_status=0.12),
+    )
+    contract = hospital.connection.contract
+    contract.statuses = [_lost() for _ in range(10)]
+    with pytest.raises(errors.NetworkUnavailable) as info:
+        hospital.issue_bill(FULL_BILL, PAYER, None, salt=bytes(16))
+    assert info.value.outcome_unknown is True
+    names = {call[0] for call in contract.calls}
+    assert names == {"DepositBillPrivate"}  # IssueBill never sent: nothing issued
+    # windows 0.05, then 0.1 cut to what was left of the 0.12 s: no wait beyond it
+    assert len(contract.waits) == 2 and contract.waits[0] == 0.05
+    assert all(w is not None and w <= 0.1 for w in contract.waits)
