@@ -9,7 +9,6 @@ measured in bench/. Run with ``-s`` to see them.
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import threading
@@ -114,18 +113,21 @@ def test_a_transaction_endorsed_before_its_gateway_died_commits_through_another(
 
 
 def test_gateway_peer_killed_during_issuances_leaves_no_outcome_wrong(
-    network: Network, world: World, description: dict[str, Any], connect_as: Any
+    network: Network,
+    world: World,
+    description: dict[str, Any],
+    connect_as: Any,
+    next_number: Callable[[], str],
 ) -> None:
     """The issuers' gateway is the audit peer (a billPrivate member); it is killed with
     SIGKILL while three issuers issue, then restarted. Every acknowledged bill exists on
     every peer; every definite failure issued nothing; every unknown outcome, retried with
     the same bill, returns the bill and never issues a second one."""
-    counter = itertools.count(90_001)  # inside the world's stock, after the others' numbers
     lock = threading.Lock()
 
-    def numbers() -> str:
+    def numbers() -> str:  # the session's numbers: never one another module issued
         with lock:
-            return f"{next(counter):010d}"
+            return next_number()
 
     units: list[UnitClient] = []
     connections: list[Connection] = []
