@@ -11,15 +11,20 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from service_harness import Running
 
+from ebill_portal.api import Endpoint
 from ebill_portal.app import create_app
 from ebill_portal.settings import PortalSettings
 from ebill_portal.tlscert import self_signed
+from ebill_portal.users import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,6 +71,36 @@ def start_portal(make_settings: Any, folder: Path) -> RunningPortal:
             raise RuntimeError("the portal did not start")
         time.sleep(0.05)
     return RunningPortal(url, server, thread)
+
+
+@contextmanager
+def serve_portal(
+    services: Mapping[str, Running],
+    folder: Path,
+    add_users: Callable[[Store], object],
+    **options: Any,
+) -> Iterator[RunningPortal]:
+    """Start the portal over ``services`` with the users ``add_users(store)`` adds to its
+    state in ``folder`` and the PortalSettings ``options`` (page_size, ...); yields it
+    running and stops it afterwards. Raises RuntimeError if it does not start."""
+    state = folder / "portal.sqlite"
+    store = Store(state)
+    try:
+        add_users(store)
+    finally:
+        store.close()
+
+    def settings(url: str) -> PortalSettings:
+        endpoints = {
+            org: Endpoint(running.url, str(running.cert)) for org, running in services.items()
+        }
+        return PortalSettings(state=state, services=endpoints, public_url=url, **options)
+
+    running = start_portal(settings, folder)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def screenshots_folder() -> Path:

@@ -6,6 +6,8 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +66,41 @@ def start(settings: Settings) -> Running:
             raise RuntimeError(f"the {settings.org} service did not start")
         time.sleep(0.05)
     return Running(settings, service, server, thread, f"https://127.0.0.1:{port}", cert)
+
+
+@contextmanager
+def start_services(
+    network_file: Path,
+    folder: Path,
+    orgs: Mapping[str, object],
+    index_db: Mapping[str, str] | None = None,
+) -> Iterator[dict[str, Running]]:
+    """Start the service of each org in ``orgs`` (state in ``folder``, read model at
+    ``index_db[org]`` if given); yields org -> :class:`Running` and stops every service
+    started, also when one fails to start (RuntimeError)."""
+    running: dict[str, Running] = {}
+    try:
+        for org in orgs:
+            settings = Settings(
+                org=org,
+                network=network_file,
+                state=folder / f"{org}.sqlite",
+                index_db=(index_db or {}).get(org),
+            )
+            running[org] = start(settings)
+        yield running
+    finally:
+        for service in running.values():
+            service.stop()
+
+
+def register_clients(
+    services: Mapping[str, Running], clients: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """Register ``clients`` (org -> client id -> identity) in their org's service;
+    returns client id -> API key."""
+    return {
+        client_id: services[org].service.clients.register(client_id, client_id, org, user)
+        for org, org_clients in clients.items()
+        for client_id, user in org_clients.items()
+    }

@@ -27,9 +27,9 @@ from portal_harness import (
     RunningPortal,
     screenshots_folder,
     serious_violations,
-    start_portal,
+    serve_portal,
 )
-from service_harness import Running, start
+from service_harness import Running, register_clients, start_services
 
 from ebill import errors
 from ebill.clock import today_in_china
@@ -42,10 +42,7 @@ from ebill.unit import UnitClient
 from ebill_index import Store, queries
 from ebill_network.network import Network
 from ebill_network.postgres import Cluster
-from ebill_portal.api import Endpoint
-from ebill_portal.settings import PortalSettings
 from ebill_portal.users import Store as Users
-from ebill_service.settings import Settings
 
 pytestmark = pytest.mark.network
 
@@ -73,55 +70,31 @@ def services(
     network: Network, world: Any, index_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Running]]:
     folder = tmp_path_factory.mktemp("dashboard-services")
-    running: dict[str, Running] = {}
-    try:
-        for org in CLIENTS:
-            settings = Settings(
-                org=org,
-                network=network.layout.network_file(),
-                state=folder / f"{org}.sqlite",
-                # the audit service keeps its read model on PostgreSQL, read here directly
-                index_db=index_url if org == "audit" else None,
-            )
-            running[org] = start(settings)
+    # the audit service keeps its read model on PostgreSQL, read here directly
+    index_db = {"audit": index_url}
+    with start_services(network.layout.network_file(), folder, CLIENTS, index_db) as running:
         yield running
-    finally:
-        for service in running.values():
-            service.stop()
 
 
 @pytest.fixture(scope="module")
 def keys(services: dict[str, Running]) -> dict[str, str]:
-    return {
-        client_id: services[org].service.clients.register(client_id, client_id, org, user)
-        for org, clients in CLIENTS.items()
-        for client_id, user in clients.items()
-    }
+    return register_clients(services, CLIENTS)
 
 
 @pytest.fixture(scope="module")
 def portal(
     services: dict[str, Running], keys: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningPortal]:
+    def add_users(users: Users) -> None:
+        users.add_user("auditor", PASSWORD, "supervisor", "audit", keys["audit-desk"])
+        users.add_user("officer", PASSWORD, "finance", "finance", keys["fin-console"])
+        users.add_user("clerk", PASSWORD, "unit", "units", keys["his-hospital"], unit_code=HOSPITAL)
+        users.add_user("payer1", PASSWORD, "payer", "finance", keys["platform"],
+                       payer_type=PAYER1["type"], payer_id=PAYER1["id"])  # fmt: skip
+
     folder = tmp_path_factory.mktemp("dashboard-portal")
-    state = folder / "portal.sqlite"
-    users = Users(state)
-    users.add_user("auditor", PASSWORD, "supervisor", "audit", keys["audit-desk"])
-    users.add_user("officer", PASSWORD, "finance", "finance", keys["fin-console"])
-    users.add_user("clerk", PASSWORD, "unit", "units", keys["his-hospital"], unit_code=HOSPITAL)
-    users.add_user("payer1", PASSWORD, "payer", "finance", keys["platform"],
-                   payer_type=PAYER1["type"], payer_id=PAYER1["id"])  # fmt: skip
-    users.close()
-
-    def settings(url: str) -> PortalSettings:
-        endpoints = {
-            org: Endpoint(running.url, str(running.cert)) for org, running in services.items()
-        }
-        return PortalSettings(state=state, services=endpoints, public_url=url, page_size=50)
-
-    running = start_portal(settings, folder)
-    yield running
-    running.stop()
+    with serve_portal(services, folder, add_users, page_size=50) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -21,17 +21,14 @@ from portal_harness import (
     RunningPortal,
     screenshots_folder,
     serious_violations,
-    start_portal,
+    serve_portal,
 )
-from service_harness import Running, start
+from service_harness import Running, register_clients, start_services
 
 from ebill.samples import OUTPATIENT_CODE, PAYER1, PAYER2, outpatient_bill
 from ebill_network.network import Network
 from ebill_portal import money, qr
-from ebill_portal.api import Endpoint
-from ebill_portal.settings import PortalSettings
 from ebill_portal.users import Store
-from ebill_service.settings import Settings
 
 CLIENTS = {
     "finance": {"platform": "platform1", "fin-console": "finance1"},
@@ -47,53 +44,30 @@ def services(
     network: Network, world: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Running]]:
     folder = tmp_path_factory.mktemp("portal-services")
-    running: dict[str, Running] = {}
-    try:
-        for org in CLIENTS:
-            settings = Settings(
-                org=org, network=network.layout.network_file(), state=folder / f"{org}.sqlite"
-            )
-            running[org] = start(settings)
+    with start_services(network.layout.network_file(), folder, CLIENTS) as running:
         yield running
-    finally:
-        for service in running.values():
-            service.stop()
 
 
 @pytest.fixture(scope="module")
 def keys(services: dict[str, Running]) -> dict[str, str]:
-    return {
-        client_id: services[org].service.clients.register(client_id, client_id, org, user)
-        for org, clients in CLIENTS.items()
-        for client_id, user in clients.items()
-    }
+    return register_clients(services, CLIENTS)
 
 
 @pytest.fixture(scope="module")
 def portal(
     services: dict[str, Running], keys: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningPortal]:
-    folder = tmp_path_factory.mktemp("portal")
-    state = folder / "portal.sqlite"
-    store = Store(state)
-    store.add_user("payer1", PASSWORD, "payer", "finance", keys["platform"],
-                   payer_type=PAYER1["type"], payer_id=PAYER1["id"])  # fmt: skip
-    store.add_user("payer2", PASSWORD, "payer", "finance", keys["platform"],
-                   payer_type=PAYER2["type"], payer_id=PAYER2["id"])  # fmt: skip
-    store.add_user("clerk", PASSWORD, "unit", "units", keys["his-hospital"], unit_code="HN0101")
-    store.add_user("officer", PASSWORD, "finance", "finance", keys["fin-console"])
-    store.close()
+    def users(store: Store) -> None:
+        store.add_user("payer1", PASSWORD, "payer", "finance", keys["platform"],
+                       payer_type=PAYER1["type"], payer_id=PAYER1["id"])  # fmt: skip
+        store.add_user("payer2", PASSWORD, "payer", "finance", keys["platform"],
+                       payer_type=PAYER2["type"], payer_id=PAYER2["id"])  # fmt: skip
+        store.add_user("clerk", PASSWORD, "unit", "units", keys["his-hospital"], unit_code="HN0101")
+        store.add_user("officer", PASSWORD, "finance", "finance", keys["fin-console"])
 
-    def settings(url: str) -> PortalSettings:
-        endpoints = {
-            org: Endpoint(running.url, str(running.cert)) for org, running in services.items()
-        }
-        # two bills a page, so that the unit's day spans pages in this test too
-        return PortalSettings(state=state, services=endpoints, public_url=url, page_size=2)
-
-    running = start_portal(settings, folder)
-    yield running
-    running.stop()
+    # two bills a page, so that the unit's day spans pages in this test too
+    with serve_portal(services, tmp_path_factory.mktemp("portal"), users, page_size=2) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_harness import Running, start
+from service_harness import Running, register_clients, start, start_services
 
 from ebill.samples import OUTPATIENT_CODE, PAYER1, outpatient_bill
 from ebill_network.network import Network
@@ -36,27 +36,14 @@ def services(
     network: Network, world: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Running]]:
     folder = tmp_path_factory.mktemp("service")
-    running: dict[str, Running] = {}
-    try:
-        for org in CLIENTS:
-            settings = Settings(
-                org=org, network=network.layout.network_file(), state=folder / f"{org}.sqlite"
-            )
-            running[org] = start(settings)
+    with start_services(network.layout.network_file(), folder, CLIENTS) as running:
         yield running
-    finally:
-        for service in running.values():
-            service.stop()
 
 
 @pytest.fixture(scope="module")
 def keys(services: dict[str, Running]) -> dict[str, str]:
     """client id -> API key, registered in each org's service."""
-    out = {}
-    for org, clients in CLIENTS.items():
-        for client_id, user in clients.items():
-            out[client_id] = services[org].service.clients.register(client_id, client_id, org, user)
-    return out
+    return register_clients(services, CLIENTS)
 
 
 @pytest.fixture(scope="module")

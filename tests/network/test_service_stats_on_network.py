@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from service_harness import Running, start
+from service_harness import Running, start, start_services
 
 from ebill import consistency, errors
 from ebill.finance import FinanceClient
@@ -41,7 +41,6 @@ from ebill.supervisor import SupervisorClient
 from ebill.unit import UnitClient
 from ebill_index import queries
 from ebill_network.network import Network
-from ebill_service.settings import Settings
 
 CLIENTS = {"audit": {"audit-desk": "auditor1"}, "finance": {"fin-desk": "finance1",
            "platform": "platform1"}}  # fmt: skip
@@ -53,17 +52,8 @@ def services(
     network: Network, world: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Running]]:
     folder = tmp_path_factory.mktemp("stats")
-    running: dict[str, Running] = {}
-    try:
-        for org in CLIENTS:
-            settings = Settings(
-                org=org, network=network.layout.network_file(), state=folder / f"{org}.sqlite"
-            )
-            running[org] = start(settings)
+    with start_services(network.layout.network_file(), folder, CLIENTS) as running:
         yield running
-    finally:
-        for service in running.values():
-            service.stop()
 
 
 @pytest.fixture(scope="module")
