@@ -78,17 +78,16 @@ $(ECHARTS_PKG): portal/assets/package.json portal/assets/package-lock.json
 $(ECHARTS): $(ECHARTS_PKG)
 	cp $(ECHARTS_PKG) $@
 
+WQY_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 portal-deps: $(AXE) $(ECHARTS)
-	@missing=""; test -x /usr/bin/chromium || missing="chromium"; \
-	test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || missing="$$missing fonts-wqy-microhei"; \
-	if [ -n "$$missing" ]; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) \
-		|| { echo "install $$missing (Debian packages) for the portal"; exit 1; }; fi
+	@if ! test -x /usr/bin/chromium || ! test -f $(WQY_FONT); then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei) \
+		|| { echo "install chromium and fonts-wqy-microhei (Debian packages) for the portal"; exit 1; }; fi
 
 # The CJK font of the bill's PDF, for the demo's portal (a warning, not a failure: only
 # the PDF needs it).
 portal-font:
-	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc \
+	@test -f $(WQY_FONT) \
 		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei) \
 		|| echo "warning: install fonts-wqy-microhei (Debian) for the portal's bill PDF"
 
