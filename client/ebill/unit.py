@@ -359,8 +359,8 @@ class UnitClient(BillArchiver, BillReader, PrivateReader, UnitReads):
         ):
             raise error
         try:
-            return self._already_issued(item.public, item.salt, item.code)
-        except NotFound:
+            return self._read_back(item.public, item.salt, item.code)
+        except NotFound:  # on the peer that committed it invalid: definite
             if isinstance(cause, fabricgw.CommitError):
                 raise error from cause
         except EbillError:
