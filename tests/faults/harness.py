@@ -110,15 +110,15 @@ class Faults:
         self.next_number = max([self.next_number - 1, *numbers]) + 1
 
     # -- checks -----------------------------------------------------------
-    def converge(self, timeout: float = 90, *, grace: float = 20) -> tuple[bool, int, str]:
+    def converge(self, timeout: float = 90, *, grace: float = 20) -> tuple[bool, int, str, str]:
         """Wait until every peer has one height and one block hash there and every live
-        orderer that height: (converged, height, what was last seen).
+        orderer that height: (converged, height, what was last seen, what was done).
 
         An orderer restarted just before the load's last block can stay one block behind
         while nothing more is ordered (a SmartBFT replica learns of a decision it missed
         from the next one). If the peers agree and only live orderers lag for ``grace``
         seconds, one Ping is submitted (a new block for every node) and the wait goes
-        on; ``seen`` then says so."""
+        on; the fourth value then says so ("" otherwise)."""
         net = self.network
         layout, bin_dir = net.layout, net.bin_dir
         seen = ""
@@ -143,15 +143,15 @@ class Faults:
             top = max(peer_heights.values())
             lagging = sorted(n for n, h in orderers.items() if h < top)
             if peers_agree and lagging and not nudged and time.monotonic() - started > grace:
-                nudged = f"; {', '.join(lagging)} behind with nothing ordered: one Ping sent"
+                nudged = f"{', '.join(lagging)} behind with nothing ordered: one Ping sent"
                 self.ping()
             return None
 
         try:
             height = wait_for("every peer and orderer at one height", level, timeout=timeout)
         except NetworkError as exc:
-            return False, 0, f"{exc}; last seen {seen}{nudged}"
-        return True, height, seen + nudged
+            return False, 0, f"{exc}; last seen {seen}", nudged
+        return True, height, seen, nudged
 
     def ping(self) -> None:
         """Submit one Ping (a transaction that writes nothing) and wait for its commit."""
@@ -237,9 +237,7 @@ class Faults:
         flight then): committed VALID by commit status, or else not ordered, which the
         ledger must confirm (the bill's number is on no peer: no attempt reuses it).
         """
-        row.converged, row.height, seen = self.converge()
-        if "one Ping sent" in seen:  # say in the table that a block was needed
-            row.note = "; ".join(x for x in (row.note, seen.rsplit("; ", 1)[-1]) if x)
+        row.converged, row.height, seen, nudged = self.converge()
         self.resolve(load)
         attempts = load.snapshot()
         unknown = load.unknown()
@@ -252,7 +250,7 @@ class Faults:
         durations = sorted(a.end - a.start for a in attempts if a.outcome == COMMITTED)
         errors = Counter(a.error.split(":")[0] for a in attempts if a.outcome != COMMITTED)
         median = f"issue median {durations[len(durations) // 2]:.1f} s" if durations else ""
-        row.note = "; ".join(x for x in (row.note, median, _counts(errors)) if x)
+        row.note = "; ".join(x for x in (row.note, median, _counts(errors), nudged) if x)
         self.acknowledged |= {a.key for a in load.acknowledged()}
         undecided = {a.key for a in unknown if a.resolved != COMMITTED}
         missing = self.missing(self.acknowledged | undecided)
@@ -260,7 +258,7 @@ class Faults:
         row.lost = len(lost)
         # An unknown outcome not found committed must be absent everywhere (never ordered).
         present = {k for k in undecided if any(k not in m for m in missing.values())}
-        assert row.converged, f"{row.scenario}: not converged: {seen}"
+        assert row.converged, f"{row.scenario}: not converged: {seen} {nudged}".rstrip()
         assert not lost, f"{row.scenario}: acknowledged bills missing: {_sample(missing)}"
         assert not present, f"{row.scenario}: unresolved outcomes found on a peer: {present}"
 
