@@ -125,3 +125,47 @@ def serious_violations(page: Any) -> list[dict[str, Any]]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright (its own browser download does not
+    work here); ``make portal-deps`` installs it and axe-core."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "make portal-deps installs Debian's chromium"
+    assert AXE.exists(), "make portal-deps installs axe-core from tests/portal/axe"
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def portal_page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A page on the portal in a fresh zh-CN context; bypass_csp lets a test inject
+    axe.min.js (the portal's own pages need no inline script)."""
+    context = browser.new_context(
+        ignore_https_errors=True, bypass_csp=True, base_url=base_url, locale="zh-CN"
+    )
+    yield context.new_page()
+    context.close()
+
+
+def check_page(page: Any, name: str, shots: list[Path]) -> None:
+    """Save a screenshot of the page (listed in ``shots``) and assert axe-core finds
+    nothing serious on it."""
+    path = screenshots_folder() / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    shots.append(path)
+    assert serious_violations(page) == [], name
+
+
+def fill_sign_in(page: Any, username: str, password: str) -> None:
+    """Send the portal's sign-in form as ``username``."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]:has-text('登录')")

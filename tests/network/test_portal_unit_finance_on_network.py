@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import portal_harness
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from portal_harness import (
-    AXE,
-    CHROMIUM,
     RunningPortal,
-    screenshots_folder,
-    serious_violations,
+    chromium_browser,
+    fill_sign_in,
+    portal_page,
     serve_portal,
 )
 from service_harness import Running, register_clients, start_services
@@ -72,39 +72,23 @@ def portal(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "make portal-deps installs Debian's chromium"
-    assert AXE.exists(), "make portal-deps installs axe-core from tests/portal/axe"
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def page(browser: Browser, portal: RunningPortal) -> Iterator[Page]:
-    context = browser.new_context(
-        ignore_https_errors=True, bypass_csp=True, base_url=portal.url, locale="zh-CN"
-    )
-    page = context.new_page()
-    yield page
-    context.close()
+    with portal_page(browser, portal.url) as opened:
+        yield opened
 
 
 def check_page(page: Page, name: str) -> None:
     """Save a screenshot of the page and assert axe-core finds nothing serious on it."""
-    path = screenshots_folder() / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    SHOTS.append(path)
-    assert serious_violations(page) == [], name
+    portal_harness.check_page(page, name, SHOTS)
 
 
 def sign_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]:has-text('登录')")
+    fill_sign_in(page, username, PASSWORD)
     expect(page.locator("form[action='/logout']")).to_have_count(1)
 
 
