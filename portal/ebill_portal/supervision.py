@@ -87,6 +87,10 @@ def _field(name: str, header: str) -> Column:
     return Column(header, lambda r: str(r.get(name, "") or ""), lambda r: r.get(name, ""))
 
 
+#: A bill's code and number, the first column of every list that links to its history.
+BILL_KEY = Column("bill.code", lambda r: f"{r.get('billCode', '')}-{r.get('billNumber', '')}")
+
+
 FIGURE_COLUMNS = (
     _count("bills", "sup.bills"),
     _money("amount", "sup.amount"),
@@ -338,6 +342,15 @@ def _page_args(cursor: str, page_size: int) -> dict[str, Any]:
     return {"pageSize": page_size, **({"cursor": cursor} if cursor else {})}
 
 
+def _history_page(
+    answer: dict[str, Any], table_id: str, title: str, columns: tuple[Column, ...]
+) -> tuple[Table, str, dict[str, Any]]:
+    """A page of a /v1/stats list as a table whose rows link to the bill's history, with
+    the next cursor and the answer's asOf."""
+    table = Table(table_id, title, columns, list(answer["items"]), link=_history_link)
+    return table, str(answer.get("cursor") or ""), answer.get("asOf") or {}
+
+
 def bills_table(
     api: ServiceAPI, unit_code: str, f: Filters, status: str, kind: str, cursor: str, size: int
 ) -> tuple[Table, str, dict[str, Any]]:
@@ -345,20 +358,18 @@ def bills_table(
     args: dict[str, Any] = {"unitCode": unit_code, **f.span(), **_page_args(cursor, size)}
     args.update({k: v for k, v in (("status", status), ("kind", kind)) if v})
     answer = api.get("/v1/stats/bills", **args)
-    table = Table(
+    return _history_page(
+        answer,
         "bills",
         "sup.t.bills",
         (
-            Column("bill.code", lambda r: f"{r['billCode']}-{r['billNumber']}"),
+            BILL_KEY,
             _field("issueDate", "bill.date"),
             _money("totalAmount", "sup.amount"),
             Column("bill.status", lambda r: str(r.get("status", "")), prefix="status."),
             _field("kind", "sup.kind"),
         ),
-        list(answer["items"]),
-        link=_history_link,
     )
-    return table, str(answer.get("cursor") or ""), answer.get("asOf") or {}
 
 
 def anomaly_table(
@@ -369,21 +380,19 @@ def anomaly_table(
     if kind:
         args["type"] = kind
     answer = api.get("/v1/stats/anomalies/list", **args)
-    table = Table(
+    return _history_page(
+        answer,
         "anomaly-list",
         "sup.t.anomaly-list",
         (
-            Column("bill.code", lambda r: f"{r.get('billCode', '')}-{r.get('billNumber', '')}"),
+            BILL_KEY,
             _field("type", "sup.type"),
             _field("unitCode", "sup.by.unit"),
             _field("day", "sup.day"),
             _field("txId", "bill.tx"),
             _field("anomalyId", "sup.anomaly"),
         ),
-        list(answer["items"]),
-        link=_history_link,
     )
-    return table, str(answer.get("cursor") or ""), answer.get("asOf") or {}
 
 
 def transactions_table(
@@ -392,20 +401,18 @@ def transactions_table(
     """One page of the transactions behind a total (/v1/stats/transactions)."""
     args: dict[str, Any] = {"scope": scope, "key": key, **f.span(), **_page_args(cursor, size)}
     answer = api.get("/v1/stats/transactions", **args)
-    table = Table(
+    return _history_page(
+        answer,
         "transactions",
         "sup.t.transactions",
         (
-            Column("bill.code", lambda r: f"{r.get('billCode', '')}-{r.get('billNumber', '')}"),
+            BILL_KEY,
             _field("function", "sup.function"),
             _field("day", "sup.day"),
             _count("blockNumber", "sup.block"),
             _field("txId", "bill.tx"),
         ),
-        list(answer["items"]),
-        link=_history_link,
     )
-    return table, str(answer.get("cursor") or ""), answer.get("asOf") or {}
 
 
 def csv_response(table: Table, v: Visit) -> Response:
