@@ -21,10 +21,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import ebill_chaincode.shim
 from ebill_network.chaincode import ENDORSEMENT_POLICY, source_digest
+from ebill_network.layout import PEER_ORGS, Org
 from ebill_network.network import Network
 from ebill_network.services import Service, file_digest
 
@@ -73,15 +75,34 @@ def build_kvgo() -> Path:
     return dest
 
 
-def services() -> list[Service]:
-    """The two key-value services, on service ports 0 and 1."""
+def kv_collections(orgs: Sequence[Org]) -> tuple[dict[str, object], ...]:
+    """``kvPrivate``, the collection both kv chaincodes' Pattern writes: every peer org a
+    member (so no endorser is a non-member), kept forever, disseminated as billPrivate is."""
+    members = ", ".join(f"'{o.msp_id}.member'" for o in orgs)
+    return (
+        {
+            "name": "kvPrivate",
+            "policy": f"OR({members})",
+            "requiredPeerCount": 0,
+            "maxPeerCount": 2,
+            "blockToLive": 0,
+            "memberOnlyRead": True,
+            "memberOnlyWrite": True,
+        },
+    )
+
+
+def services(orgs: Sequence[Org] = PEER_ORGS) -> list[Service]:
+    """The two key-value services of the network's peer ``orgs``, on service ports 0 and 1."""
     shim = source_digest(SHIM_DIR)
+    collections = kv_collections(orgs)
     kvgo = Service(
         GO_KV,
         (str(build_kvgo()),),
         file_digest(*(KVGO_DIR / n for n in KVGO_SOURCES)),
         policy=ENDORSEMENT_POLICY,
         port_index=0,
+        collections=collections,
     )
     kvpy = Service(
         PY_KV,
@@ -90,10 +111,12 @@ def services() -> list[Service]:
         policy=ENDORSEMENT_POLICY,
         port_index=1,
         cwd=ROOT,
+        collections=collections,
     )
     return [kvgo, kvpy]
 
 
 def deploy(network: Network) -> dict[str, str]:
     """Deploy (or find deployed) both services, each server started afresh; package ids."""
-    return {s.name: network.deploy_service(s, restart=True) for s in services()}
+    orgs = network.layout.peer_orgs()
+    return {s.name: network.deploy_service(s, restart=True) for s in services(orgs)}

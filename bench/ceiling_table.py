@@ -25,7 +25,10 @@ from .issuance import ISSUE_ENDORSERS
 
 ISSUE, GO_PUT, PY_PUT = "issue (2 tx: deposit + IssueBill)", "Go kv Put", "Python kv Put"
 BATCH = "issue batch (2 tx per 100 bills)"
-WORKLOADS = (ISSUE, BATCH, GO_PUT, PY_PUT)
+#: IssueBill's ledger traffic without its rules (``Pattern`` of bench/kvgo and bench/kvpy):
+#: the two shims side by side on the access pattern of the contract's main transaction.
+GO_PATTERN, PY_PATTERN = "Go kv Pattern", "Python kv Pattern"
+WORKLOADS = (ISSUE, BATCH, GO_PUT, PY_PUT, GO_PATTERN, PY_PATTERN)
 #: level -> (batches in flight, batches per level): 100 bills per batch.
 BATCH_LEVELS = {10: (1, 4), 50: (2, 4), 200: (4, 8)}
 BATCH_BILLS = 100
@@ -45,6 +48,7 @@ class Cell:
     workload: str
     in_flight: int
     bills_per_call: int = 1
+    level: int = 0  # the level of the table it belongs to (a batch's in_flight is batches)
     count: int = 0
     errors: int = 0
     seconds: float = 0.0
@@ -113,10 +117,10 @@ def stretch_size(in_flight: int, count: int, rounds: int) -> int:
     return max(in_flight, count // rounds)
 
 
-def put_job(contract: fabricgw.aio.AsyncContract, key: str) -> Job:
-    """One Put of a fresh key, endorsed by Finance + Units as IssueBill is."""
+def put_job(contract: fabricgw.aio.AsyncContract, key: str, function: str = "Put") -> Job:
+    """One Put (or Pattern) of a fresh key, endorsed by Finance + Units as IssueBill is."""
     return lambda: contract.submit(
-        "Put", arguments=[key, VALUE], endorsing_organizations=ISSUE_ENDORSERS
+        function, arguments=[key, VALUE], endorsing_organizations=ISSUE_ENDORSERS
     )
 
 
@@ -135,9 +139,9 @@ async def measure(
     workloads = [w for w in WORKLOADS if w in make_jobs]
     for in_flight, bills, puts in levels:
         batches_in_flight, batches = BATCH_LEVELS.get(in_flight, (1, 2))
-        row = {w: Cell(w, in_flight) for w in workloads}
+        row = {w: Cell(w, in_flight, level=in_flight) for w in workloads}
         if BATCH in row:
-            row[BATCH] = Cell(BATCH, batches_in_flight, BATCH_BILLS)
+            row[BATCH] = Cell(BATCH, batches_in_flight, BATCH_BILLS, level=in_flight)
         for r in range(rounds):
             order = workloads if r % 2 == 0 else list(reversed(workloads))
             for workload in order:
@@ -149,6 +153,19 @@ async def measure(
                 await stretch(row[workload], make_jobs[workload](share), meter)
         cells += [row[w] for w in workloads]
     return cells
+
+
+def shim_ratio(go: Cell, py: Cell) -> str:
+    """Our shim against Go's on the same access pattern: chaincode CPU per transaction."""
+    go_done, py_done = go.count - go.errors, py.count - py.errors
+    if not go_done or not py_done or go.cpu["chaincode"] <= 0:
+        return "Pattern: no figures"
+    go_ms = go.cpu["chaincode"] / go_done * 1000
+    py_ms = py.cpu["chaincode"] / py_done * 1000
+    return (
+        f"Pattern chaincode CPU per tx, Python shim / Go shim = {py_ms / go_ms:.2f}"
+        f" ({py_ms:.2f} / {go_ms:.2f} ms); throughput Python / Go = {py.rate / go.rate:.2f}"
+    )
 
 
 def render(cells: list[Cell]) -> str:
@@ -165,24 +182,24 @@ def render(cells: list[Cell]) -> str:
         )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
-    levels: list[dict[str, Cell]] = []
-    for c in cells:  # cells come level by level, ISSUE first
-        if c.workload == ISSUE or not levels:
-            levels.append({})
-        levels[-1][c.workload] = c
-    for level in levels:
-        go, issue, py = level.get(GO_PUT), level.get(ISSUE), level.get(PY_PUT)
-        if go is None or issue is None or go.rate <= 0:
-            continue
-        line = (
-            f"{issue.in_flight} in flight: issuance / Go ceiling = {issue.rate / go.rate:.2f}"
-            " (bills/s over Put/s)"
-        )
-        if BATCH in level:
-            line += f"; batch issuance / Go ceiling = {level[BATCH].rate / go.rate:.2f}"
-        if py is not None:
-            line += f"; Python kv / Go kv = {py.rate / go.rate:.2f}"
-        lines.append(line)
+    levels: dict[int, dict[str, Cell]] = {}
+    for c in cells:
+        levels.setdefault(c.level, {})[c.workload] = c
+    for n, level in levels.items():
+        go, py = level.get(GO_PUT), level.get(PY_PUT)
+        if go is not None and go.rate > 0:
+            parts = []
+            if ISSUE in level:
+                parts.append(f"issuance / Go ceiling = {level[ISSUE].rate / go.rate:.2f}")
+            if BATCH in level:
+                parts.append(f"batch issuance / Go ceiling = {level[BATCH].rate / go.rate:.2f}")
+            if py is not None:
+                parts.append(f"Python kv / Go kv = {py.rate / go.rate:.2f}")
+            if parts:
+                lines.append(f"{n} in flight: " + "; ".join(parts) + " (bills/s over Put/s)")
+        go_pattern, py_pattern = level.get(GO_PATTERN), level.get(PY_PATTERN)
+        if go_pattern is not None and py_pattern is not None:
+            lines.append(f"{n} in flight: " + shim_ratio(go_pattern, py_pattern))
     errors = [c for c in cells if c.errors]
     for c in errors:
         lines.append(f"errors in {c.workload} at {c.in_flight}: {c.errors}, first: {c.first_error}")

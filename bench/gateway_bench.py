@@ -57,7 +57,7 @@ from ebill_network.layout import layout_from_env
 from ebill_network.network import Network
 
 from . import ceiling, ceiling_table, txsize
-from .ceiling_table import BATCH, GO_PUT, ISSUE, PY_PUT, Cell, put_job
+from .ceiling_table import BATCH, GO_PATTERN, GO_PUT, ISSUE, PY_PATTERN, PY_PUT, Cell, put_job
 from .cpu import Meter
 from .heights import BlockHeight
 from .issuance import (
@@ -154,10 +154,14 @@ class Plan:
     throughput: tuple[tuple[int, int], ...]  # (in flight, count)
     ceiling: tuple[tuple[int, int, int], ...]  # (in flight, bills, Puts per kv chaincode)
     rounds: int = 2
+    workloads: tuple[str, ...] = ceiling_table.WORKLOADS
+    first_table: bool = True
 
     @property
     def issues_per_client(self) -> int:
         """Bill numbers one client uses: one warm-up issuance, then the submit rows."""
+        if not self.first_table:
+            return 0
         return 1 + self.submits + sum(count for _, count in self.throughput)
 
     @property
@@ -173,9 +177,15 @@ class Plan:
 
 
 def make_plan(
-    evaluations: int, submits: int, scale: float, levels: Sequence[int] | None = None
+    evaluations: int,
+    submits: int,
+    scale: float,
+    levels: Sequence[int] | None = None,
+    workloads: Sequence[str] = ceiling_table.WORKLOADS,
+    first_table: bool = True,
 ) -> Plan:
-    """The calls of every row; ``levels`` keeps only those in-flight levels of the ceiling."""
+    """The calls of every row; ``levels`` keeps only those in-flight levels of the ceiling,
+    ``workloads`` only those workloads of it; without ``first_table`` only the ceiling."""
 
     def scaled(rows: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
         return tuple((in_flight, max(in_flight, int(count * scale))) for in_flight, count in rows)
@@ -185,7 +195,8 @@ def make_plan(
         for n, bills, puts in ceiling_table.LEVELS
         if levels is None or n in levels
     )
-    return Plan(evaluations, submits, scaled(((1, 20), (10, 100), (50, 200))), ceiling)
+    throughput = scaled(((1, 20), (10, 100), (50, 200)))
+    return Plan(evaluations, submits, throughput, ceiling, 2, tuple(workloads), first_table)
 
 
 #: Bills the transaction-size probe issues: one alone, one batch.
@@ -438,9 +449,11 @@ async def ceiling_cells(
         ebill = network.get_contract(description["chaincode"])
         run, keys = os.urandom(4).hex(), itertools.count()
 
-        def puts(name: str) -> Callable[[int], list[ceiling_table.Job]]:
+        def puts(name: str, function: str = "Put") -> Callable[[int], list[ceiling_table.Job]]:
             contract = network.get_contract(name)
-            return lambda n: [put_job(contract, f"bench-{run}-{next(keys)}") for _ in range(n)]
+            return lambda n: [
+                put_job(contract, f"bench-{run}-{next(keys)}", function) for _ in range(n)
+            ]
 
         def issues(n: int) -> list[ceiling_table.Job]:
             return [issue_job_async(ebill, Issuance.of(s), finance) for s in numbers.bills(n)]
@@ -456,7 +469,10 @@ async def ceiling_cells(
             BATCH: batches,
             GO_PUT: puts(ceiling.GO_KV),
             PY_PUT: puts(ceiling.PY_KV),
+            GO_PATTERN: puts(ceiling.GO_KV, "Pattern"),
+            PY_PATTERN: puts(ceiling.PY_KV, "Pattern"),
         }
+        make_jobs = {w: make for w, make in make_jobs.items() if w in plan.workloads}
         for make in make_jobs.values():  # warm-up: every peer connects to every server
             await make(1)[0]()
         return await ceiling_table.measure(
@@ -585,6 +601,8 @@ class Args:
     aio: bool = True
     json_out: Path | None = None
     levels: tuple[int, ...] | None = None
+    workloads: tuple[str, ...] = ceiling_table.WORKLOADS
+    first_table: bool = True
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
@@ -599,7 +617,26 @@ def parse_args(argv: list[str] | None = None) -> Args:
     parser.add_argument(
         "--levels", default=known, help=f"the ceiling table's in-flight levels, of {known}"
     )
+    parser.add_argument(
+        "--ceiling-only", action="store_true", help="leave out the first table (clients)"
+    )
+    shorts = {
+        "issue": ISSUE,
+        "batch": BATCH,
+        "go-put": GO_PUT,
+        "py-put": PY_PUT,
+        "go-pattern": GO_PATTERN,
+        "py-pattern": PY_PATTERN,
+    }
+    parser.add_argument(
+        "--workloads",
+        default=",".join(shorts),
+        help=f"the ceiling table's workloads, of {','.join(shorts)}",
+    )
     ns = parser.parse_args(argv)
+    chosen = tuple(w.strip() for w in ns.workloads.split(",") if w.strip())
+    if not chosen or not set(chosen) <= set(shorts):
+        parser.error(f"--workloads: a comma-separated list of {','.join(shorts)}")
     try:
         levels = tuple(int(x) for x in ns.levels.split(","))
     except ValueError:
@@ -607,7 +644,15 @@ def parse_args(argv: list[str] | None = None) -> Args:
     if not set(levels) <= {level[0] for level in ceiling_table.LEVELS}:
         parser.error(f"--levels: each level must be one of {known}, got {ns.levels!r}")
     return Args(
-        ns.evaluations, ns.submits, ns.scale, not ns.no_node, not ns.no_aio, ns.json, levels
+        ns.evaluations,
+        ns.submits,
+        ns.scale,
+        not ns.no_node and not ns.ceiling_only,
+        not ns.no_aio and not ns.ceiling_only,
+        ns.json,
+        levels,
+        tuple(shorts[w] for w in chosen),
+        not ns.ceiling_only,
     )
 
 
@@ -615,7 +660,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     layout = layout_from_env()
     description = load_description(layout.network_file())
-    plan = make_plan(args.evaluations, args.submits, args.scale, args.levels)
+    plan = make_plan(
+        args.evaluations, args.submits, args.scale, args.levels, args.workloads, args.first_table
+    )
     use_node = args.node
     if use_node and (why := node_missing()):
         print(f"bench: the Node anchor cannot run: {why}", file=sys.stderr)
@@ -639,7 +686,10 @@ def main(argv: list[str] | None = None) -> int:
         numbers = Numbers(setup.fresh_batch(total), total)
         finance_height = BlockHeight(at_finance, "FinanceMSP")
         try:
-            rows, read_number = python_rows(hospital, plan, numbers, finance_height)
+            rows: list[Row] = []
+            read_number = ""
+            if plan.first_table:
+                rows, read_number = python_rows(hospital, plan, numbers, finance_height)
             if args.aio:
                 rows += asyncio.run(
                     aio_rows(description, plan, numbers, read_number, finance_height)
@@ -657,18 +707,19 @@ def main(argv: list[str] | None = None) -> int:
 
     order = {name: i for i, name in enumerate(r.name for r in rows if r.client == PYTHON_CLIENT)}
     rows.sort(key=lambda r: (order.get(r.name, len(order)), CLIENT_ORDER.index(r.client)))
-    peer = description["orgs"]["units"]["peer"]
-    print(
-        f"make bench: hospital1 (UnitsMSP) at the units peer {peer};"
-        f" IssueBill endorsed by {' + '.join(ISSUE_ENDORSERS)}, transient payer data"
-    )
-    print(render(rows))
-    print(
-        "p50/p95/p99: latency of one call (submit: until committed; issue: both transactions);"
-        " tx/s: calls done / wall seconds of the row (issue: bills/s, 2 transactions each);"
-        " CPU ms/tx: the client process's CPU time (user + system, all threads) / calls"
-    )
-    print()
+    if rows:
+        peer = description["orgs"]["units"]["peer"]
+        print(
+            f"make bench: hospital1 (UnitsMSP) at the units peer {peer};"
+            f" IssueBill endorsed by {' + '.join(ISSUE_ENDORSERS)}, transient payer data"
+        )
+        print(render(rows))
+        print(
+            "p50/p95/p99: latency of one call (submit: until committed; issue: both transactions);"
+            " tx/s: calls done / wall seconds of the row (issue: bills/s, 2 transactions each);"
+            " CPU ms/tx: the client process's CPU time (user + system, all threads) / calls"
+        )
+        print()
     print(
         f"ceiling: {AIO_CLIENT}, hospital1 at the units peer, every call endorsed by"
         f" {' + '.join(ISSUE_ENDORSERS)}; A/B alternating in {plan.rounds} rounds per level;"

@@ -225,14 +225,16 @@ class Network:
         Starts its server (unless it runs on the current package and not ``restart``) and,
         when the package, the policy or the orgs (an org joined) differ from the committed
         ones, installs it on every peer, approves it for every org and commits the next
-        sequence (no collections). An upgrade stops the
+        sequence (with the service's collections). An upgrade stops the
         old server first: calls in between fail (no second slot, unlike ``deploy``).
         Raises NetworkError when the server does not listen or a lifecycle step fails.
         """
         layout, procs = self.layout, self.procs
         package = service.package(layout)
         orgs = layout.peer_orgs()
-        definition = chaincode.definition_digest(package, service.policy, (), orgs=orgs)
+        definition = chaincode.definition_digest(
+            package, service.policy, service.collections, orgs=orgs
+        )
         known = dict(self._state().get("services", {}))
         running = procs.pid(service.process) is not None
         current = known.get(service.name, {})
@@ -258,7 +260,7 @@ class Network:
             )
             sequence = chaincode.deploy(
                 layout, self.bin_dir, package, name=service.name, policy=service.policy,
-                collections=(),
+                collections=service.collections,
             )  # fmt: skip
             known[service.name] = {
                 "package_id": package.package_id,

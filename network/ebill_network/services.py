@@ -23,7 +23,8 @@ class Service:
 
     ``digest`` identifies the server's code (a new digest deploys a new package and
     commits the next sequence); ``port_index`` chooses ``layout.service_port(index)``;
-    ``env`` and ``cwd`` are added to the server's environment and working folder.
+    ``env`` and ``cwd`` are added to the server's environment and working folder;
+    ``collections`` is its private data collections config (none by default).
     """
 
     name: str
@@ -33,6 +34,7 @@ class Service:
     port_index: int = 0
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: Path | None = None
+    collections: tuple[Mapping[str, object], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
