@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,7 +23,7 @@ from fabric_protos.peer import (
 )
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from ebill_chaincode.shim import Contract, Forbidden, Handler, StreamClosed
+from ebill_chaincode.shim import Contract, Forbidden, Handler, StreamClosed, run_blocking
 from ebill_chaincode.shim.stub import Stub
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
@@ -101,11 +102,30 @@ def first_then_deny(stub: Stub, start: str) -> str:
     raise Forbidden("seen enough")
 
 
+release_slow = threading.Event()
+
+
+@contract.transaction("Slow")
+def slow(stub: Stub) -> str:
+    """Waits in a worker thread (as a scrypt would) until the test releases it."""
+
+    def wait() -> str:
+        return f"released={release_slow.wait(10)} in {threading.current_thread().name}"
+
+    return run_blocking(wait)
+
+
+@contract.transaction("SlowFails")
+def slow_fails(stub: Stub) -> str:
+    return run_blocking(int, "not a number")
+
+
 # --- the fake peer ---------------------------------------------------------------------
 
 
 class FakePeer:
-    """The peer's side of one Connect stream, driven by the test."""
+    """The peer's side of one Connect stream, driven by the test; the handler runs on an
+    event loop of its own in a background thread, as in the server."""
 
     def __init__(
         self, executor: ThreadPoolExecutor, dispatch: Contract = contract, **limits: Any
@@ -113,26 +133,29 @@ class FakePeer:
         limits.setdefault("reply_timeout", 10)
         limits.setdefault("max_in_flight", 32)
         self.handler = Handler(CC_ID, dispatch, executor, **limits)
-        self._to_chaincode: queue.Queue[Any] = queue.Queue()
+        self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._from_chaincode: queue.Queue[Any] = queue.Queue()
-        outgoing = self.handler.run(self._requests())
-        self._pump = threading.Thread(target=self._drain, args=(outgoing,), daemon=True)
-        self._pump.start()
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(self._pump(), self._loop)
 
-    def _requests(self) -> Iterator[Any]:
+    async def _requests(self) -> AsyncIterator[Any]:
         while True:
-            message = self._to_chaincode.get()
+            message = await self._inbox.get()
             if message is _END:
                 return
             yield message
 
-    def _drain(self, outgoing: Iterator[Any]) -> None:
-        for message in outgoing:
-            self._from_chaincode.put(message)
-        self._from_chaincode.put(_END)
+    async def _pump(self) -> None:
+        try:
+            async for message in self.handler.run(self._requests()):
+                self._from_chaincode.put(message)
+        finally:
+            self._from_chaincode.put(_END)
+            self._loop.call_soon(self._loop.stop)
 
     def send(self, message: Any) -> None:
-        self._to_chaincode.put(message)
+        self._loop.call_soon_threadsafe(self._inbox.put_nowait, message)
 
     def recv(self, timeout: float = 5.0) -> Any:
         message = self._from_chaincode.get(timeout=timeout)
@@ -144,7 +167,7 @@ class FakePeer:
             self._from_chaincode.get(timeout=wait)
 
     def end_stream(self) -> None:
-        self._to_chaincode.put(_END)
+        self.send(_END)
 
     def wait_stream_end(self, timeout: float = 5.0) -> None:
         while self._from_chaincode.get(timeout=timeout) is not _END:
@@ -606,3 +629,40 @@ def test_transactions_beyond_the_stream_queue_are_refused(executor: ThreadPoolEx
         assert response_of(replies["tx-b"]).status == 403
     finally:
         peer.end_stream()
+
+
+# --- slow code off the loop --------------------------------------------------------------
+
+
+def test_run_blocking_lets_the_stream_serve_others_meanwhile(peer: FakePeer) -> None:
+    release_slow.clear()
+    peer.send(transaction("tx-slow", "Slow"))
+    peer.send(transaction("tx-quick", "Copy", "a", "b"))
+    # tx-slow waits in a worker thread; tx-quick runs to its end meanwhile
+    get = peer.recv()
+    assert (get.type, get.txid) == (Msg.GET_STATE, "tx-quick")
+    peer.answer(get, b"v")
+    put = peer.recv()
+    assert put.txid == "tx-quick"
+    peer.answer(put)
+    quick = peer.recv()
+    assert (quick.txid, response_of(quick).status) == ("tx-quick", 200)
+    peer.assert_silent()
+    release_slow.set()
+    slow_done = peer.recv()
+    assert slow_done.txid == "tx-slow"
+    # it ran in the handler's blocking executor (the fixture's pool), not on the loop
+    assert response_of(slow_done).payload.decode().startswith("released=True in ThreadPoolExecutor")
+
+
+def test_run_blocking_raises_what_the_function_raises(peer: FakePeer) -> None:
+    peer.send(transaction("tx-slow-fails", "SlowFails"))
+    response = response_of(peer.recv())
+    assert response.status == 500
+    assert response.message.startswith("Internal [internal]: unexpected error in SlowFails")
+
+
+def test_run_blocking_outside_a_transaction_just_calls() -> None:
+    assert run_blocking(sum, [1, 2, 3]) == 6
+    with pytest.raises(ValueError):
+        run_blocking(int, "x")

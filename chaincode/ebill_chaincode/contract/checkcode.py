@@ -22,6 +22,7 @@ import re
 import secrets
 
 from ..shim.errors import InvalidArgument
+from ..shim.handler import run_blocking
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 6
@@ -88,12 +89,14 @@ def parse_check_code_hash(text: str, name: str) -> str:
 
 
 def check_code_matches(code: str, stored: str) -> bool:
-    """Does ``code`` give the stored hash? False for a malformed stored value."""
+    """Does ``code`` give the stored hash? False for a malformed stored value. The scrypt
+    runs in a worker thread of the chaincode server (:func:`run_blocking`), so the other
+    transactions go on meanwhile."""
     match = _STORED.fullmatch(stored)
     if match is None:
         return False
     log2_n, r, p = int(match[1]), int(match[2]), int(match[3])
     if not (10 <= log2_n <= 20 and 1 <= r <= 16 and 1 <= p <= 4):
         return False
-    digest = _scrypt(code, bytes.fromhex(match[4]), log2_n, r, p)
+    digest = run_blocking(_scrypt, code, bytes.fromhex(match[4]), log2_n, r, p)
     return hmac.compare_digest(digest.hex(), match[5])

@@ -12,7 +12,7 @@ from .errors import (
     ShimError,
     StreamClosed,
 )
-from .handler import Handler
+from .handler import Handler, run_blocking
 from .identity import ClientIdentity, IdentityError
 from .query import KV, KeyModification, QueryIterator, QueryPage
 from .response import Response
@@ -46,5 +46,6 @@ __all__ = [
     "TlsFiles",
     "canonical_json",
     "create_composite_key",
+    "run_blocking",
     "split_composite_key",
 ]

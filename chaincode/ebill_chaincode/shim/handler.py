@@ -1,33 +1,43 @@
-"""One peer stream: registration, then many concurrent transactions.
+"""One peer stream: registration, then many concurrent transactions, on one event loop.
 
-Threads and ownership:
+Threads and ownership: none per message. Everything of a stream runs on the server's
+asyncio event loop, in its one thread:
 
-* :meth:`Handler.run` is a generator of outgoing messages and the ONLY writer to the
-  stream: everything to send goes through one queue that it drains.
-* A reader thread consumes the peer's messages: it answers the registration
-  handshake, starts each INIT/TRANSACTION in the executor and routes each
-  RESPONSE/ERROR to the transaction waiting for it, keyed by (channel id, tx id).
-* Each transaction runs in an executor worker; its stub blocks on a future per
-  request until the reader delivers the peer's reply, the stream closes or the
-  request's deadline (``reply_timeout``) passes. When the transaction function
-  returns, the worker closes the queries it left open (QUERY_STATE_CLOSE), then
-  sends COMPLETED.
+* :meth:`Handler.run` is an async generator of outgoing messages and the ONLY writer to
+  the stream: everything to send goes through one queue that it drains.
+* A reader task consumes the peer's messages: it answers the registration handshake,
+  starts each INIT/TRANSACTION and hands each RESPONSE/ERROR to the transaction waiting
+  for it, keyed by (channel id, tx id).
+* Each transaction runs in a greenlet of its own (the transaction functions and the
+  stub stay plain synchronous code). A state request queues its message and switches
+  back to the loop; the reader switches into the transaction again with the peer's
+  reply, so a request/reply costs two greenlet switches and no thread wake-up. A
+  request that gets no reply within ``reply_timeout`` fails the transaction with
+  :class:`~.errors.PeerError`; a closed stream with :class:`~.errors.StreamClosed`.
+  When the function returns, the transaction closes the queries it left open
+  (QUERY_STATE_CLOSE), sends its writes (one WRITE_BATCH_STATE where the peer offers
+  it), then COMPLETED.
+* Slow code that releases the GIL (a transaction's scrypt) runs through
+  :func:`run_blocking`, in a worker thread, while the loop serves the other
+  transactions.
 * At most ``max_in_flight`` transactions of one stream run at once; the stream's
-  further transactions wait in its own queue (at most ``max_queued``, beyond that
-  they are refused) and start as its running ones end. With an executor of
-  ``max_streams * max_in_flight`` workers (see the server), a stream that never
-  answers holds its own share of workers only, never another stream's.
+  further transactions wait in its own queue (at most ``max_queued``, beyond that they
+  are refused) and start as its running ones end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import queue
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import greenlet
 
 from ._protos import ChaincodeMessage
 from ._protos import chaincode as chaincode_pb2
@@ -41,8 +51,11 @@ from .stub import ChaincodeStub
 #: Runs one transaction; must not raise (the handler still guards against it).
 Dispatcher = Callable[[ChaincodeStub], Response]
 
+T = TypeVar("T")
 _TxKey = tuple[str, str]
 _CLOSE = object()
+_REPLIES = frozenset((ChaincodeMessage.RESPONSE, ChaincodeMessage.ERROR))
+_INVOCATIONS = frozenset((ChaincodeMessage.TRANSACTION, ChaincodeMessage.INIT))
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +64,44 @@ def _short(tx_id: str) -> str:
     return tx_id[:8]
 
 
+class _Transaction(greenlet.greenlet):
+    """The greenlet one transaction runs in; knows its handler (see run_blocking)."""
+
+    handler: Handler
+
+
+@dataclass
+class _Wait:
+    """A transaction waiting for the peer's reply to one request."""
+
+    transaction: _Transaction
+    kind: int
+    deadline: float
+
+
+def run_blocking(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a worker thread while the event loop serves the other
+    transactions; for slow code that releases the GIL (hashlib.scrypt). Outside a
+    transaction of a :class:`Handler` (a unit test's stub, a thread) it simply runs
+    ``function(*args)``. Raises what ``function`` raises."""
+    current = greenlet.getcurrent()
+    if not isinstance(current, _Transaction):
+        return function(*args)
+    return current.handler._offload(current, function, args)
+
+
 class Handler:
-    """Speaks the chaincode protocol on one stream opened by the peer."""
+    """Speaks the chaincode protocol on one stream opened by the peer.
+
+    ``blocking`` is the executor :func:`run_blocking` uses (the loop's default executor
+    if None). Raises ``ValueError`` for a bound that is not positive.
+    """
 
     def __init__(
         self,
         chaincode_id: str,
         dispatch: Dispatcher,
-        executor: Executor,
+        blocking: Executor | None = None,
         *,
         reply_timeout: float = 20.0,
         max_in_flight: int = 16,
@@ -72,57 +115,64 @@ class Handler:
             raise ValueError("max_in_flight must be at least 1 and max_queued at least 0")
         self._chaincode_id = chaincode_id
         self._dispatch = dispatch
-        self._executor = executor
+        self._blocking = blocking
         self._reply_timeout = reply_timeout
         self._max_in_flight = max_in_flight
         self._max_queued = max_queued
         self._running = 0
         self._queued: deque[Any] = deque()
-        self._outgoing: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._outgoing: asyncio.Queue[Any] = asyncio.Queue()
         self._state = "created"
         self._closed = False
         self._in_flight: set[_TxKey] = set()
-        self._waiting: dict[_TxKey, Future[Any]] = {}
+        self._waiting: dict[_TxKey, _Wait] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._hub: greenlet.greenlet | None = None
+        #: Set once the peer sent READY (a threading.Event: tests and servers wait on it
+        #: from other threads).
         self.ready = threading.Event()
         #: What the peer offered in its READY (write batches, multi-key reads).
         self.capabilities: Capabilities = NONE
 
     # --- the stream --------------------------------------------------------------------
 
-    def run(self, requests: Iterator[Any]) -> Iterator[Any]:
+    async def run(self, requests: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
         """Register, then yield every outgoing message until the stream closes."""
-        register = ChaincodeMessage(
-            type=ChaincodeMessage.REGISTER,
-            payload=chaincode_pb2.ChaincodeID(name=self._chaincode_id).SerializeToString(),
+        self._loop = asyncio.get_running_loop()
+        self._hub = greenlet.getcurrent()
+        self._send(
+            ChaincodeMessage(
+                type=ChaincodeMessage.REGISTER,
+                payload=chaincode_pb2.ChaincodeID(name=self._chaincode_id).SerializeToString(),
+            )
         )
-        self._send(register)
-        reader = threading.Thread(
-            target=self._read, args=(requests,), name="chaincode-stream-reader", daemon=True
-        )
-        reader.start()
+        reader = asyncio.create_task(self._read(requests), name="chaincode-stream-reader")
+        sweeper = asyncio.create_task(self._sweep(), name="chaincode-stream-deadlines")
         try:
             while True:
-                item = self._outgoing.get()
+                item = await self._outgoing.get()
                 if item is _CLOSE:
                     return
                 yield item
         finally:
             self.close()
+            reader.cancel()
+            sweeper.cancel()
 
     def close(self) -> None:
-        """End the stream: stop sending and fail every transaction waiting on the peer."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._state = "closed"
-            waiting = list(self._waiting.values())
-            self._waiting.clear()
-            self._queued.clear()
-            self._outgoing.put(_CLOSE)
-        for future in waiting:
-            future.set_exception(StreamClosed("the stream to the peer closed"))
+        """End the stream: stop sending and fail every transaction waiting on the peer.
+
+        Call it on the loop's thread (the stream's own code does)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._state = "closed"
+        waiting = list(self._waiting.values())
+        self._waiting.clear()
+        self._queued.clear()
+        self._outgoing.put_nowait(_CLOSE)
+        for wait in waiting:
+            self._resume(wait.transaction, error=StreamClosed("the stream to the peer closed"))
         logger.info("peer stream closed")
 
     @property
@@ -131,37 +181,62 @@ class Handler:
         return self._closed
 
     def _send(self, message: Any) -> None:
-        with self._lock:
-            if self._closed:
-                logger.info(
-                    "[%s] stream closed, %s not sent",
-                    _short(message.txid),
-                    ChaincodeMessage.Type.Name(message.type),
-                )
-                return
-            self._outgoing.put(message)
+        if self._closed:
+            logger.info(
+                "[%s] stream closed, %s not sent",
+                _short(message.txid),
+                ChaincodeMessage.Type.Name(message.type),
+            )
+            return
+        self._outgoing.put_nowait(message)
 
-    def _read(self, requests: Iterator[Any]) -> None:
+    async def _read(self, requests: AsyncIterator[Any]) -> None:
         try:
-            for message in requests:
+            async for message in requests:
                 if not self._on_message(message):
                     break
+        except asyncio.CancelledError:
+            pass
         except Exception as exc:  # the transport failed or was cancelled: end of stream
             logger.warning("peer stream ended abruptly: %r", exc)
         finally:
             self.close()
+
+    async def _sweep(self) -> None:
+        """Fail the requests whose reply is overdue (checked a few times per timeout)."""
+        period = min(1.0, self._reply_timeout / 4)
+        while not self._closed:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            late = [key for key, wait in self._waiting.items() if wait.deadline <= now]
+            for key in late:
+                wait = self._waiting.pop(key)
+                kind = ChaincodeMessage.Type.Name(wait.kind)
+                error = PeerError(
+                    f"no reply from the peer to {kind} within {self._reply_timeout:g}s"
+                )
+                self._resume(wait.transaction, error=error)
 
     # --- incoming ----------------------------------------------------------------------
 
     def _on_message(self, message: Any) -> bool:
         """Handle one message from the peer; False ends the stream."""
         kind = message.type
+        state = self._state
+        if state == "ready" and kind in _REPLIES:
+            self._deliver(message)
+            return True
+        if kind in _INVOCATIONS:
+            if state != "ready":
+                self._reply_error(message, "chaincode is not ready")
+            else:
+                self._start_transaction(message)
+            return True
         if kind == ChaincodeMessage.KEEPALIVE:
             return True
-        state = self._state
         if state == "created":
             if kind == ChaincodeMessage.REGISTERED:
-                self._advance("established")
+                self._state = "established"
                 logger.info("registered with peer as %s", self._chaincode_id)
                 return True
             text = bytes(message.payload).decode("utf-8", errors="replace")
@@ -171,26 +246,12 @@ class Handler:
             return False
         if kind == ChaincodeMessage.READY and state == "established":
             self.capabilities = Capabilities.from_ready(bytes(message.payload))
-            self._advance("ready")
+            self._state = "ready"
             self.ready.set()
             logger.info("peer stream ready (%s)", self.capabilities)
             return True
-        if kind in (ChaincodeMessage.TRANSACTION, ChaincodeMessage.INIT):
-            if state != "ready":
-                self._reply_error(message, "chaincode is not ready")
-            else:
-                self._start_transaction(message)
-            return True
-        if kind in (ChaincodeMessage.RESPONSE, ChaincodeMessage.ERROR):
-            self._deliver(message)
-            return True
         logger.warning("ignoring unexpected %s from peer", ChaincodeMessage.Type.Name(kind))
         return True
-
-    def _advance(self, state: str) -> None:
-        with self._lock:
-            if not self._closed:
-                self._state = state
 
     def _reply_error(self, request: Any, text: str) -> None:
         logger.warning("[%s] %s", _short(request.txid), text)
@@ -205,71 +266,75 @@ class Handler:
 
     def _start_transaction(self, message: Any) -> None:
         key = (message.channel_id, message.txid)
-        with self._lock:
-            duplicate = key in self._in_flight
-            full = not duplicate and len(self._queued) >= self._max_queued
-            start = not duplicate and not full and self._running < self._max_in_flight
-            if start:
-                self._running += 1
-                self._in_flight.add(key)
-            elif not duplicate and not full:
-                self._in_flight.add(key)
-                self._queued.append(message)
-        if duplicate:
+        if key in self._in_flight:
             self._reply_error(
                 message, f"transaction {message.txid} is already in flight on this stream"
             )
-        elif full:
-            self._reply_error(
-                message,
-                f"too many transactions on this stream ({self._max_in_flight} running, "
-                f"{self._max_queued} waiting); try again later",
-            )
-        elif start:
-            self._submit(message)
+            return
+        if self._running >= self._max_in_flight:
+            if len(self._queued) >= self._max_queued:
+                self._reply_error(
+                    message,
+                    f"too many transactions on this stream ({self._max_in_flight} running, "
+                    f"{self._max_queued} waiting); try again later",
+                )
+                return
+            self._in_flight.add(key)
+            self._queued.append(message)
+            return
+        self._in_flight.add(key)
+        self._running += 1
+        self._begin(message)
 
-    def _submit(self, message: Any) -> None:
-        """Run ``message`` in the executor; its slot (counted in ``_running``) is taken."""
-        try:
-            self._executor.submit(self._execute, message)
-        except RuntimeError:  # executor shut down
-            self._finished(message)
-            self._reply_error(message, "chaincode is shutting down")
+    def _begin(self, message: Any) -> None:
+        """Run ``message`` in a new transaction greenlet (its slot is taken) until it first
+        waits on the peer or ends."""
+        transaction = _Transaction(self._execute, parent=self._hub)
+        transaction.handler = self
+        self._resume(transaction, value=message)
 
-    def _finished(self, message: Any) -> None:
-        """Release ``message``'s slot and start the stream's next waiting transaction."""
-        with self._lock:
-            self._in_flight.discard((message.channel_id, message.txid))
+    def _resume(
+        self, transaction: _Transaction, value: Any = None, error: BaseException | None = None
+    ) -> None:
+        """Switch into ``transaction`` (from the loop) until it waits again or ends; when
+        it ended, start the stream's next waiting transaction in its slot."""
+        while True:
+            if error is not None:
+                transaction.throw(error)
+            else:
+                transaction.switch(value)
+            if not transaction.dead:
+                return
             nxt = self._queued.popleft() if self._queued and not self._closed else None
             if nxt is None:
                 self._running -= 1
-        if nxt is not None:
-            self._submit(nxt)
+                return
+            transaction = _Transaction(self._execute, parent=self._hub)
+            transaction.handler = self
+            value, error = nxt, None
 
     @property
     def running(self) -> int:
-        """How many of this stream's transactions hold a worker now."""
+        """How many of this stream's transactions hold a slot now."""
         return self._running
 
     def _deliver(self, message: Any) -> None:
-        key = (message.channel_id, message.txid)
-        with self._lock:
-            future = self._waiting.pop(key, None)
-        if future is None:
+        wait = self._waiting.pop((message.channel_id, message.txid), None)
+        if wait is None:
             logger.warning(
                 "[%s] %s for no waiting request",
                 _short(message.txid),
                 ChaincodeMessage.Type.Name(message.type),
             )
             return
-        future.set_result(message)
+        self._resume(wait.transaction, value=message)
 
-    # --- transactions ------------------------------------------------------------------
+    # --- transactions (each in its greenlet) -------------------------------------------
 
     def _execute(self, message: Any) -> None:
         try:
             reply = self._completed(message)
-        except BaseException:  # never let a worker die silently with the tx unanswered
+        except BaseException:  # never let a transaction end silently, unanswered
             logger.exception("[%s] transaction failed in the shim", _short(message.txid))
             reply = ChaincodeMessage(
                 type=ChaincodeMessage.ERROR,
@@ -278,7 +343,7 @@ class Handler:
                 channel_id=message.channel_id,
             )
         finally:
-            self._finished(message)
+            self._in_flight.discard((message.channel_id, message.txid))
         self._send(reply)
 
     def _completed(self, message: Any) -> Any:
@@ -321,24 +386,27 @@ class Handler:
         return completed
 
     def _call_peer(self, request: Any) -> Any:
-        """Send a state request for a transaction and wait for the peer's reply."""
+        """Send a state request for the running transaction and wait for the peer's reply
+        (the loop serves others meanwhile)."""
+        current = greenlet.getcurrent()
+        if not isinstance(current, _Transaction) or current.handler is not self:
+            raise ShimError("a state request outside a transaction of this stream")
+        if self._closed:
+            raise StreamClosed("the stream to the peer closed")
         key = (request.channel_id, request.txid)
-        future: Future[Any] = Future()
-        with self._lock:
-            if self._closed:
-                raise StreamClosed("the stream to the peer closed")
-            if key in self._waiting:
-                raise ShimError(f"transaction {request.txid} already waits on the peer")
-            self._waiting[key] = future
-            self._outgoing.put(request)
-        try:
-            return future.result(timeout=self._reply_timeout)
-        except TimeoutError:
-            kind = ChaincodeMessage.Type.Name(request.type)
-            raise PeerError(
-                f"no reply from the peer to {kind} within {self._reply_timeout:g}s"
-            ) from None
-        finally:
-            with self._lock:
-                if self._waiting.get(key) is future:
-                    del self._waiting[key]
+        if key in self._waiting:
+            raise ShimError(f"transaction {request.txid} already waits on the peer")
+        self._waiting[key] = _Wait(current, request.type, time.monotonic() + self._reply_timeout)
+        self._outgoing.put_nowait(request)
+        assert self._hub is not None
+        return self._hub.switch()  # back in _deliver's (or the sweeper's) _resume
+
+    def _offload(
+        self, current: _Transaction, function: Callable[..., T], args: tuple[Any, ...]
+    ) -> T:
+        """:func:`run_blocking` for a transaction of this stream."""
+        assert self._loop is not None and self._hub is not None
+        future = self._loop.run_in_executor(self._blocking, function, *args)
+        future.add_done_callback(lambda done: self._resume(current, value=done))
+        done: asyncio.Future[T] = self._hub.switch()
+        return done.result()
