@@ -1,22 +1,24 @@
 """One peer stream: registration, then many concurrent transactions, on one event loop.
 
 Threads and ownership: none per message. Everything of a stream runs on the server's
-asyncio event loop, in its one thread:
+asyncio event loop, in its one thread, driven by the transport (:mod:`.transport`):
 
-* :meth:`Handler.run` is an async generator of outgoing messages and the ONLY writer to
-  the stream: everything to send goes through one queue that it drains.
-* A reader task consumes the peer's messages: it answers the registration handshake,
-  starts each INIT/TRANSACTION and hands each RESPONSE/ERROR to the transaction waiting
-  for it, keyed by (channel id, tx id).
+* :meth:`Handler.start` sends REGISTER through the transport's ``send`` callback, the
+  ONLY way out: every outgoing message goes through it, in order.
+* The transport hands each message the peer sent to :meth:`Handler.receive`: it
+  answers the registration handshake, starts each INIT/TRANSACTION and hands each
+  RESPONSE/ERROR to the transaction waiting for it, keyed by (channel id, tx id).
+  (:meth:`Handler.run` drives the same handler from an async iterator of messages and
+  yields what it sends, for tests and tools.)
 * Each transaction runs in a greenlet of its own (the transaction functions and the
-  stub stay plain synchronous code). A state request queues its message and switches
-  back to the loop; the reader switches into the transaction again with the peer's
-  reply, so a request/reply costs two greenlet switches and no thread wake-up. A
-  request that gets no reply within ``reply_timeout`` fails the transaction with
-  :class:`~.errors.PeerError`; a closed stream with :class:`~.errors.StreamClosed`.
-  When the function returns, the transaction closes the queries it left open
-  (QUERY_STATE_CLOSE), sends its writes (one WRITE_BATCH_STATE where the peer offers
-  it), then COMPLETED.
+  stub stay plain synchronous code). A state request sends its message and switches
+  back to the loop; :meth:`~Handler.receive` switches into the transaction again with
+  the peer's reply, so a request/reply costs two greenlet switches and no thread
+  wake-up. A request that gets no reply within ``reply_timeout`` fails the
+  transaction with :class:`~.errors.PeerError`; a closed stream with
+  :class:`~.errors.StreamClosed`. When the function returns, the transaction closes the
+  queries it left open (QUERY_STATE_CLOSE), sends its writes (one WRITE_BATCH_STATE
+  where the peer offers it), then COMPLETED.
 * Slow code that releases the GIL (a transaction's scrypt) runs through
   :func:`run_blocking`, in a worker thread, while the loop serves the other
   transactions.
@@ -121,7 +123,9 @@ class Handler:
         self._max_queued = max_queued
         self._running = 0
         self._queued: deque[Any] = deque()
-        self._outgoing: asyncio.Queue[Any] = asyncio.Queue()
+        self._sink: Callable[[Any], None] | None = None
+        self._on_close: Callable[[], None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._state = "created"
         self._closed = False
         self._in_flight: set[_TxKey] = set()
@@ -136,28 +140,50 @@ class Handler:
 
     # --- the stream --------------------------------------------------------------------
 
-    async def run(self, requests: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
-        """Register, then yield every outgoing message until the stream closes."""
+    def start(
+        self, send: Callable[[Any], None], on_close: Callable[[], None] | None = None
+    ) -> None:
+        """Begin the stream on the running loop: REGISTER goes out through ``send``, which
+        then takes every outgoing message in order (called on the loop, one at a time);
+        ``on_close`` is called once when the stream ends."""
         self._loop = asyncio.get_running_loop()
         self._hub = greenlet.getcurrent()
+        self._sink, self._on_close = send, on_close
         self._send(
             ChaincodeMessage(
                 type=ChaincodeMessage.REGISTER,
                 payload=chaincode_pb2.ChaincodeID(name=self._chaincode_id).SerializeToString(),
             )
         )
+        self._sweeper = self._loop.create_task(self._sweep(), name="chaincode-stream-deadlines")
+
+    async def run(self, requests: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
+        """Serve the messages of ``requests``; yield every outgoing message until the
+        stream closes (the handler driven by an async iterator: tests, tools)."""
+        outgoing: asyncio.Queue[Any] = asyncio.Queue()
+        self.start(outgoing.put_nowait, lambda: outgoing.put_nowait(_CLOSE))
         reader = asyncio.create_task(self._read(requests), name="chaincode-stream-reader")
-        sweeper = asyncio.create_task(self._sweep(), name="chaincode-stream-deadlines")
         try:
             while True:
-                item = await self._outgoing.get()
+                item = await outgoing.get()
                 if item is _CLOSE:
                     return
                 yield item
         finally:
             self.close()
             reader.cancel()
-            sweeper.cancel()
+
+    async def _read(self, requests: AsyncIterator[Any]) -> None:
+        try:
+            async for message in requests:
+                if not self.receive(message):
+                    break
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # the transport failed or was cancelled: end of stream
+            logger.warning("peer stream ended abruptly: %r", exc)
+        finally:
+            self.close()
 
     def close(self) -> None:
         """End the stream: stop sending and fail every transaction waiting on the peer.
@@ -170,9 +196,12 @@ class Handler:
         waiting = list(self._waiting.values())
         self._waiting.clear()
         self._queued.clear()
-        self._outgoing.put_nowait(_CLOSE)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         for wait in waiting:
             self._resume(wait.transaction, error=StreamClosed("the stream to the peer closed"))
+        if self._on_close is not None:
+            self._on_close()
         logger.info("peer stream closed")
 
     @property
@@ -181,26 +210,14 @@ class Handler:
         return self._closed
 
     def _send(self, message: Any) -> None:
-        if self._closed:
+        if self._closed or self._sink is None:
             logger.info(
                 "[%s] stream closed, %s not sent",
                 _short(message.txid),
                 ChaincodeMessage.Type.Name(message.type),
             )
             return
-        self._outgoing.put_nowait(message)
-
-    async def _read(self, requests: AsyncIterator[Any]) -> None:
-        try:
-            async for message in requests:
-                if not self._on_message(message):
-                    break
-        except asyncio.CancelledError:
-            pass
-        except Exception as exc:  # the transport failed or was cancelled: end of stream
-            logger.warning("peer stream ended abruptly: %r", exc)
-        finally:
-            self.close()
+        self._sink(message)
 
     async def _sweep(self) -> None:
         """Fail the requests whose reply is overdue (checked a few times per timeout)."""
@@ -210,7 +227,9 @@ class Handler:
             now = time.monotonic()
             late = [key for key, wait in self._waiting.items() if wait.deadline <= now]
             for key in late:
-                wait = self._waiting.pop(key)
+                wait = self._waiting.pop(key, None)
+                if wait is None:
+                    continue
                 kind = ChaincodeMessage.Type.Name(wait.kind)
                 error = PeerError(
                     f"no reply from the peer to {kind} within {self._reply_timeout:g}s"
@@ -219,8 +238,8 @@ class Handler:
 
     # --- incoming ----------------------------------------------------------------------
 
-    def _on_message(self, message: Any) -> bool:
-        """Handle one message from the peer; False ends the stream."""
+    def receive(self, message: Any) -> bool:
+        """Handle one message from the peer (on the loop); False: the stream must end."""
         kind = message.type
         state = self._state
         if state == "ready" and kind in _REPLIES:
@@ -397,7 +416,7 @@ class Handler:
         if key in self._waiting:
             raise ShimError(f"transaction {request.txid} already waits on the peer")
         self._waiting[key] = _Wait(current, request.type, time.monotonic() + self._reply_timeout)
-        self._outgoing.put_nowait(request)
+        self._send(request)
         assert self._hub is not None
         return self._hub.switch()  # back in _deliver's (or the sweeper's) _resume
 

@@ -1,7 +1,8 @@
-"""The gRPC server the peer dials (chaincode as a service).
+"""The server the peer dials (chaincode as a service).
 
-The server runs grpc's asyncio server on one event loop in a thread of its own
-(:meth:`ChaincodeServer.start` returns once it listens). Each
+The server runs one asyncio event loop in a thread of its own
+(:meth:`ChaincodeServer.start` returns once it listens) and speaks gRPC's wire itself
+(:mod:`.transport`: HTTP/2 with ``h2``, TLS with the standard library). Each
 ``protos.Chaincode/Connect`` call is one peer stream served by a
 :class:`~.handler.Handler` on that loop; every transaction of every stream is a
 greenlet on it, so a message to or from the peer costs no thread hand-off. One stream
@@ -17,33 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
 import threading
-from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
-import grpc
-import grpc.aio
 from cryptography import x509
 
-from ._protos import chaincode_shim_grpc
 from .handler import Dispatcher, Handler
+from .transport import Call, Http2Connection, Refusal, Status
 
 logger = logging.getLogger(__name__)
-
-_MAX_MESSAGE = 100 * 1024 * 1024  # as Fabric's peer
-_GRPC_OPTIONS: list[tuple[str, Any]] = [
-    ("grpc.max_send_message_length", _MAX_MESSAGE),
-    ("grpc.max_receive_message_length", _MAX_MESSAGE),
-    # Accept the peer's HTTP/2 keepalive pings (gRPC's default would answer pings more
-    # frequent than every 5 minutes with GOAWAY and cut the stream).
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-    ("grpc.http2.max_ping_strikes", 0),
-]
 
 
 @dataclass(frozen=True)
@@ -60,14 +47,20 @@ class TlsFiles:
     key: Path
     client_ca: Path | None = None
 
-    def credentials(self) -> grpc.ServerCredentials:
-        """gRPC server credentials from the files; ``ValueError`` for an unusable CA file."""
+    def context(self) -> ssl.SSLContext:
+        """The server's TLS context: TLS 1.2 or newer, ALPN ``h2`` (gRPC clients require
+        it), the client certificate required and verified against ``client_ca`` when
+        given. ``ValueError`` for an unusable CA file; ``ssl.SSLError``/``OSError`` for
+        an unusable certificate or key."""
         root = self._client_roots()
-        return grpc.ssl_server_credentials(
-            [(self.key.read_bytes(), self.cert.read_bytes())],
-            root_certificates=root,
-            require_client_auth=root is not None,
-        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.cert, self.key)
+        if root is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cadata=root.decode("ascii", errors="replace"))
+        context.set_alpn_protocols(["h2"])
+        return context
 
     def _client_roots(self) -> bytes | None:
         if self.client_ca is None:
@@ -84,7 +77,7 @@ class TlsFiles:
 
 
 class _ChaincodeService:
-    """Implements ``protos.Chaincode``: one handler per Connect stream."""
+    """Serves ``protos.Chaincode/Connect``: one handler per call, within the bounds."""
 
     def __init__(
         self,
@@ -93,6 +86,7 @@ class _ChaincodeService:
         blocking: ThreadPoolExecutor,
         reply_timeout: float,
         max_in_flight: int,
+        max_streams: int,
         max_streams_per_client: int,
     ) -> None:
         self._chaincode_id = chaincode_id
@@ -100,54 +94,53 @@ class _ChaincodeService:
         self._blocking = blocking
         self._reply_timeout = reply_timeout
         self._max_in_flight = max_in_flight
+        self._max_streams = max_streams
         self._max_per_client = max_streams_per_client
         self._streams: dict[bytes, int] = {}
+        self._open = 0
 
-    def _claim(self, client: bytes) -> bool:
-        """Count one more stream of ``client``; False when it holds its maximum already."""
-        if self._streams.get(client, 0) >= self._max_per_client:
-            return False
-        self._streams[client] = self._streams.get(client, 0) + 1
-        return True
-
-    def _release(self, client: bytes) -> None:
-        left = self._streams.get(client, 0) - 1
-        if left > 0:
-            self._streams[client] = left
-        else:
-            self._streams.pop(client, None)
-
-    async def Connect(  # noqa: N802
-        self, request_iterator: AsyncIterator[Any], context: Any
-    ) -> AsyncIterator[Any]:
-        logger.info("peer connected from %s", context.peer())
+    def __call__(self, call: Call) -> None:
+        """Start serving ``call``; :class:`Refusal` (RESOURCE_EXHAUSTED) beyond a bound."""
+        logger.info("peer connected from %s", call.peer)
+        if self._open >= self._max_streams:
+            logger.warning("refused a stream: %d are open", self._open)
+            raise Refusal(
+                Status.RESOURCE_EXHAUSTED, f"the server serves {self._max_streams} streams at most"
+            )
         # With mutual TLS, each client certificate holds at most its share of the slots.
-        certs = context.auth_context().get("x509_pem_cert") or []
-        client = certs[0] if certs else None
-        if client is not None and not self._claim(client):
-            logger.warning("refused a stream: its client already holds %d", self._max_per_client)
-            await context.abort(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"this client already holds {self._max_per_client} streams",
-            )
-        try:
-            handler = Handler(
-                self._chaincode_id,
-                self._dispatch,
-                self._blocking,
-                reply_timeout=self._reply_timeout,
-                max_in_flight=self._max_in_flight,
-            )
-            messages = handler.run(request_iterator)
-            try:
-                async for message in messages:
-                    yield message
-            finally:
-                await messages.aclose()
-                handler.close()
-        finally:
+        client = call.client_certificate
+        if client is not None:
+            if self._streams.get(client, 0) >= self._max_per_client:
+                logger.warning(
+                    "refused a stream: its client already holds %d", self._max_per_client
+                )
+                raise Refusal(
+                    Status.RESOURCE_EXHAUSTED,
+                    f"this client already holds {self._max_per_client} streams",
+                )
+            self._streams[client] = self._streams.get(client, 0) + 1
+        self._open += 1
+        handler = Handler(
+            self._chaincode_id,
+            self._dispatch,
+            self._blocking,
+            reply_timeout=self._reply_timeout,
+            max_in_flight=self._max_in_flight,
+        )
+
+        def ended() -> None:
+            handler.close()
+            self._open -= 1
             if client is not None:
-                self._release(client)
+                left = self._streams.get(client, 0) - 1
+                if left > 0:
+                    self._streams[client] = left
+                else:
+                    self._streams.pop(client, None)
+
+        call.on_message = handler.receive
+        call.on_end = ended
+        handler.start(call.send, on_close=call.finish)
 
 
 class ChaincodeServer:
@@ -206,6 +199,7 @@ class ChaincodeServer:
             self._blocking,
             reply_timeout,
             max_in_flight,
+            max_streams,
             max_streams_per_client,
         )
         self._thread: threading.Thread | None = None
@@ -218,18 +212,24 @@ class ChaincodeServer:
         """Bind and start serving on the server's own loop thread; returns the bound
         port (useful with port 0). Raises OSError when it cannot listen or the TLS files
         are unusable."""
+        context = None
+        if self._tls is not None:
+            try:
+                context = self._tls.context()
+            except (ValueError, OSError) as exc:
+                raise OSError(f"invalid TLS configuration: {exc}") from exc
         started: Future[int] = Future()
         self._thread = threading.Thread(
-            target=self._run, args=(started,), name="chaincode-loop", daemon=True
+            target=self._run, args=(started, context), name="chaincode-loop", daemon=True
         )
         self._thread.start()
         self.port = started.result()
         return self.port
 
-    def _run(self, started: Future[int]) -> None:
+    def _run(self, started: Future[int], context: ssl.SSLContext | None) -> None:
         loop = asyncio.new_event_loop()
         try:
-            loop.run_until_complete(self._serve(started))
+            loop.run_until_complete(self._serve(started, context))
         except BaseException as exc:  # never leave start() waiting
             if not started.done():
                 started.set_exception(exc)
@@ -238,26 +238,35 @@ class ChaincodeServer:
         finally:
             loop.close()
 
-    async def _serve(self, started: Future[int]) -> None:
-        self._loop = asyncio.get_running_loop()
+    async def _serve(self, started: Future[int], context: ssl.SSLContext | None) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
         self._stopping = asyncio.Event()
-        server = grpc.aio.server(options=_GRPC_OPTIONS, maximum_concurrent_rpcs=self.max_streams)
-        chaincode_shim_grpc.add_ChaincodeServicer_to_server(self._service, server)
+        connections: set[Http2Connection] = set()
+        host, _, port = self.address.rpartition(":")
         try:
-            if self._tls is None:
-                port = server.add_insecure_port(self.address)
-            else:
-                port = server.add_secure_port(self.address, self._tls.credentials())
-        except ValueError as exc:
-            raise OSError(f"invalid TLS configuration: {exc}") from exc
-        except RuntimeError as exc:
+            server = await loop.create_server(
+                lambda: Http2Connection(self._service, connections),
+                host.strip("[]") or None,
+                int(port),
+                ssl=context,
+                reuse_address=True,
+                backlog=128,
+            )
+        except (OSError, ValueError) as exc:
             raise OSError(f"cannot listen on {self.address}: {exc}") from exc
-        if not port:
-            raise OSError(f"cannot listen on {self.address}")
-        await server.start()
-        started.set_result(int(port))
+        started.set_result(int(server.sockets[0].getsockname()[1]))
         await self._stopping.wait()
-        await server.stop(self._grace)
+        server.close()
+        for connection in list(connections):
+            connection.shut()
+        waiting = [c.closed for c in connections]
+        if waiting:
+            grace = self._grace if self._grace is not None else None
+            await asyncio.wait(waiting, timeout=grace or 0.05)
+        for connection in list(connections):
+            connection.abort()
+        await asyncio.sleep(0)
 
     @property
     def listen_address(self) -> str:
@@ -266,7 +275,8 @@ class ChaincodeServer:
         return f"{host}:{self.port}"
 
     def stop(self, grace: float | None = 5.0) -> None:
-        """Stop accepting streams, give open ones ``grace`` seconds, then shut down."""
+        """Stop accepting streams, end the open ones (UNAVAILABLE), give their
+        connections ``grace`` seconds to close, then shut down."""
         loop, stopping, thread = self._loop, self._stopping, self._thread
         if loop is not None and stopping is not None and thread is not None and thread.is_alive():
             self._grace = grace
