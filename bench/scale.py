@@ -167,6 +167,12 @@ class State:
         """Bill indexes below this have a stock number."""
         return self.stock[-1].first_index + self.stock[-1].count if self.stock else 0
 
+    def add_stock(self, batch_id: str, start_number: int) -> Stock:
+        """The next approved batch: it numbers the bills from :attr:`covered` on."""
+        batch = Stock(batch_id, self.covered, start_number, self.stock_size)
+        self.stock.append(batch)
+        return batch
+
     def number(self, index: int) -> str:
         """Bill ``index``'s number (10 digits) in its stock batch."""
         for batch in self.stock:
@@ -415,19 +421,19 @@ class Scale:
         """Stock numbers for bills ``0 .. upto-1``: the next batch approved (the previous
         one reconciled first, as the contract allows one open batch per code)."""
         while self.state.covered < upto:
-            size, bills = self.state.stock_size, self.state.covered
+            used = self.state.stock[-1].count if self.state.stock else 0  # every number issued
             t = time.perf_counter()
-            start = setup.fresh_batch(size)
+            start = setup.fresh_batch(self.state.stock_size)
             seconds = time.perf_counter() - t
             if self.state.stock:
-                self.state.reconciles.append({"bills": bills, "seconds": seconds})
+                self.state.reconciles.append({"bills": used, "seconds": seconds})
                 print(f"stock: previous batch reconciled, next approved in {seconds:.1f} s")
-            batch = setup.evaluate(setup.hospital, "ListStock", self.state.unit_code, "200")
-            approved = [
-                b for b in batch["records"]
+            batch_id = next(
+                b["batchId"]
+                for b in setup.pages(setup.hospital, "ListStock", self.state.unit_code)
                 if b["status"] == "approved" and int(b["startNumber"]) == start
-            ]  # fmt: skip
-            self.state.stock.append(Stock(approved[0]["batchId"], bills, start, size))
+            )
+            self.state.add_stock(batch_id, start)
             self.state.save(self.state_path)
 
     def check_stock(self, setup: Setup) -> None:
@@ -625,8 +631,10 @@ class Scale:
             height = BlockHeight(at_finance, "FinanceMSP")
             try:
                 for bills in args.checkpoints:
-                    if state.result(bills) is not None and state.done.prefix >= bills:
-                        print(f"checkpoint {bills:,}: measured in an earlier run", file=sys.stderr)
+                    measured = state.result(bills) is not None
+                    if state.done.prefix > bills or (measured and state.done.prefix == bills):
+                        why = "measured in an earlier run" if measured else "passed, not measured"
+                        print(f"checkpoint {bills:,}: {why}", file=sys.stderr)
                         continue
                     for stop in [s for s in state.stops if s <= bills] + [bills]:
                         self.ensure_stock(setup, stop)
@@ -730,7 +738,14 @@ def main(argv: list[str] | None = None) -> int:
         scale.run()
     finally:
         if args.json_out is not None:
-            args.json_out.write_text(json.dumps({"checkpoints": scale.measured}, indent=1))
+            dump = {
+                "measured": scale.measured,  # this run's checkpoints, with every latency
+                "checkpoints": state.results,  # every checkpoint of the load
+                "reconciles": state.reconciles,
+                "loadSeconds": state.load_seconds,
+                "bills": state.done.prefix,
+            }
+            args.json_out.write_text(json.dumps(dump, indent=1))
     print(
         f"summary: {state.done.prefix:,} bills in {state.load_seconds:.0f} s of load"
         f" ({state.done.prefix / max(state.load_seconds, 1e-9):.1f} bills/s),"

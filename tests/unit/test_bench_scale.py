@@ -96,6 +96,16 @@ def test_bill_numbers_run_through_the_stock_batches_and_codes_through_the_pool()
     assert state.check_code(3) == ("XYZ789", "hash-b")
 
 
+def test_a_new_stock_batch_numbers_the_bills_after_the_covered_ones() -> None:
+    state = State(pool=[("ABC123", "h")], stock_size=1_000)
+    assert state.covered == 0
+    state.add_stock("b1", 1)
+    state.add_stock("b2", 670_001)  # numbers need not follow: other batches in between
+    assert state.covered == 2_000
+    assert [s.first_index for s in state.stock] == [0, 1_000]
+    assert (state.number(999), state.number(1_000)) == ("0000001000", "0000670001")
+
+
 def test_days_are_noted_where_they_change() -> None:
     state = _state()
     state.note_day(0, "2026-12-07T23:59:58+08:00")
