@@ -180,7 +180,11 @@ class BatchIssuance:
     issue_transient: dict[str, bytes]
 
     @classmethod
-    def of(cls, samples: Sequence[SampleBill]) -> BatchIssuance:
+    def of(
+        cls, samples: Sequence[SampleBill], hashes: Sequence[str] | None = None
+    ) -> BatchIssuance:
+        """The batch of ``samples``; each bill's check-code hash from ``hashes`` (one per
+        bill, for a caller that must know each bill's code) or else from the pool."""
         entries = []
         for sample in samples:
             entry: dict[str, Any] = {
@@ -191,12 +195,15 @@ class BatchIssuance:
             if sample.medical is not None:
                 entry["medical"] = sample.medical
             entries.append(entry)
-        hashes = [next_hash()[1].decode() for _ in samples]
+        if hashes is None:
+            hashes = [next_hash()[1].decode() for _ in samples]
+        elif len(hashes) != len(samples):
+            raise ValueError(f"{len(hashes)} check-code hashes for {len(samples)} bills")
         return cls(
             len(samples),
             {"bills": json.dumps(entries, ensure_ascii=False).encode()},
             json.dumps([s.public() for s in samples], ensure_ascii=False),
-            {"checkCodeHashes": json.dumps(hashes).encode()},
+            {"checkCodeHashes": json.dumps(list(hashes)).encode()},
         )
 
 
