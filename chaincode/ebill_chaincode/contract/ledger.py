@@ -75,6 +75,16 @@ def load(stub: Stub, key: str, what: str) -> Record:
     return record
 
 
+def load_many(stub: Stub, names: list[str], what: str) -> list[Record]:
+    """The records at ``names`` in one multi-key read; NotFound naming the first absent."""
+    records = []
+    for key, raw in zip(names, stub.get_states(names), strict=True):
+        if raw is None:
+            raise NotFound(f"{what} {'/'.join(keys.split(key)[-2:])} not found")
+        records.append(decode(raw, repr(keys.split(key))))
+    return records
+
+
 def put(stub: Stub, key: str, record: Record) -> None:
     stub.put_state(key, canonical_json(record))
 

@@ -16,7 +16,6 @@ from ..shim.errors import InvalidArgument, NotFound
 from ..shim.stub import Stub
 from . import access, keys, ledger, lifecycle, privacy
 from .anomalies import TYPES
-from .bills import load_bill
 from .model import (
     bill_ref,
     bookmark_arg,
@@ -50,10 +49,12 @@ def summary(bill: ledger.Record) -> ledger.Record:
 def _bills_page(
     stub: Stub, bounds: keys.Bounds, page_size: int, bookmark: str
 ) -> tuple[list[ledger.Record], str]:
-    """A page of an index whose keys end in billCode/billNumber, as the bills."""
+    """A page of an index whose keys end in billCode/billNumber, as the bills: the bills
+    are read in one multi-key read (one message to a peer that offers it), not one
+    read per bill."""
     results, next_bookmark = ledger.page(stub, bounds, page_size, bookmark)
-    bills = [load_bill(stub, *keys.split(kv.key)[-2:]) for kv in results]
-    return bills, next_bookmark
+    refs = [keys.split(kv.key)[-2:] for kv in results]
+    return ledger.load_many(stub, [keys.bill(*ref) for ref in refs], "bill"), next_bookmark
 
 
 @transaction("BillHistory")
