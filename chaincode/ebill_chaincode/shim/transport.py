@@ -58,6 +58,8 @@ WINDOW = 16 * 1024 * 1024
 MAX_FRAME = 1 << 20
 MAX_HEADER_LIST = 64 * 1024
 _PREFIX = struct.Struct(">BI")
+#: A frame header: 24-bit length and 8-bit type as one word, flags, stream id.
+_HEADER = struct.Struct(">IBI")
 _PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _DEFAULT_WINDOW = 65535
 
@@ -118,12 +120,7 @@ class ProtocolViolation(Exception):
 
 def frame(kind: Frame, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
     """One HTTP/2 frame: 24-bit length, type, flags, 31-bit stream id, payload."""
-    return (
-        len(payload).to_bytes(3, "big")
-        + bytes((kind, flags))
-        + stream_id.to_bytes(4, "big")
-        + payload
-    )
+    return _HEADER.pack(len(payload) << 8 | kind, flags, stream_id) + payload
 
 
 class Status(IntEnum):
@@ -197,28 +194,33 @@ class Call:
 
     # --- used by the connection ------------------------------------------------------
 
-    def _feed(self, data: bytes | memoryview) -> Status | None:
+    def _feed(self, data: bytes | bytearray | memoryview) -> Status | None:
         """Take DATA bytes; deliver every whole message. A status when the call must end."""
         buffer = self._buffer
-        buffer += data
-        offset = 0
-        while len(buffer) - offset >= 5:
-            compressed, length = _PREFIX.unpack_from(buffer, offset)
+        if buffer:  # the rest of a message begun in an earlier frame
+            buffer += data
+            data = buffer
+        offset, size = 0, len(data)
+        while size - offset >= 5:
+            compressed, length = _PREFIX.unpack_from(data, offset)
             if length > MAX_MESSAGE:
                 return Status.RESOURCE_EXHAUSTED
             if compressed:
                 return Status.UNIMPLEMENTED
             end = offset + 5 + length
-            if len(buffer) < end:
+            if size < end:
                 break
-            try:
-                message = ChaincodeMessage.FromString(bytes(buffer[offset + 5 : end]))
+            try:  # parsing copies: the message keeps no hold on the frame's bytes
+                message = ChaincodeMessage.FromString(data[offset + 5 : end])
             except DecodeError:
                 return Status.INTERNAL
             offset = end
             if self._ended or not self.on_message(message):
                 return Status.OK
-        del buffer[:offset]
+        if data is buffer:
+            del buffer[:offset]
+        elif offset < size:
+            buffer += data[offset:]
         return None
 
     def _end(self, drop: bool = False) -> None:
@@ -255,7 +257,7 @@ class Http2Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._inbox = bytearray()
         self._preface = False
-        self._out: list[bytes] = []
+        self._out: list[bytes | memoryview] = []
         self._flush_scheduled = False
         self._decoder = hpack.Decoder()
         self._decoder.max_header_list_size = MAX_HEADER_LIST
@@ -273,7 +275,8 @@ class Http2Connection(asyncio.Protocol):
         self._consumed = 0  # DATA bytes taken since our last connection WINDOW_UPDATE
         self._client_certificate: bytes | None = None
         self.peer = "unknown"
-        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[None] = self._loop.create_future()
 
     # --- asyncio.Protocol ------------------------------------------------------------
 
@@ -314,28 +317,35 @@ class Http2Connection(asyncio.Protocol):
                 del inbox[: len(_PREFACE)]
                 self._preface = True
             view = memoryview(inbox)
-            offset, size = 0, len(inbox)
-            try:
-                while size - offset >= 9:
-                    length = int.from_bytes(view[offset : offset + 3], "big")
-                    if length > MAX_FRAME:
-                        raise ProtocolViolation(H2Error.FRAME_SIZE_ERROR, "frame too large")
-                    end = offset + 9 + length
-                    if end > size:
-                        break
-                    kind, flags = view[offset + 3], view[offset + 4]
-                    stream_id = int.from_bytes(view[offset + 5 : offset + 9], "big") & 0x7FFFFFFF
-                    self._frame(kind, flags, stream_id, view[offset + 9 : end])
-                    offset = end
-            finally:
-                view.release()
-                del inbox[:offset]
+            offset = self._frames(view, len(inbox))
+            view.release()
+            del inbox[:offset]  # every view of the frames is gone by now
         except ProtocolViolation as violation:
+            # the traceback may still hold a view of the inbox: leave it, it is done with
+            self._inbox = bytearray()
             logger.warning("HTTP/2 protocol error from %s: %s", self.peer, violation)
             self._go_away(violation.code)
             self._abort()
             return
         self._flush()
+
+    def _frames(self, view: memoryview, size: int) -> int:
+        """Handle every whole frame in ``view``; how many bytes they took."""
+        offset = 0
+        unpack = _HEADER.unpack_from
+        while size - offset >= 9:
+            head, flags, stream_id = unpack(view, offset)
+            end = offset + 9 + (head >> 8)
+            if end > size:
+                if head >> 8 > MAX_FRAME:
+                    raise ProtocolViolation(H2Error.FRAME_SIZE_ERROR, "frame too large")
+                break
+            if head & 0xFF == Frame.DATA:  # the common case first
+                self._data(flags, stream_id & 0x7FFFFFFF, view[offset + 9 : end])
+            else:
+                self._frame(head & 0xFF, flags, stream_id & 0x7FFFFFFF, view[offset + 9 : end])
+            offset = end
+        return offset
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self)
@@ -556,7 +566,8 @@ class Http2Connection(asyncio.Protocol):
                 break
             chunk = pending[0]
             size = min(len(chunk), window, self._max_send_frame)
-            out.append(frame(Frame.DATA, 0, stream_id, chunk[:size].tobytes()))
+            out.append(_HEADER.pack(size << 8 | Frame.DATA, 0, stream_id))
+            out.append(chunk[:size])
             call.send_window -= size
             self._send_window -= size
             if size == len(chunk):
@@ -574,7 +585,7 @@ class Http2Connection(asyncio.Protocol):
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         """Write every frame made so far in one write."""
