@@ -25,10 +25,12 @@ from .issuance import ISSUE_ENDORSERS
 
 ISSUE, GO_PUT, PY_PUT = "issue (2 tx: deposit + IssueBill)", "Go kv Put", "Python kv Put"
 BATCH = "issue batch (2 tx per 100 bills)"
+#: Callers of one bill each, grouped by the SDK's GroupCommit into batches.
+GROUP = "issue, GroupCommit (1 bill a caller)"
 #: IssueBill's ledger traffic without its rules (``Pattern`` of bench/kvgo and bench/kvpy):
 #: the two shims side by side on the access pattern of the contract's main transaction.
 GO_PATTERN, PY_PATTERN = "Go kv Pattern", "Python kv Pattern"
-WORKLOADS = (ISSUE, BATCH, GO_PUT, PY_PUT, GO_PATTERN, PY_PATTERN)
+WORKLOADS = (ISSUE, GROUP, BATCH, GO_PUT, PY_PUT, GO_PATTERN, PY_PATTERN)
 #: level -> (batches in flight, batches per level): 100 bills per batch.
 BATCH_LEVELS = {10: (1, 4), 50: (2, 4), 200: (4, 8)}
 BATCH_BILLS = 100
@@ -191,6 +193,10 @@ def render(cells: list[Cell]) -> str:
             parts = []
             if ISSUE in level:
                 parts.append(f"issuance / Go ceiling = {level[ISSUE].rate / go.rate:.2f}")
+            if GROUP in level:
+                parts.append(
+                    f"GroupCommit issuance / Go ceiling = {level[GROUP].rate / go.rate:.2f}"
+                )
             if BATCH in level:
                 parts.append(f"batch issuance / Go ceiling = {level[BATCH].rate / go.rate:.2f}")
             if py is not None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import fabricgw
 from ebill.samples import SampleBill
-from ebill.unit import new_check_code
+from ebill.unit import IssueRequest, PreparedBill, new_check_code
 from ebill_chaincode.contract.checkcode import hash_check_code
 from fabricgw.commit import check_committed
 
@@ -61,6 +61,14 @@ def next_hash() -> tuple[str, bytes]:
     if _HASHES is None:
         _HASHES = _pool()
     return next(_HASHES)
+
+
+def prepared(sample: SampleBill) -> PreparedBill:
+    """``sample`` prepared for :class:`ebill.groupcommit.GroupCommit`, its check code and
+    hash from the pool (the SDK would hash it in the caller's thread)."""
+    code, code_hash = next_hash()
+    request = IssueRequest.of(sample, check_code=code)
+    return PreparedBill.of(request, code_hash=code_hash.decode())
 
 
 def hash_cost(count: int = 5) -> float:

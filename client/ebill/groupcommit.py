@@ -78,7 +78,13 @@ class GroupCommit:
     ) -> Future[IssuedBill]:
         """Queue one bill (arguments as :meth:`UnitClient.issue_bill`); its future.
         Hashes the check code in the calling thread. Raises InvalidInput if closed."""
-        item = PreparedBill.of(IssueRequest.of(bill, payer, medical, salt, check_code))
+        return self.submit_prepared(
+            PreparedBill.of(IssueRequest.of(bill, payer, medical, salt, check_code))
+        )
+
+    def submit_prepared(self, item: PreparedBill) -> Future[IssuedBill]:
+        """Queue one bill the caller prepared (:meth:`PreparedBill.of`: salt, check code
+        and its hash); its future. Raises InvalidInput if closed."""
         future: Future[IssuedBill] = Future()
         with self._lock:
             if self._closed:

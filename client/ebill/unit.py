@@ -14,6 +14,7 @@ import fabricgw
 from ebill_chaincode.contract import checkcode, vocabulary
 from ebill_chaincode.contract import interface as api
 from ebill_chaincode.contract.model import PUBLIC_BILL_FIELDS
+from ebill_chaincode.shim.errors import ChaincodeError
 from ebill_chaincode.shim.identity import ClientIdentity
 
 from .capabilities import (
@@ -104,13 +105,27 @@ class PreparedBill:
     public: dict[str, Any]
 
     @classmethod
-    def of(cls, request: IssueRequest) -> PreparedBill:
+    def of(cls, request: IssueRequest, *, code_hash: str | None = None) -> PreparedBill:
+        """Salt, check code and its hash for ``request``; ``code_hash`` is the hash of
+        ``request.check_code`` when the caller computed it already (a pool of codes
+        hashed ahead of time), else it is computed here. InvalidInput for a malformed
+        code, or a ``code_hash`` without the code it hashes."""
         salt = request.salt if request.salt is not None else secrets.token_bytes(SALT_BYTES)
+        if code_hash is not None and request.check_code is None:
+            raise InvalidInput("checkCode: a code_hash needs the check code it hashes")
         code = request.check_code if request.check_code is not None else new_check_code()
-        try:
-            code_hash = checkcode.hash_check_code(code)
-        except ValueError as error:
-            raise InvalidInput(f"checkCode: {error}") from None
+        if code_hash is not None:
+            if checkcode.normalize_check_code(code) is None:
+                raise InvalidInput("checkCode: must be 6 characters of 0-9 and A-Z without I and O")
+            try:
+                checkcode.parse_check_code_hash(code_hash, "checkCodeHash")
+            except ChaincodeError as error:
+                raise InvalidInput(error.text) from None
+        else:
+            try:
+                code_hash = checkcode.hash_check_code(code)
+            except ValueError as error:
+                raise InvalidInput(f"checkCode: {error}") from None
         payer = request.payer
         public = {name: request.bill[name] for name in PUBLIC_FIELDS if name in request.bill}
         public["payerHash"] = hash_of_payer(
