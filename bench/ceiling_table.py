@@ -30,7 +30,9 @@ GROUP = "issue, GroupCommit (1 bill a caller)"
 #: IssueBill's ledger traffic without its rules (``Pattern`` of bench/kvgo and bench/kvpy):
 #: the two shims side by side on the access pattern of the contract's main transaction.
 GO_PATTERN, PY_PATTERN = "Go kv Pattern", "Python kv Pattern"
-WORKLOADS = (ISSUE, GROUP, BATCH, GO_PUT, PY_PUT, GO_PATTERN, PY_PATTERN)
+#: Go's Pattern without its private write: what a private write costs the peers.
+GO_PUBLIC = "Go kv Pattern, no private write"
+WORKLOADS = (ISSUE, GROUP, BATCH, GO_PUT, PY_PUT, GO_PATTERN, PY_PATTERN, GO_PUBLIC)
 #: level -> (batches in flight, batches per level): 100 bills per batch.
 BATCH_LEVELS = {10: (1, 4), 50: (2, 4), 200: (4, 8)}
 BATCH_BILLS = 100
@@ -170,6 +172,23 @@ def shim_ratio(go: Cell, py: Cell) -> str:
     )
 
 
+def private_cost(with_private: Cell, without: Cell) -> str:
+    """What Pattern's one private write costs: peers' CPU per transaction and throughput."""
+    done_with, done_without = (
+        with_private.count - with_private.errors,
+        without.count - without.errors,
+    )
+    if not done_with or not done_without or without.rate <= 0:
+        return "private write: no figures"
+    peers_with = with_private.cpu["peers"] / done_with * 1000
+    peers_without = without.cpu["peers"] / done_without * 1000
+    return (
+        f"a private write costs the peers {peers_with - peers_without:+.2f} ms CPU per tx"
+        f" ({peers_with:.2f} with, {peers_without:.2f} without); throughput with / without"
+        f" = {with_private.rate / without.rate:.2f}"
+    )
+
+
 def render(cells: list[Cell]) -> str:
     """The table, then the ratios per level."""
     table = [HEADER] + [c.cells() for c in cells]
@@ -206,6 +225,9 @@ def render(cells: list[Cell]) -> str:
         go_pattern, py_pattern = level.get(GO_PATTERN), level.get(PY_PATTERN)
         if go_pattern is not None and py_pattern is not None:
             lines.append(f"{n} in flight: " + shim_ratio(go_pattern, py_pattern))
+        public = level.get(GO_PUBLIC)
+        if go_pattern is not None and public is not None:
+            lines.append(f"{n} in flight: " + private_cost(go_pattern, public))
     errors = [c for c in cells if c.errors]
     for c in errors:
         lines.append(f"errors in {c.workload} at {c.in_flight}: {c.errors}, first: {c.first_error}")

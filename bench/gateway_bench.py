@@ -62,6 +62,7 @@ from . import ceiling, ceiling_table, txsize
 from .ceiling_table import (
     BATCH,
     GO_PATTERN,
+    GO_PUBLIC,
     GO_PUT,
     GROUP,
     ISSUE,
@@ -501,6 +502,7 @@ async def ceiling_cells(
                 PY_PUT: puts(ceiling.PY_KV),
                 GO_PATTERN: puts(ceiling.GO_KV, "Pattern"),
                 PY_PATTERN: puts(ceiling.PY_KV, "Pattern"),
+                GO_PUBLIC: puts(ceiling.GO_KV, "PatternPublic"),
             }
             make_jobs = {w: make for w, make in make_jobs.items() if w in plan.workloads}
             for make in make_jobs.values():  # warm-up: every peer connects to every server
@@ -658,6 +660,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
         "py-put": PY_PUT,
         "go-pattern": GO_PATTERN,
         "py-pattern": PY_PATTERN,
+        "go-public": GO_PUBLIC,
     }
     parser.add_argument(
         "--workloads",

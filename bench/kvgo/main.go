@@ -7,7 +7,8 @@
 // traffic without its rules: 3 reads (key, "unit", "seal/"+key), the first entry of
 // one range read (then closed), 5 writes (value under key, 4 index markers) and one
 // private write (value under key in collection kvPrivate) in one write batch, and an
-// event.
+// event; PatternPublic(key, value) the same without the private write (what a private
+// write costs the peers).
 //
 // Environment: CHAINCODE_ID, CHAINCODE_SERVER_ADDRESS, CHAINCODE_TLS_CERT,
 // CHAINCODE_TLS_KEY, CHAINCODE_TLS_CLIENT_CA (PEM files; the client CA is required).
@@ -33,8 +34,8 @@ func (kv) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 			return shim.Error(err.Error())
 		}
 		return shim.Success(nil)
-	case fn == "Pattern" && len(args) == 2:
-		if err := pattern(stub, args[0], []byte(args[1])); err != nil {
+	case (fn == "Pattern" || fn == "PatternPublic") && len(args) == 2:
+		if err := pattern(stub, args[0], []byte(args[1]), fn == "Pattern"); err != nil {
 			return shim.Error(err.Error())
 		}
 		return shim.Success(nil)
@@ -48,11 +49,11 @@ func (kv) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 		}
 		return shim.Success(value)
 	}
-	return shim.Error(fmt.Sprintf("unknown call %s with %d arguments: Put(key, value), Get(key) or Pattern(key, value)", fn, len(args)))
+	return shim.Error(fmt.Sprintf("unknown call %s with %d arguments: Put(key, value), Get(key), Pattern(key, value) or PatternPublic(key, value)", fn, len(args)))
 }
 
 // pattern is IssueBill's access pattern (see the file's comment); bench/kvpy.py has its twin.
-func pattern(stub shim.ChaincodeStubInterface, key string, value []byte) error {
+func pattern(stub shim.ChaincodeStubInterface, key string, value []byte, private bool) error {
 	for _, k := range []string{key, "unit", "seal/" + key} {
 		if _, err := stub.GetState(k); err != nil {
 			return err
@@ -80,8 +81,10 @@ func pattern(stub shim.ChaincodeStubInterface, key string, value []byte) error {
 			return err
 		}
 	}
-	if err := stub.PutPrivateData(Collection, key, value); err != nil {
-		return err
+	if private {
+		if err := stub.PutPrivateData(Collection, key, value); err != nil {
+			return err
+		}
 	}
 	if err := stub.FinishWriteBatch(); err != nil {
 		return err
