@@ -36,8 +36,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import greenlet
 
@@ -72,8 +71,7 @@ class _Transaction(greenlet.greenlet):
     handler: Handler
 
 
-@dataclass
-class _Wait:
+class _Wait(NamedTuple):
     """A transaction waiting for the peer's reply to one request."""
 
     transaction: _Transaction

@@ -389,9 +389,9 @@ class ChaincodeStub:
             type=kind, payload=payload, txid=self._tx_id, channel_id=self._channel_id
         )
         reply = self._call_peer(message)
-        name = ChaincodeMessage.Type.Name(kind)
         if reply.type == ChaincodeMessage.RESPONSE:
             return bytes(reply.payload)
+        name = ChaincodeMessage.Type.Name(kind)
         if reply.type == ChaincodeMessage.ERROR:
             text = bytes(reply.payload).decode("utf-8", errors="replace")
             raise PeerError(f"{name} refused by peer: {text}")
