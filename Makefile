@@ -129,6 +129,7 @@ bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
 	$(PY) -m bench.index_bench --issue 200
 	$(PY) -m bench.service_bench --no-read-model
+	$(PY) -m bench.latency
 
 # The contract reference, generated from contract/interface.py (a unit test checks it is fresh).
 docs: $(STAMP)
