@@ -9,19 +9,19 @@ import pytest
 
 from bench import latency
 from bench.latency import Arrivals, Phases, Result, Setting
+from ebill_network import configs
 
 
-def test_defaults_sweep_four_timeouts_by_two_counts() -> None:
+def test_defaults_sweep_four_timeouts_with_the_networks_count() -> None:
     args = latency.parse_args([])
-    assert args.settings() == [
-        Setting(t, c) for t in ("25ms", "50ms", "100ms", "250ms") for c in (100, 500)
-    ]
+    count = configs.MAX_MESSAGE_COUNT
+    assert args.settings() == [Setting(t, count) for t in ("25ms", "50ms", "100ms", "250ms")]
     assert (args.puts, args.issues, args.in_flight, args.seconds, args.rounds) == (
-        30,
-        10,
+        32,
+        12,
         200,
-        10.0,
-        2,
+        16.0,
+        4,
     )
 
 
