@@ -129,6 +129,7 @@ bench: network-ready $(BENCH_NODE)
 	$(PY) -m bench.gateway_bench
 	$(PY) -m bench.index_bench --issue 200
 	$(PY) -m bench.service_bench --no-read-model
+	$(PY) -m bench.latency
 
 # A million bills through the batch path on a fresh network of its own (SCALE_DATA, ports
 # from SCALE_PORT): reads against the Go kv Get at 1k, 100k and 1M bills, load time, disk

@@ -416,6 +416,59 @@ def set_snapshot_interval(size_bytes: int) -> ConfigChange:
     return change
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds of a Go duration such as ``250ms`` or ``1m30s`` (Fabric's config form).
+
+    Raises ValueError for anything else (a bare number, a sign, an unknown unit).
+    """
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration like '250ms' or '2s': {text!r}")
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def set_batching(timeout: str, max_message_count: int) -> ConfigChange:
+    """A change that sets how the orderers cut blocks: ``BatchTimeout`` (a Go duration,
+    ``"50ms"``) and ``BatchSize.MaxMessageCount``. Sign it as the orderer org
+    (``signers=[ORDERER_ORG]``).
+
+    On a SmartBFT channel it also sets the consensus options ``RequestBatchMaxInterval``
+    (SmartBFT's batch timeout: it reads this, not ``BatchTimeout``) and
+    ``RequestBatchMaxCount`` (which Fabric replaces with ``MaxMessageCount`` anyway).
+    Raises ValueError for a timeout that is not a positive duration or a count below 1.
+    """
+    if duration_seconds(timeout) <= 0:
+        raise ValueError(f"timeout: must be above zero, not {timeout!r}")
+    if max_message_count < 1:
+        raise ValueError(f"max_message_count: must be at least 1, not {max_message_count}")
+
+    def change(config: dict[str, Any]) -> None:
+        values = config["channel_group"]["groups"]["Orderer"]["values"]
+        values["BatchTimeout"]["value"]["timeout"] = timeout
+        values["BatchSize"]["value"]["max_message_count"] = max_message_count
+        consensus = values["ConsensusType"]["value"]
+        if consensus.get("type") == "BFT":
+            options = consensus["metadata"]
+            options["request_batch_max_interval"] = timeout
+            # a uint64: protojson (configtxlator) writes it as a string
+            options["request_batch_max_count"] = str(max_message_count)
+
+    return change
+
+
+def batching(config: dict[str, Any]) -> tuple[str, int]:
+    """The channel's ``BatchTimeout`` and ``BatchSize.MaxMessageCount`` in ``config``."""
+    values = config["channel_group"]["groups"]["Orderer"]["values"]
+    return (
+        str(values["BatchTimeout"]["value"]["timeout"]),
+        int(values["BatchSize"]["value"]["max_message_count"]),
+    )
+
+
 def raft_snapshots(layout: Layout, i: int) -> list[Path]:
     """The Raft snapshot files orderer ``i`` has taken of the channel (oldest first)."""
     folder = layout.node_dir(ORDERER_ORG, layout.orderers()[i]) / "data" / "snap" / CHANNEL

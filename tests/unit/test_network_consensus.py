@@ -73,6 +73,8 @@ def test_bft_channel_maps_four_consenters_with_identity_and_tls(tmp_path: Path) 
     endpoints = orderer["Organizations"][0]["OrdererEndpoints"]
     assert endpoints == [layout.address(layout.orderer_port(i)) for i in range(4)]
     assert orderer["SmartBFT"]["RequestBatchMaxCount"] == configs.MAX_MESSAGE_COUNT
+    # SmartBFT cuts by its own interval, not by BatchTimeout: both carry the same value
+    assert orderer["SmartBFT"]["RequestBatchMaxInterval"] == configs.BATCH_TIMEOUT
 
 
 def test_raft_channel_has_three_consenters_and_no_bft_mapping(tmp_path: Path) -> None:
@@ -81,6 +83,8 @@ def test_raft_channel_has_three_consenters_and_no_bft_mapping(tmp_path: Path) ->
     assert "ConsenterMapping" not in orderer
     assert len(orderer["EtcdRaft"]["Consenters"]) == 3
     assert len(orderer["Organizations"][0]["OrdererEndpoints"]) == 3
+    assert orderer["BatchTimeout"] == configs.BATCH_TIMEOUT
+    assert orderer["BatchSize"]["MaxMessageCount"] == configs.MAX_MESSAGE_COUNT
 
 
 def _sample_dir() -> Path:
