@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import fabricgw
+from ebill import table
 
 from .cpu import KINDS, Meter
 from .issuance import ISSUE_ENDORSERS
@@ -66,9 +67,14 @@ class Cell:
         done = (self.count - self.errors) * self.bills_per_call
         return done / self.seconds if self.seconds > 0 else 0.0
 
-    def cpu_ms(self, kind: str) -> str:
+    def cpu_per_call(self, kind: str) -> float | None:
+        """CPU ms of ``kind`` per call done (per bill for issuance); None if none was."""
         done = (self.count - self.errors) * self.bills_per_call
-        return f"{self.cpu[kind] / done * 1000:.2f}" if done else "-"
+        return self.cpu[kind] / done * 1000 if done else None
+
+    def cpu_ms(self, kind: str) -> str:
+        ms = self.cpu_per_call(kind)
+        return "-" if ms is None else f"{ms:.2f}"
 
     def cells(self) -> list[str]:
         lat = sorted(self.latencies)
@@ -161,11 +167,9 @@ async def measure(
 
 def shim_ratio(go: Cell, py: Cell) -> str:
     """Our shim against Go's on the same access pattern: chaincode CPU per transaction."""
-    go_done, py_done = go.count - go.errors, py.count - py.errors
-    if not go_done or not py_done or go.cpu["chaincode"] <= 0:
+    go_ms, py_ms = go.cpu_per_call("chaincode"), py.cpu_per_call("chaincode")
+    if not go_ms or py_ms is None:
         return "Pattern: no figures"
-    go_ms = go.cpu["chaincode"] / go_done * 1000
-    py_ms = py.cpu["chaincode"] / py_done * 1000
     return (
         f"Pattern chaincode CPU per tx, Python shim / Go shim = {py_ms / go_ms:.2f}"
         f" ({py_ms:.2f} / {go_ms:.2f} ms); throughput Python / Go = {py.rate / go.rate:.2f}"
@@ -174,14 +178,9 @@ def shim_ratio(go: Cell, py: Cell) -> str:
 
 def private_cost(with_private: Cell, without: Cell) -> str:
     """What Pattern's one private write costs: peers' CPU per transaction and throughput."""
-    done_with, done_without = (
-        with_private.count - with_private.errors,
-        without.count - without.errors,
-    )
-    if not done_with or not done_without or without.rate <= 0:
+    peers_with, peers_without = with_private.cpu_per_call("peers"), without.cpu_per_call("peers")
+    if peers_with is None or peers_without is None or without.rate <= 0:
         return "private write: no figures"
-    peers_with = with_private.cpu["peers"] / done_with * 1000
-    peers_without = without.cpu["peers"] / done_without * 1000
     return (
         f"a private write costs the peers {peers_with - peers_without:+.2f} ms CPU per tx"
         f" ({peers_with:.2f} with, {peers_without:.2f} without); throughput with / without"
@@ -190,19 +189,9 @@ def private_cost(with_private: Cell, without: Cell) -> str:
 
 
 def render(cells: list[Cell]) -> str:
-    """The table, then the ratios per level."""
-    table = [HEADER] + [c.cells() for c in cells]
-    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
-    lines = []
-    for i, r in enumerate(table):
-        lines.append(
-            "  ".join(
-                c.ljust(w) if j == 1 else c.rjust(w)
-                for j, (c, w) in enumerate(zip(r, widths, strict=True))
-            ).rstrip()
-        )
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    """The table (the workload left-aligned), then the ratios per level."""
+    right = [0, *range(2, len(HEADER))]
+    lines = table.render(HEADER, [c.cells() for c in cells], right=right).split("\n")
     levels: dict[int, dict[str, Cell]] = {}
     for c in cells:
         levels.setdefault(c.level, {})[c.workload] = c

@@ -61,3 +61,13 @@ class Meter:
     def sample(self) -> Sample:
         """CPU seconds per kind now."""
         return Sample({k: sum(cpu_seconds(p) for p in pids) for k, pids in self.pids.items()})
+
+
+def load_line(before: tuple[float, float, float], after: tuple[float, float, float]) -> str:
+    """The machine's load average before and after a run, for a bench's last line."""
+    return (
+        "load average (1/5/15 min) before: "
+        + " ".join(f"{x:.2f}" for x in before)
+        + ", after: "
+        + " ".join(f"{x:.2f}" for x in after)
+    )

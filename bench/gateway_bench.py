@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ import grpc
 import grpc.aio
 
 import fabricgw
-from ebill import consistency
+from ebill import consistency, table
 from ebill.connection import CHANNEL_OPTIONS, Connection, connect, load_description
 from ebill.groupcommit import GroupCommit
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SampleBill, outpatient_bill
@@ -71,7 +71,7 @@ from .ceiling_table import (
     Cell,
     put_job,
 )
-from .cpu import Meter
+from .cpu import Meter, load_line
 from .heights import BlockHeight
 from .issuance import (
     BATCH_SIZE,
@@ -146,19 +146,8 @@ HEADER = ["client", "operation", "n", "err", "p50 ms", "p95 ms", "p99 ms", "tx/s
 
 
 def render(rows: list[Row]) -> str:
-    table = [HEADER] + [r.cells() for r in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
-    lines = []
-    for i, r in enumerate(table):
-        lines.append(
-            "  ".join(
-                c.ljust(w) if j < 2 else c.rjust(w)
-                for j, (c, w) in enumerate(zip(r, widths, strict=True))
-            ).rstrip()
-        )
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """The first table: client and operation left-aligned, the figures right."""
+    return table.render(HEADER, [r.cells() for r in rows], right=range(2, len(HEADER)))
 
 
 # --- the plan: which calls each row makes ----------------------------------------------
@@ -241,6 +230,20 @@ class Numbers:
 
 
 # --- setup: unit and a fresh stock batch -----------------------------------------------
+
+
+@contextmanager
+def setup_connections(
+    description: dict[str, Any],
+) -> Iterator[tuple[Connection, Connection, Connection]]:
+    """finance1, hospital1 at the units peer (the bench's endorse deadline) and hospital1
+    through the finance peer (to follow that peer's height)."""
+    with (
+        connect(description, "finance", "finance1") as finance,
+        connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as hospital,
+        connect(description, "units", "hospital1", via="finance") as at_finance,
+    ):
+        yield finance, hospital, at_finance
 
 
 class Setup:
@@ -710,11 +713,7 @@ def main(argv: list[str] | None = None) -> int:
 
     clients = 1 + int(use_node) + int(args.aio)
     total = plan.issues_per_client * clients + plan.ceiling_issues
-    with (
-        connect(description, "finance", "finance1") as finance,
-        connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as hospital,
-        connect(description, "units", "hospital1", via="finance") as at_finance,
-    ):
+    with setup_connections(description) as (finance, hospital, at_finance):
         setup = Setup(description, finance, hospital)
         setup.ensure_unit()
         numbers = Numbers(setup.fresh_batch(total), total)
@@ -767,12 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in sizes.lines():
         print(line)
-    print(
-        "load average (1/5/15 min) before: "
-        + " ".join(f"{x:.2f}" for x in load_before)
-        + ", after: "
-        + " ".join(f"{x:.2f}" for x in load_after)
-    )
+    print(load_line(load_before, load_after))
     if args.json_out is not None:
         dump = {"rows": [r.__dict__ for r in rows], "ceiling": [c.__dict__ for c in cells]}
         args.json_out.write_text(json.dumps(dump, indent=1))

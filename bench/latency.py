@@ -46,6 +46,7 @@ import grpc.aio
 from fabric_protos.orderer import ab_pb2_grpc as _ab_pb2_grpc
 
 import fabricgw
+from ebill import table as text_table
 from ebill.connection import CHANNEL_OPTIONS, connect, load_description
 from ebill_network import channel, configs, operations
 from ebill_network.layout import CHANNEL, ORDERER_ORG, Layout, layout_from_env
@@ -56,7 +57,7 @@ from fabricgw.signing_identity import SigningIdentity
 
 from . import ceiling
 from .ceiling_table import VALUE
-from .cpu import KINDS, Meter
+from .cpu import KINDS, Meter, load_line
 from .gateway_bench import ENDORSE_TIMEOUT, Numbers, Setup, aio_gateway
 from .heights import BlockHeight
 from .issuance import ISSUE_ENDORSERS, Issuance, issue_job_async
@@ -513,18 +514,7 @@ def cells(r: Result) -> list[str]:
 
 def table(header: list[str], rows: list[list[str]]) -> str:
     """Columns padded to their widest cell, the first left-aligned."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for i, row in enumerate([header, *rows]):
-        lines.append(
-            "  ".join(
-                c.ljust(w) if j == 0 else c.rjust(w)
-                for j, (c, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip()
-        )
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table.render(header, rows, right=range(1, len(header)))
 
 
 def render(results: list[Result]) -> str:
@@ -641,12 +631,7 @@ def main(argv: list[str] | None = None) -> int:
         f" A/B; the setting found, and restored after: {original}"
     )
     print(render(results))
-    print(
-        "load average (1/5/15 min) before: "
-        + " ".join(f"{x:.2f}" for x in load_before)
-        + ", after: "
-        + " ".join(f"{x:.2f}" for x in load_after)
-    )
+    print(load_line(load_before, load_after))
     if args.json_out is not None:
         dump = [
             {

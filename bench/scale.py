@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import fabricgw
-from ebill.connection import Connection, connect, load_description
+from ebill.connection import Connection, load_description
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, outpatient_bill
 from ebill.unit import new_check_code
 from ebill_chaincode.contract import keys
@@ -54,7 +54,7 @@ from ebill_network.network import Network
 
 from . import ceiling
 from .ceiling_table import VALUE
-from .gateway_bench import ENDORSE_TIMEOUT, Setup, aio_gateway
+from .gateway_bench import Setup, aio_gateway, setup_connections
 from .heights import BlockHeight
 from .issuance import BATCH_SIZE, HASH_POOL, ISSUE_ENDORSERS, BatchIssuance, batch_job_async
 
@@ -618,11 +618,7 @@ class Scale:
             }
         )
         description = self.description
-        with (
-            connect(description, "finance", "finance1") as finance,
-            connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as hospital,
-            connect(description, "units", "hospital1", via="finance") as at_finance,
-        ):
+        with setup_connections(description) as (finance, hospital, at_finance):
             setup = Setup(description, finance, hospital)
             setup.ensure_unit()
             self.check_stock(setup)
