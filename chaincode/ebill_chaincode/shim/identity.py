@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -133,8 +134,10 @@ class ClientIdentity:
 
     @classmethod
     def from_creator(cls, creator: Creator) -> ClientIdentity:
-        """Build from the stub's creator."""
-        return cls(creator.msp_id, creator.id_bytes)
+        """The stub's creator, parsed once per certificate: the last
+        :data:`CACHED_IDENTITIES` distinct creators are kept (an identity is read-only,
+        and the same bytes always parse the same). Raises IdentityError."""
+        return _parsed(creator.msp_id, creator.id_bytes)
 
     def get_msp_id(self) -> str:
         """The MSP id of the client's organisation."""
@@ -152,6 +155,10 @@ class ClientIdentity:
 
     def get_id(self) -> str:
         """Go ``cid.GetID``: base64("x509::<subject DN>::<issuer DN>")."""
+        return self._id
+
+    @functools.cached_property
+    def _id(self) -> str:
         text = f"x509::{self.subject_dn}::{self.issuer_dn}"
         return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
@@ -166,3 +173,12 @@ class ClientIdentity:
             raise Forbidden(f"attribute {name} is required to be {expected}; caller has none")
         if actual != expected:
             raise Forbidden(f"attribute {name} is required to be {expected}; caller has {actual}")
+
+
+#: How many distinct creators :meth:`ClientIdentity.from_creator` keeps parsed.
+CACHED_IDENTITIES = 1024
+
+
+@functools.lru_cache(maxsize=CACHED_IDENTITIES)
+def _parsed(msp_id: str, id_bytes: bytes) -> ClientIdentity:
+    return ClientIdentity(msp_id, id_bytes)
