@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import queue
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -344,3 +347,34 @@ def test_one_client_certificate_holds_at_most_its_share_of_streams(pki: dict[str
             first.close()
     finally:
         server.stop(grace=0)
+
+
+def test_stop_lets_the_transactions_in_flight_finish_within_the_grace() -> None:
+    server = ChaincodeServer(CC_ID, "127.0.0.1:0", contract)
+    port = server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        call = PeerCall(channel)
+        assert call.recv().type == Msg.REGISTER
+        call.send(Msg(type=Msg.REGISTERED))
+        call.send(Msg(type=Msg.READY))
+        payload = chaincode_pb2.ChaincodeInput(args=[b"Bump", b"k"]).SerializeToString()
+        call.send(Msg(type=Msg.TRANSACTION, txid="tx-late", channel_id="c", payload=payload))
+        assert call.recv().type == Msg.GET_STATE  # in flight when the server is stopped
+        stopping = threading.Thread(target=server.stop, kwargs={"grace": 10})
+        stopping.start()
+        time.sleep(0.3)  # the server no longer listens, but the transaction goes on
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        call.send(Msg(type=Msg.RESPONSE, payload=b"1", txid="tx-late", channel_id="c"))
+        put = call.recv()
+        assert put.type == Msg.PUT_STATE
+        call.send(Msg(type=Msg.RESPONSE, txid="tx-late", channel_id="c"))
+        completed = call.recv()
+        assert completed.type == Msg.COMPLETED
+        assert proposal_response_pb2.Response.FromString(completed.payload).payload == b"2"
+        stopping.join(timeout=10)
+        assert not stopping.is_alive()  # done well before the grace: nothing was in flight
+        with pytest.raises(grpc.RpcError) as ended:
+            call.recv()
+        assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
+        call.close()

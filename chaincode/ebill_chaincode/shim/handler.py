@@ -335,6 +335,11 @@ class Handler:
         """How many of this stream's transactions hold a slot now."""
         return self._running
 
+    @property
+    def idle(self) -> bool:
+        """True when the stream runs and queues no transaction."""
+        return self._running == 0 and not self._queued
+
     def _deliver(self, message: Any) -> None:
         wait = self._waiting.pop((message.channel_id, message.txid), None)
         if wait is None:

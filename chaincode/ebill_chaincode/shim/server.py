@@ -98,6 +98,12 @@ class _ChaincodeService:
         self._max_per_client = max_streams_per_client
         self._streams: dict[bytes, int] = {}
         self._open = 0
+        self._handlers: set[Handler] = set()
+
+    @property
+    def idle(self) -> bool:
+        """True when no stream runs or queues a transaction."""
+        return all(handler.idle for handler in self._handlers)
 
     def __call__(self, call: Call) -> None:
         """Start serving ``call``; :class:`Refusal` (RESOURCE_EXHAUSTED) beyond a bound."""
@@ -130,6 +136,7 @@ class _ChaincodeService:
 
         def ended() -> None:
             handler.close()
+            self._handlers.discard(handler)
             self._open -= 1
             if client is not None:
                 left = self._streams.get(client, 0) - 1
@@ -138,6 +145,7 @@ class _ChaincodeService:
                 else:
                     self._streams.pop(client, None)
 
+        self._handlers.add(handler)
         call.on_message = handler.receive
         call.on_end = ended
         handler.start(call.send, on_close=call.finish)
@@ -257,13 +265,19 @@ class ChaincodeServer:
             raise OSError(f"cannot listen on {self.address}: {exc}") from exc
         started.set_result(int(server.sockets[0].getsockname()[1]))
         await self._stopping.wait()
+        # No new connection or stream; the transactions in flight finish within the grace
+        # (an upgrade stops the old server while peers still finish their proposals on it).
         server.close()
+        for connection in list(connections):
+            connection.drain()
+        deadline = loop.time() + (self._grace or 0.0)
+        while not self._service.idle and loop.time() < deadline:
+            await asyncio.sleep(0.05)
         for connection in list(connections):
             connection.shut()
         waiting = [c.closed for c in connections]
         if waiting:
-            grace = self._grace if self._grace is not None else None
-            await asyncio.wait(waiting, timeout=grace or 0.05)
+            await asyncio.wait(waiting, timeout=0.5)
         for connection in list(connections):
             connection.abort()
         await asyncio.sleep(0)
@@ -275,8 +289,8 @@ class ChaincodeServer:
         return f"{host}:{self.port}"
 
     def stop(self, grace: float | None = 5.0) -> None:
-        """Stop accepting streams, end the open ones (UNAVAILABLE), give their
-        connections ``grace`` seconds to close, then shut down."""
+        """Stop accepting connections and streams (GOAWAY), let the transactions in flight
+        finish for up to ``grace`` seconds, then end the streams (UNAVAILABLE) and close."""
         loop, stopping, thread = self._loop, self._stopping, self._thread
         if loop is not None and stopping is not None and thread is not None and thread.is_alive():
             self._grace = grace

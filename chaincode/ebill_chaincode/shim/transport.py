@@ -546,9 +546,10 @@ class Http2Connection(asyncio.Protocol):
         self._schedule_flush()
 
     def _close_call(self, call: Call, status: Status) -> None:
-        """End ``call`` from our side (its handler is told) with ``status``."""
-        call._end()
+        """End ``call`` from our side with ``status`` (then its handler is told: the
+        handler's own close would end the stream with OK)."""
         call.finish(status)
+        call._end()
 
     # --- sending -----------------------------------------------------------------------
 
@@ -605,13 +606,18 @@ class Http2Connection(asyncio.Protocol):
         self._out.append(frame(Frame.GOAWAY, 0, 0, payload))
         self._flush()
 
+    def drain(self) -> None:
+        """Say GOAWAY: no new stream on this connection; the open ones go on."""
+        if not self._going_away:
+            self._go_away(H2Error.NO_ERROR)
+
     def shut(self, status: Status = Status.UNAVAILABLE, message: str = "server stopping") -> None:
-        """End every call with ``status``, then say GOAWAY (the connection closes when the
+        """End every call with ``status`` and say GOAWAY (the connection closes when the
         peer goes or the server stops)."""
         for call in list(self._calls.values()):
-            call._end()
             call.finish(status, message)
-        self._go_away(H2Error.NO_ERROR)
+            call._end()
+        self.drain()
 
     def _abort(self) -> None:
         if self._transport is not None:
