@@ -243,6 +243,16 @@ def add_org(
     (register or register_with_finance)(description, entry)
     lap("register")
     network.wait_ready(timeout=timeout)
+    # The org's role is honoured from the registration's block on: its own peer, which
+    # endorses for its users, must have that block too before add-org reports done
+    # (its first LockBill was refused "role not honoured" a block behind, in CI).
+    wait_for(
+        f"peer0.{org.key} to have the registration's block",
+        caught_up,
+        timeout=timeout,
+        interval=0.2,
+        check=lambda: procs.check_alive(peer),
+    )
     lap("ready")
     return {
         "org": org.key,
