@@ -175,8 +175,10 @@ class Plan:
         """Bill numbers the ceiling table uses (one warm-up, then every stretch)."""
         size = ceiling_table.stretch_size
         singles = sum(size(n, bills, self.rounds) * self.rounds for n, bills, _ in self.ceiling)
-        if GROUP in self.workloads:  # callers of one bill each, as many as Puts
-            singles += sum(size(n, puts, self.rounds) * self.rounds for n, _, puts in self.ceiling)
+        if GROUP in self.workloads:  # callers of one bill each, as many as Puts, a warm-up
+            singles += 1 + sum(
+                size(n, puts, self.rounds) * self.rounds for n, _, puts in self.ceiling
+            )
         batches = 1  # the warm-up batch
         for n, _, _ in self.ceiling:
             in_flight, count = ceiling_table.BATCH_LEVELS.get(n, (1, 2))
