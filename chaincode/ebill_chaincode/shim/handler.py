@@ -66,9 +66,12 @@ def _short(tx_id: str) -> str:
 
 
 class _Transaction(greenlet.greenlet):
-    """The greenlet one transaction runs in; knows its handler (see run_blocking)."""
+    """The greenlet one transaction runs in (``handler._execute``, its parent the loop's
+    greenlet); knows its handler (see run_blocking)."""
 
-    handler: Handler
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(handler._execute, parent=handler._hub)
+        self.handler = handler
 
 
 class _Wait(NamedTuple):
@@ -306,9 +309,7 @@ class Handler:
     def _begin(self, message: Any) -> None:
         """Run ``message`` in a new transaction greenlet (its slot is taken) until it first
         waits on the peer or ends."""
-        transaction = _Transaction(self._execute, parent=self._hub)
-        transaction.handler = self
-        self._resume(transaction, value=message)
+        self._resume(_Transaction(self), value=message)
 
     def _resume(
         self, transaction: _Transaction, value: Any = None, error: BaseException | None = None
@@ -326,9 +327,7 @@ class Handler:
             if nxt is None:
                 self._running -= 1
                 return
-            transaction = _Transaction(self._execute, parent=self._hub)
-            transaction.handler = self
-            value, error = nxt, None
+            transaction, value, error = _Transaction(self), nxt, None
 
     @property
     def running(self) -> int:

@@ -170,11 +170,6 @@ class Call:
         #: DATA bytes taken since our last WINDOW_UPDATE for the stream.
         self.consumed = 0
 
-    @property
-    def ended(self) -> bool:
-        """True once the stream can carry nothing more either way."""
-        return self._ended
-
     def send(self, message: Any) -> None:
         """Queue ``message`` to the peer (written when the loop iteration ends, within the
         peer's flow-control window; the rest when it grows)."""
@@ -325,7 +320,7 @@ class Http2Connection(asyncio.Protocol):
             self._inbox = bytearray()
             logger.warning("HTTP/2 protocol error from %s: %s", self.peer, violation)
             self._go_away(violation.code)
-            self._abort()
+            self.abort()
             return
         self._flush()
 
@@ -388,7 +383,7 @@ class Http2Connection(asyncio.Protocol):
                 call._end(drop=True)
         elif kind == Frame.GOAWAY:
             self._going_away = True
-            self._abort()
+            self.abort()
         elif kind == Frame.PUSH_PROMISE:
             raise ProtocolViolation(H2Error.PROTOCOL_ERROR, "a client sent PUSH_PROMISE")
         # PRIORITY and unknown types are ignored (RFC 9113, 5.5 and 6.3)
@@ -434,9 +429,7 @@ class Http2Connection(asyncio.Protocol):
             self._send_window += increment
             if self._send_window > 2**31 - 1:
                 raise ProtocolViolation(H2Error.FLOW_CONTROL_ERROR, "the window overflowed")
-            for blocked in list(self._blocked):
-                if blocked in self._calls:
-                    self.pump(self._calls[blocked])
+            self._pump_blocked()
             return
         call = self._calls.get(stream_id)
         if call is not None and increment:
@@ -467,6 +460,10 @@ class Http2Connection(asyncio.Protocol):
             elif key == Setting.HEADER_TABLE_SIZE:
                 self._encoder.header_table_size = value
         self._out.append(frame(Frame.SETTINGS, ACK, 0))
+        self._pump_blocked()
+
+    def _pump_blocked(self) -> None:
+        """Pump every call that waited for the peer's window (it grew)."""
         for blocked in list(self._blocked):
             if blocked in self._calls:
                 self.pump(self._calls[blocked])
@@ -619,10 +616,7 @@ class Http2Connection(asyncio.Protocol):
             call._end()
         self.drain()
 
-    def _abort(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-
     def abort(self) -> None:
         """Close the connection now."""
-        self._abort()
+        if self._transport is not None:
+            self._transport.close()
