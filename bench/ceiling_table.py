@@ -23,6 +23,7 @@ from ebill import table
 
 from .cpu import KINDS, Meter
 from .issuance import ISSUE_ENDORSERS
+from .stats import nearest_rank
 
 ISSUE, GO_PUT, PY_PUT = "issue (2 tx: deposit + IssueBill)", "Go kv Put", "Python kv Put"
 BATCH = "issue batch (2 tx per 100 bills)"
@@ -78,7 +79,7 @@ class Cell:
 
     def cells(self) -> list[str]:
         lat = sorted(self.latencies)
-        p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))] if lat else 0.0
+        p95 = nearest_rank(lat, 0.95) if lat else 0.0
         total = sum(self.cpu.values())
         done = (self.count - self.errors) * self.bills_per_call
         batch = self.bills_per_call > 1

@@ -84,6 +84,7 @@ from .issuance import (
     issue_job_async,
     prepared,
 )
+from .stats import nearest_rank
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 NODE_SCRIPT = NODE_DIR / "bench.js"
@@ -123,9 +124,7 @@ class Row:
         lat = sorted(self.latencies)
 
         def pct(p: float) -> str:
-            if not lat:
-                return "-"
-            return f"{lat[min(len(lat) - 1, int(round(p * (len(lat) - 1))))] * 1000:.1f}"
+            return f"{nearest_rank(lat, p) * 1000:.1f}" if lat else "-"
 
         median = f"{statistics.median(lat) * 1000:.1f}" if lat else "-"
         done = self.count - self.errors

@@ -61,6 +61,7 @@ from .cpu import KINDS, Meter, load_line
 from .gateway_bench import ENDORSE_TIMEOUT, Numbers, Setup, aio_gateway
 from .heights import BlockHeight
 from .issuance import ISSUE_ENDORSERS, Issuance, issue_job_async
+from .stats import nearest_rank
 
 FAILURES = (fabricgw.GatewayError, TimeoutError, RuntimeError)
 ab_pb2_grpc: Any = _ab_pb2_grpc  # generated, untyped
@@ -150,14 +151,6 @@ class Result:
     def stage_ms(self, label: str) -> str:
         total, count = self.stages.get(label, [0.0, 0.0])
         return f"{total / count * 1000:.1f}" if count else "-"
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    """The ``p`` quantile (nearest rank) of ``values``; 0 for none."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def median_ms(values: Sequence[float]) -> str:
@@ -492,7 +485,7 @@ def cells(r: Result) -> list[str]:
         str(r.setting),
         str(len(r.puts)),
         ms(statistics.median(totals)) if totals else "-",
-        ms(pct(totals, 0.95)) if totals else "-",
+        ms(nearest_rank(totals, 0.95)) if totals else "-",
         f"{(statistics.median(totals) - bt) * 1000:.1f}" if totals else "-",
         median_ms([p.endorse for p in r.puts]),
         median_ms([p.submit for p in r.puts]),
@@ -501,10 +494,10 @@ def cells(r: Result) -> list[str]:
         median_ms([p.peer for p in r.puts]),
         median_ms([p.notify for p in r.puts]),
         ms(statistics.median(r.issues)) if r.issues else "-",
-        ms(pct(r.issues, 0.95)) if r.issues else "-",
+        ms(nearest_rank(r.issues, 0.95)) if r.issues else "-",
         f"{r.rate:.0f}" if done else "-",
         ms(statistics.median(r.load_latencies)) if done else "-",
-        ms(pct(r.load_latencies, 0.95)) if done else "-",
+        ms(nearest_rank(r.load_latencies, 0.95)) if done else "-",
         f"{done / len(r.load_blocks):.1f}" if r.load_blocks else "-",
         r.cpu_ms(),
         r.cpu_ms("peers"),

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import fabricgw
+from ebill import table
 from ebill.connection import Connection, load_description
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, outpatient_bill
 from ebill.unit import new_check_code
@@ -57,6 +58,7 @@ from .ceiling_table import VALUE
 from .gateway_bench import Setup, aio_gateway, setup_connections
 from .heights import BlockHeight
 from .issuance import BATCH_SIZE, HASH_POOL, ISSUE_ENDORSERS, BatchIssuance, batch_job_async
+from .stats import nearest_rank
 
 DEFAULT_BILLS = 1_000_000
 DEFAULT_CHECKPOINTS = "1000,100000,1000000"
@@ -260,14 +262,6 @@ class State:
         return cls.from_json(json.loads(path.read_text()))
 
 
-def percentile(values: Sequence[float], p: float) -> float:
-    """The ``p`` quantile (0..1) by nearest rank, as the other bench tables; NaN if empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
-
-
 def disk_bytes(path: Path) -> int:
     """Bytes allocated under ``path`` (as ``du``: blocks, each hard link once); 0 if absent."""
     seen: set[tuple[int, int]] = set()
@@ -289,18 +283,7 @@ def disk_bytes(path: Path) -> int:
 
 def _table(header: list[str], rows: list[list[str]], left: int = 1) -> str:
     """Columns aligned (the first ``left`` to the left), a rule under the header."""
-    table = [header, *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = []
-    for n, row in enumerate(table):
-        cells = [
-            c.ljust(w) if i < left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table.render(header, rows, right=range(left, len(header)))
 
 
 def _ms(seconds: float) -> str:
@@ -563,7 +546,7 @@ class Scale:
                 "n": self.args.samples,
                 "errors": errors[name],
                 "p50": statistics.median(lat) if lat else float("nan"),
-                "p95": percentile(lat, 0.95),
+                "p95": nearest_rank(lat, 0.95),
                 "latencies": lat,
             }
             for name, lat in latencies.items()

@@ -18,10 +18,10 @@ from bench.scale import (
     disk_bytes,
     parse_checkpoints,
     parse_count,
-    percentile,
     plan_batches,
     render_summary,
 )
+from bench.stats import nearest_rank
 
 
 def test_counts_take_thousands_and_millions() -> None:
@@ -133,9 +133,9 @@ def test_the_state_file_round_trips_and_is_private(tmp_path: Path) -> None:
 
 
 def test_percentiles_and_disk_bytes(tmp_path: Path) -> None:
-    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
-    assert percentile([float(i) for i in range(1, 101)], 0.95) == 95.0
-    assert math.isnan(percentile([], 0.5))
+    assert nearest_rank([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert nearest_rank([float(i) for i in range(1, 101)], 0.95) == 95.0
+    assert math.isnan(nearest_rank([], 0.5))
     (tmp_path / "a").write_bytes(b"x" * 10_000)
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b").write_bytes(b"y" * 5_000)
