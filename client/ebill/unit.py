@@ -115,9 +115,8 @@ class PreparedBill:
             raise InvalidInput("checkCode: a code_hash needs the check code it hashes")
         code = request.check_code if request.check_code is not None else new_check_code()
         if code_hash is not None:
-            if checkcode.normalize_check_code(code) is None:
-                raise InvalidInput("checkCode: must be 6 characters of 0-9 and A-Z without I and O")
             try:
+                checkcode.parse_check_code(code, "checkCode")
                 checkcode.parse_check_code_hash(code_hash, "checkCodeHash")
             except ChaincodeError as error:
                 raise InvalidInput(error.text) from None
