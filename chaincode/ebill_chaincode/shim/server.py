@@ -97,8 +97,7 @@ class _ChaincodeService:
         self._max_streams = max_streams
         self._max_per_client = max_streams_per_client
         self._streams: dict[bytes, int] = {}
-        self._open = 0
-        self._handlers: set[Handler] = set()
+        self._handlers: set[Handler] = set()  # one per open stream
 
     @property
     def idle(self) -> bool:
@@ -108,8 +107,8 @@ class _ChaincodeService:
     def __call__(self, call: Call) -> None:
         """Start serving ``call``; :class:`Refusal` (RESOURCE_EXHAUSTED) beyond a bound."""
         logger.info("peer connected from %s", call.peer)
-        if self._open >= self._max_streams:
-            logger.warning("refused a stream: %d are open", self._open)
+        if len(self._handlers) >= self._max_streams:
+            logger.warning("refused a stream: %d are open", len(self._handlers))
             raise Refusal(
                 Status.RESOURCE_EXHAUSTED, f"the server serves {self._max_streams} streams at most"
             )
@@ -125,7 +124,6 @@ class _ChaincodeService:
                     f"this client already holds {self._max_per_client} streams",
                 )
             self._streams[client] = self._streams.get(client, 0) + 1
-        self._open += 1
         handler = Handler(
             self._chaincode_id,
             self._dispatch,
@@ -137,7 +135,6 @@ class _ChaincodeService:
         def ended() -> None:
             handler.close()
             self._handlers.discard(handler)
-            self._open -= 1
             if client is not None:
                 left = self._streams.get(client, 0) - 1
                 if left > 0:
