@@ -534,8 +534,6 @@ def node_config(
     description: dict[str, Any], plan: Plan, numbers: Numbers, read_number: str, start_block: int
 ) -> dict[str, Any]:
     """The Node bench's config: hospital1 at the units peer, and the same rows as Python's."""
-    org = description["orgs"]["units"]
-    user = org["users"]["hospital1"]
     read = node_call("ReadBill", [OUTPATIENT_CODE, read_number])
     rows: list[dict[str, Any]] = [
         {"name": "warm-up issue", "kind": "issue", "warmup": True,
@@ -556,6 +554,17 @@ def node_config(
                 "calls": [issue_call(s) for s in numbers.bills(count)],
             }
         )
+    return node_setup(description, description["chaincode"], rows, start_block)
+
+
+def node_setup(
+    description: dict[str, Any], chaincode: str, rows: list[dict[str, Any]], start_block: int = 0
+) -> dict[str, Any]:
+    """A Node bench config running ``rows`` on ``chaincode`` as hospital1 at the units
+    peer, with the Python SDK's deadlines; ``start_block``: where the Node bench starts
+    following the finance peer's blocks (only its issue rows wait on them)."""
+    org = description["orgs"]["units"]
+    user = org["users"]["hospital1"]
     return {
         "peer": org["peer"],
         "tlsRootCert": org["tls_ca"],
@@ -563,7 +572,7 @@ def node_config(
         "certPath": user["cert"],
         "keyPath": user["key"],
         "channel": description["channel"],
-        "chaincode": description["chaincode"],
+        "chaincode": chaincode,
         "finance": {
             "peer": description["orgs"]["finance"]["peer"],
             "tlsRootCert": description["orgs"]["finance"]["tls_ca"],

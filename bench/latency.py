@@ -3,13 +3,17 @@
 For each ``BatchTimeout`` x ``MaxMessageCount`` of a sweep, applied to the running
 network by a channel config update (:func:`ebill_network.channel.set_batching`):
 
-- sequential latency: Go kv Puts one at a time (endorsed by Finance + Units), each
+- sequential latency: Go kv Puts one at a time (endorsed by Finance + Units), first
+  with nothing else open on the network (the figure a caller sees: ``fabricgw.aio``,
+  then the official Node client, ``bench/node/bench.js``, in turns), then again each
   split into endorse (proposal to endorsed transaction), submit (until the orderer
   accepted it) and commit wait (CommitStatus until the gateway peer committed it); the
-  commit wait split again by the block's arrival on Deliver streams the bench keeps
-  open to every orderer and to the gateway peer: ordered (the first orderer delivers
-  the block: BatchTimeout, Raft and the orderer's block write), peer (the gateway peer
-  delivers it: validation and commit) and notify (until CommitStatus answers); and
+  commit wait split again by the block's arrival on Deliver streams the bench opens
+  for that stretch to every orderer and to the gateway peer (so that the latency
+  itself is measured with nothing of the bench's beside it): ordered (the first
+  orderer delivers the block: BatchTimeout, Raft and the orderer's block write), peer
+  (the gateway peer delivers it: validation and commit) and notify (until CommitStatus
+  answers); and
   two-step issuances one at a time (:mod:`bench.issuance`);
 - throughput: Go kv Puts at ``--in-flight`` (200) for ``--seconds``: calls/s (the
   calls that ended after the first fifth of each stretch, over the rest of it: no
@@ -58,7 +62,16 @@ from fabricgw.signing_identity import SigningIdentity
 from . import ceiling
 from .ceiling_table import VALUE
 from .cpu import KINDS, Meter, load_line
-from .gateway_bench import ENDORSE_TIMEOUT, Numbers, Setup, aio_gateway
+from .gateway_bench import (
+    ENDORSE_TIMEOUT,
+    Numbers,
+    Setup,
+    aio_gateway,
+    node_call,
+    node_missing,
+    node_rows,
+    node_setup,
+)
 from .heights import BlockHeight
 from .issuance import ISSUE_ENDORSERS, Issuance, issue_job_async
 from .stats import nearest_rank
@@ -122,7 +135,9 @@ class Result:
     """Everything measured for one setting, summed over its rounds."""
 
     setting: Setting
-    puts: list[Phases] = field(default_factory=list)
+    plain: list[float] = field(default_factory=list)  # Puts with no stream open, s
+    node: list[float] = field(default_factory=list)  # the same through the Node client
+    puts: list[Phases] = field(default_factory=list)  # Puts split by the streams
     issues: list[float] = field(default_factory=list)
     load_latencies: list[float] = field(default_factory=list)
     load_blocks: set[int] = field(default_factory=set)
@@ -344,6 +359,38 @@ async def sequential_puts(
     add_stages(result, before, await asyncio.to_thread(histograms, layout))
 
 
+async def plain_puts(
+    result: Result, contract: fabricgw.aio.AsyncContract, keys: Callable[[], str], n: int
+) -> None:
+    """``n`` Puts one at a time with no Deliver stream of the bench's open."""
+    for _ in range(n):
+        try:
+            phases, _ = await timed_put(contract, keys())
+        except FAILURES as error:
+            result.failed(error)
+            continue
+        result.plain.append(phases.total)
+
+
+def node_puts(result: Result, description: dict[str, Any], keys: Callable[[], str], n: int) -> None:
+    """``n`` Puts one at a time through the official Node client (after one warm-up)."""
+    call = {"endorsingOrganizations": ISSUE_ENDORSERS}
+    rows = [
+        {"name": "warm-up", "kind": "submit", "warmup": True,
+         "calls": [{**node_call("Put", [keys(), VALUE]), **call}]},
+        {"name": "sequential Put", "kind": "submit", "inFlight": 1,
+         "calls": [{**node_call("Put", [keys(), VALUE]), **call} for _ in range(n)]},
+    ]  # fmt: skip
+    try:
+        (row,) = node_rows(node_setup(description, ceiling.GO_KV, rows))
+    except RuntimeError as error:
+        result.failed(error)
+        return
+    result.node.extend(row.latencies)
+    for _ in range(row.errors):
+        result.failed(RuntimeError("a Node client Put failed (its error is on stderr)"))
+
+
 async def sequential_issues(
     result: Result,
     ebill: fabricgw.aio.AsyncContract,
@@ -414,6 +461,7 @@ class Args:
     seconds: float = 16.0
     rounds: int = 4
     json_out: Path | None = None
+    node: bool = True
 
     def settings(self) -> list[Setting]:
         return [Setting(t, c) for t in self.timeouts for c in self.counts]
@@ -444,49 +492,59 @@ async def sweep(
         net = gateway.get_network(description["channel"])
         kv = net.get_contract(ceiling.GO_KV)
         ebill = net.get_contract(description["chaincode"])
-        async with follow_blocks(description, net) as arrivals:
-            for r in range(args.rounds):
-                order = list(results) if r % 2 == 0 else list(reversed(results))
-                for setting in order:
-                    result = results[setting]
-                    print(f"latency: round {r + 1}, {setting}", file=sys.stderr)
-                    await asyncio.to_thread(apply, layout, bin_dir, setting)
-                    await timed_put(kv, keys())  # the first block under the setting
-                    n = share(args.puts, args.rounds)
+        for r in range(args.rounds):
+            order = list(results) if r % 2 == 0 else list(reversed(results))
+            for setting in order:
+                result = results[setting]
+                print(f"latency: round {r + 1}, {setting}", file=sys.stderr)
+                await asyncio.to_thread(apply, layout, bin_dir, setting)
+                await timed_put(kv, keys())  # the first block under the setting
+                n = share(args.puts, args.rounds)
+                # the two clients in turns: each round the other goes first
+                clients = [plain_puts(result, kv, keys, n)]
+                if args.node:
+                    clients.append(asyncio.to_thread(node_puts, result, description, keys, n))
+                for client in clients if r % 2 == 0 else reversed(clients):
+                    await client
+                async with follow_blocks(description, net) as arrivals:
                     await sequential_puts(result, kv, keys, n, layout, arrivals)
-                    if numbers is not None:
-                        n = share(args.issues, args.rounds)
-                        await sequential_issues(result, ebill, numbers, finance, n)
-                    if args.in_flight > 0 and args.seconds > 0:
-                        seconds = args.seconds / args.rounds
-                        await load(result, kv, keys, args.in_flight, seconds, meter)
+                if numbers is not None:
+                    n = share(args.issues, args.rounds)
+                    await sequential_issues(result, ebill, numbers, finance, n)
+                if args.in_flight > 0 and args.seconds > 0:
+                    seconds = args.seconds / args.rounds
+                    await load(result, kv, keys, args.in_flight, seconds, meter)
     return list(results.values())
 
 
 # --- the report ----------------------------------------------------------------------
 
 HEADER = [
-    "BatchTimeout/Max", "n", "p50 ms", "p95 ms", "p50-BT", "endorse", "submit", "commit",
-    "ordered-BT", "peer", "notify", "issue p50", "issue p95",
+    "BatchTimeout/Max", "n", "p50 ms", "p95 ms", "p50-BT", "node p50-BT", "split p50-BT",
+    "endorse", "submit", "commit", "ordered-BT", "peer", "notify", "issue p50", "issue p95",
     "load tx/s", "p50 ms", "p95 ms", "tx/block", "CPU ms/tx", "peers", "err",
 ]  # fmt: skip
 
 
 def cells(r: Result) -> list[str]:
     """One setting's row of the main table."""
-    totals = [p.total for p in r.puts]
     bt = r.setting.seconds
     done = len(r.load_latencies)
 
     def ms(seconds: float) -> str:
         return f"{seconds * 1000:.0f}"
 
+    def beyond(totals: Sequence[float]) -> str:
+        return f"{(statistics.median(totals) - bt) * 1000:.1f}" if totals else "-"
+
     return [
         str(r.setting),
-        str(len(r.puts)),
-        ms(statistics.median(totals)) if totals else "-",
-        ms(nearest_rank(totals, 0.95)) if totals else "-",
-        f"{(statistics.median(totals) - bt) * 1000:.1f}" if totals else "-",
+        str(len(r.plain)),
+        ms(statistics.median(r.plain)) if r.plain else "-",
+        ms(nearest_rank(r.plain, 0.95)) if r.plain else "-",
+        beyond(r.plain),
+        beyond(r.node),
+        beyond([p.total for p in r.puts]),
         median_ms([p.endorse for p in r.puts]),
         median_ms([p.submit for p in r.puts]),
         median_ms([p.commit for p in r.puts]),
@@ -514,10 +572,13 @@ def render(results: list[Result]) -> str:
     """The main table, then the nodes' own timings per setting, then any errors."""
     out = [
         table(HEADER, [cells(r) for r in results]),
-        "n, p50/p95: sequential Go kv Puts (Finance + Units) until committed; p50-BT: p50"
-        " minus BatchTimeout; then p50 ms of each step: endorse, submit (the orderer took"
-        " it), commit (the commit status wait), split into ordered-BT (until the first"
-        " orderer delivered the block, minus BatchTimeout: Raft and the block write), peer"
+        "n, p50/p95: sequential Go kv Puts (Finance + Units) until committed through"
+        " fabricgw.aio, no other stream open; p50-BT: p50 minus BatchTimeout; node: the"
+        " same Puts through the official Node client, in turns; split: the same Puts again"
+        " with Deliver streams open to every orderer and the gateway peer, and p50 ms of"
+        " each step: endorse, submit (the orderer took it), commit (the commit status"
+        " wait), split into ordered-BT (until the first orderer delivered the block, minus"
+        " BatchTimeout: Raft and the block write), peer"
         " (until the gateway peer delivered it: validation and commit) and notify (until"
         " the status came); issue: two-step issuances one at a time; load: Go kv Puts in"
         " flight, tx/s past each stretch's ramp-up, Puts per block, CPU ms per Put of"
@@ -568,6 +629,9 @@ def parse_args(argv: list[str] | None = None) -> Args:
         "--rounds", type=int, default=d.rounds, help="A/B rounds: the grid, then reversed"
     )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument(
+        "--no-node", action="store_true", help="leave out the official Node client's Puts"
+    )
     ns = parser.parse_args(argv)
     names = [t.strip() for t in ns.timeouts.split(",") if t.strip()]
     timeouts = tuple(f"{t}ms" if t.isdigit() else t for t in names)
@@ -584,11 +648,24 @@ def parse_args(argv: list[str] | None = None) -> Args:
         parser.error("--timeouts: at least one; --counts: each at least 1")
     if ns.rounds < 1 or ns.puts < 1 or min(ns.issues, ns.in_flight, ns.seconds) < 0:
         parser.error("--rounds, --puts: at least 1; --issues, --in-flight, --seconds: not below 0")
-    return Args(timeouts, counts, ns.puts, ns.issues, ns.in_flight, ns.seconds, ns.rounds, ns.json)
+    return Args(
+        timeouts,
+        counts,
+        ns.puts,
+        ns.issues,
+        ns.in_flight,
+        ns.seconds,
+        ns.rounds,
+        ns.json,
+        node=not ns.no_node,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.node and (why := node_missing()):
+        print(f"latency: the Node client's Puts left out: {why}", file=sys.stderr)
+        args.node = False
     layout = layout_from_env()
     description = load_description(layout.network_file())
     network = Network(layout, log=lambda line: print(line, file=sys.stderr))
@@ -620,7 +697,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"latency: restored {original}", file=sys.stderr)
     load_after = os.getloadavg()
     print(
-        f"latency: hospital1 at the units peer through fabricgw.aio, {args.rounds} rounds"
+        f"latency: hospital1 at the units peer through fabricgw.aio"
+        f"{' and the official Node client' if args.node else ''}, {args.rounds} rounds"
         f" A/B; the setting found, and restored after: {original}"
     )
     print(render(results))
@@ -629,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
         dump = [
             {
                 "setting": str(r.setting),
+                "plain": r.plain,
+                "node": r.node,
                 "puts": [asdict(p) for p in r.puts],
                 "issues": r.issues,
                 "load_latencies": r.load_latencies,

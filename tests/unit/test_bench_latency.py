@@ -23,6 +23,8 @@ def test_defaults_sweep_four_timeouts_with_the_networks_count() -> None:
         16.0,
         4,
     )
+    assert args.node
+    assert not latency.parse_args(["--no-node"]).node
 
 
 def test_a_bare_timeout_is_milliseconds_and_go_durations_pass() -> None:
@@ -104,6 +106,8 @@ def test_arrivals_keep_the_first_delivery_and_wake_a_waiter() -> None:
 
 def test_the_table_has_a_row_per_setting_and_names_errors() -> None:
     done = Result(Setting("50ms", 500))
+    done.plain = [0.061, 0.064, 0.070]
+    done.node = [0.065, 0.066]
     done.puts = [Phases(0.004, 0.002, 0.060, 0.052, 0.006)] * 3
     done.issues = [0.2, 0.3]
     done.load_latencies = [0.5] * 40
@@ -112,13 +116,15 @@ def test_the_table_has_a_row_per_setting_and_names_errors() -> None:
     done.load_cpu = dict.fromkeys(done.load_cpu, 0.06)
     empty = Result(Setting("25ms", 100))
     empty.failed(TimeoutError("no block"))
-    row = dict(zip(latency.HEADER[:11], latency.cells(done)[:11], strict=True))
+    row = dict(zip(latency.HEADER[:13], latency.cells(done)[:13], strict=True))
     assert row == {
         "BatchTimeout/Max": "50ms/500",
         "n": "3",
-        "p50 ms": "66",
-        "p95 ms": "66",
-        "p50-BT": "16.0",
+        "p50 ms": "64",
+        "p95 ms": "70",
+        "p50-BT": "14.0",
+        "node p50-BT": "15.5",
+        "split p50-BT": "16.0",
         "endorse": "4.0",
         "submit": "2.0",
         "commit": "60.0",
@@ -126,7 +132,7 @@ def test_the_table_has_a_row_per_setting_and_names_errors() -> None:
         "peer": "6.0",
         "notify": "2.0",
     }
-    load = latency.cells(done)[11:]
+    load = latency.cells(done)[13:]
     # issue p50, p95; load tx/s (30 calls in 1.5 s), p50, p95, Puts per block, CPU, peers, err
     assert load == ["250", "300", "20", "500", "500", "20.0", "6.0", "1.5", "0"]
     text = latency.render([done, empty])
