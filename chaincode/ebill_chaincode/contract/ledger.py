@@ -15,7 +15,7 @@ Fabric rules these helpers keep:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..shim import KV
@@ -52,19 +52,28 @@ def last_action(stub: Stub, function: str, actor: Actor) -> Record:
 
 def decode(raw: bytes, where: str) -> Record:
     """A stored JSON record; a damaged one is an internal error, not the caller's."""
+    return _decode(raw, lambda: where)
+
+
+def _decode(raw: bytes, where: Callable[[], str]) -> Record:
+    """:func:`decode`, naming the place (``where()``) only when the record is damaged."""
     try:
         value = json.loads(raw)
     except ValueError:
-        raise ChaincodeError(f"stored record at {where} is not JSON") from None
+        raise ChaincodeError(f"stored record at {where()} is not JSON") from None
     if not isinstance(value, dict):
-        raise ChaincodeError(f"stored record at {where} is not a JSON object")
+        raise ChaincodeError(f"stored record at {where()} is not a JSON object")
     return value
+
+
+def _at(key: str) -> Callable[[], str]:
+    return lambda: repr(keys.split(key))
 
 
 def get(stub: Stub, key: str) -> Record | None:
     """The record at ``key``, or None."""
     raw = stub.get_state(key)
-    return None if raw is None else decode(raw, repr(keys.split(key)))
+    return None if raw is None else _decode(raw, _at(key))
 
 
 def load(stub: Stub, key: str, what: str) -> Record:
@@ -81,7 +90,7 @@ def load_many(stub: Stub, names: list[str], what: str) -> list[Record]:
     for key, raw in zip(names, stub.get_states(names), strict=True):
         if raw is None:
             raise NotFound(f"{what} {'/'.join(keys.split(key)[-2:])} not found")
-        records.append(decode(raw, repr(keys.split(key))))
+        records.append(_decode(raw, _at(key)))
     return records
 
 
