@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -487,17 +487,26 @@ async def ceiling_cells(
                 for _ in range(n)
             ]
 
-        with (
-            connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as conn,
-            GroupCommit(UnitClient(conn), workers=GROUP_WORKERS) as group,
-        ):
+        with ExitStack() as stack:
 
             def grouped(n: int) -> list[ceiling_table.Job]:
+                """Jobs of one bill each through a GroupCommit made on first use (its
+                own connection), so a run without the workload opens neither."""
+                if not groups:
+                    conn = stack.enter_context(
+                        connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT)
+                    )
+                    groups.append(
+                        stack.enter_context(GroupCommit(UnitClient(conn), workers=GROUP_WORKERS))
+                    )
+                group = groups[0]
+
                 def job(bill: PreparedBill) -> ceiling_table.Job:
                     return lambda: asyncio.wrap_future(group.submit_prepared(bill))
 
                 return [job(prepared(sample)) for sample in numbers.bills(n)]
 
+            groups: list[GroupCommit] = []
             make_jobs = {
                 ISSUE: issues,
                 GROUP: grouped,
@@ -558,11 +567,12 @@ def node_config(
 
 
 def node_setup(
-    description: dict[str, Any], chaincode: str, rows: list[dict[str, Any]], start_block: int = 0
+    description: dict[str, Any], chaincode: str, rows: list[dict[str, Any]], start_block: int
 ) -> dict[str, Any]:
     """A Node bench config running ``rows`` on ``chaincode`` as hospital1 at the units
     peer, with the Python SDK's deadlines; ``start_block``: where the Node bench starts
-    following the finance peer's blocks (only its issue rows wait on them)."""
+    following the finance peer's blocks (its issue rows wait on them; a block far behind
+    the height makes the peer replay the chain to it during the rows)."""
     org = description["orgs"]["units"]
     user = org["users"]["hospital1"]
     return {

@@ -78,6 +78,8 @@ from .stats import nearest_rank
 
 FAILURES = (fabricgw.GatewayError, TimeoutError, RuntimeError)
 ab_pb2_grpc: Any = _ab_pb2_grpc  # generated, untyped
+#: Puts a fresh Node client makes before its measured ones (connections, JIT).
+NODE_WARMUP = 3
 #: The share of each load stretch left out of its rate (the ramp-up).
 RAMP = 0.2
 
@@ -372,17 +374,20 @@ async def plain_puts(
         result.plain.append(phases.total)
 
 
-def node_puts(result: Result, description: dict[str, Any], keys: Callable[[], str], n: int) -> None:
-    """``n`` Puts one at a time through the official Node client (after one warm-up)."""
+def node_puts(
+    result: Result, description: dict[str, Any], keys: Callable[[], str], n: int, height: int
+) -> None:
+    """``n`` Puts one at a time through the official Node client (after its warm-up);
+    ``height``: the finance peer's newest block, where the Node bench's block stream starts."""
     call = {"endorsingOrganizations": ISSUE_ENDORSERS}
     rows = [
         {"name": "warm-up", "kind": "submit", "warmup": True,
-         "calls": [{**node_call("Put", [keys(), VALUE]), **call}]},
+         "calls": [{**node_call("Put", [keys(), VALUE]), **call} for _ in range(NODE_WARMUP)]},
         {"name": "sequential Put", "kind": "submit", "inFlight": 1,
          "calls": [{**node_call("Put", [keys(), VALUE]), **call} for _ in range(n)]},
     ]  # fmt: skip
     try:
-        (row,) = node_rows(node_setup(description, ceiling.GO_KV, rows))
+        (row,) = node_rows(node_setup(description, ceiling.GO_KV, rows, height))
     except RuntimeError as error:
         result.failed(error)
         return
@@ -503,7 +508,10 @@ async def sweep(
                 # the two clients in turns: each round the other goes first
                 clients = [plain_puts(result, kv, keys, n)]
                 if args.node:
-                    clients.append(asyncio.to_thread(node_puts, result, description, keys, n))
+                    height = max(finance.seen, 0)
+                    clients.append(
+                        asyncio.to_thread(node_puts, result, description, keys, n, height)
+                    )
                 for client in clients if r % 2 == 0 else reversed(clients):
                     await client
                 async with follow_blocks(description, net) as arrivals:
