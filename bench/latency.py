@@ -18,7 +18,10 @@ network by a channel config update (:func:`ebill_network.channel.set_batching`):
 - throughput: Go kv Puts at ``--in-flight`` (200) for ``--seconds``: calls/s (the
   calls that ended after the first fifth of each stretch, over the rest of it: no
   ramp-up, no drain), latency, and transactions per block (the calls over the distinct
-  block numbers of their commit statuses);
+  block numbers of their commit statuses); and the project's own load, ``--bills``
+  bills: half in batches of 100 (``DepositBillsPrivate`` + ``IssueBills``, 4 batches
+  in flight), half one bill a caller through the SDK's ``GroupCommit`` (200 callers):
+  bills/s of each (a batching setting is chosen for bills, not for Puts);
 - where a sequential Put's time beyond ``BatchTimeout`` goes: the mean per block of the
   nodes' own histograms (operations ``/metrics``) over the sequential stretch.
 
@@ -40,7 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,8 @@ from fabric_protos.orderer import ab_pb2_grpc as _ab_pb2_grpc
 import fabricgw
 from ebill import table as text_table
 from ebill.connection import CHANNEL_OPTIONS, connect, load_description
+from ebill.groupcommit import GroupCommit
+from ebill.unit import PreparedBill, UnitClient
 from ebill_network import channel, configs, operations
 from ebill_network.layout import CHANNEL, ORDERER_ORG, Layout, layout_from_env
 from ebill_network.network import Network
@@ -60,10 +65,11 @@ from fabricgw.commit import check_committed
 from fabricgw.signing_identity import SigningIdentity
 
 from . import ceiling
-from .ceiling_table import VALUE
+from .ceiling_table import BATCH, GROUP, VALUE, Cell, stretch
 from .cpu import KINDS, Meter, load_line
 from .gateway_bench import (
     ENDORSE_TIMEOUT,
+    GROUP_WORKERS,
     Numbers,
     Setup,
     aio_gateway,
@@ -73,11 +79,21 @@ from .gateway_bench import (
     node_setup,
 )
 from .heights import BlockHeight
-from .issuance import ISSUE_ENDORSERS, Issuance, issue_job_async
+from .issuance import (
+    BATCH_SIZE,
+    ISSUE_ENDORSERS,
+    BatchIssuance,
+    Issuance,
+    batch_job_async,
+    issue_job_async,
+    prepared,
+)
 from .stats import nearest_rank
 
 FAILURES = (fabricgw.GatewayError, TimeoutError, RuntimeError)
 ab_pb2_grpc: Any = _ab_pb2_grpc  # generated, untyped
+#: Batches of 100 in flight, and GroupCommit's callers, in the bills load.
+BATCHES_IN_FLIGHT, GROUP_CALLERS = 4, 200
 #: Puts a fresh Node client makes before its measured ones (connections, JIT).
 NODE_WARMUP = 3
 #: The share of each load stretch left out of its rate (the ramp-up).
@@ -146,6 +162,8 @@ class Result:
     window_calls: int = 0
     window_seconds: float = 0.0
     load_cpu: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
+    batches: Cell = field(default_factory=lambda: Cell(BATCH, BATCHES_IN_FLIGHT, BATCH_SIZE))
+    grouped: Cell = field(default_factory=lambda: Cell(GROUP, GROUP_CALLERS))
     errors: int = 0
     first_error: str = ""
     stages: dict[str, list[float]] = field(default_factory=dict)  # label -> [sum s, count]
@@ -467,6 +485,22 @@ class Args:
     rounds: int = 4
     json_out: Path | None = None
     node: bool = True
+    bills: int = 6400
+
+    def bill_load(self) -> tuple[int, int]:
+        """One round's bills load: (batches of 100, bills through GroupCommit), each at
+        least a full wave of its callers; (0, 0) for none."""
+        if self.bills <= 0:
+            return 0, 0
+        half = share(self.bills, self.rounds) / 2
+        batches = max(BATCHES_IN_FLIGHT, round(half / BATCH_SIZE))
+        return batches, max(GROUP_CALLERS, round(half))
+
+    def bill_numbers(self) -> int:
+        """The bill numbers the whole sweep uses: sequential issuances and the bills load."""
+        batches, grouped = self.bill_load()
+        per_round = share(self.issues, self.rounds) + batches * BATCH_SIZE + grouped
+        return per_round * self.rounds * len(self.settings()) if self.issues or self.bills else 0
 
     def settings(self) -> list[Setting]:
         return [Setting(t, c) for t in self.timeouts for c in self.counts]
@@ -477,6 +511,30 @@ def share(total: float, rounds: int) -> int:
     return max(1, round(total / rounds)) if total > 0 else 0
 
 
+async def bill_load(
+    result: Result,
+    ebill: fabricgw.aio.AsyncContract,
+    group: GroupCommit,
+    numbers: Numbers,
+    finance: BlockHeight,
+    load: tuple[int, int],
+    meter: Meter,
+) -> None:
+    """One round's bills: ``load[0]`` batches of 100, then ``load[1]`` bills of one a
+    caller through ``group``."""
+    batches, grouped = load
+
+    def one(bill: PreparedBill) -> Callable[[], Awaitable[object]]:
+        return lambda: asyncio.wrap_future(group.submit_prepared(bill))
+
+    jobs = [
+        batch_job_async(ebill, BatchIssuance.of(numbers.bills(BATCH_SIZE)), finance)
+        for _ in range(batches)
+    ]
+    await stretch(result.batches, jobs, meter)
+    await stretch(result.grouped, [one(prepared(s)) for s in numbers.bills(grouped)], meter)
+
+
 async def sweep(
     args: Args,
     layout: Layout,
@@ -485,6 +543,7 @@ async def sweep(
     numbers: Numbers | None,
     finance: BlockHeight,
     meter: Meter,
+    group: GroupCommit | None = None,
 ) -> list[Result]:
     """Every setting in every round (the grid, then reversed); see the module doc."""
     results = {s: Result(s) for s in args.settings()}
@@ -522,6 +581,8 @@ async def sweep(
                 if args.in_flight > 0 and args.seconds > 0:
                     seconds = args.seconds / args.rounds
                     await load(result, kv, keys, args.in_flight, seconds, meter)
+                if numbers is not None and group is not None and args.bills > 0:
+                    await bill_load(result, ebill, group, numbers, finance, args.bill_load(), meter)
     return list(results.values())
 
 
@@ -530,7 +591,8 @@ async def sweep(
 HEADER = [
     "BatchTimeout/Max", "n", "p50 ms", "p95 ms", "p50-BT", "node p50-BT", "split p50-BT",
     "endorse", "submit", "commit", "ordered-BT", "peer", "notify", "issue p50", "issue p95",
-    "load tx/s", "p50 ms", "p95 ms", "tx/block", "CPU ms/tx", "peers", "err",
+    "load tx/s", "p50 ms", "p95 ms", "tx/block", "CPU ms/tx", "peers",
+    "batches bills/s", "GroupCommit bills/s", "err",
 ]  # fmt: skip
 
 
@@ -567,7 +629,9 @@ def cells(r: Result) -> list[str]:
         f"{done / len(r.load_blocks):.1f}" if r.load_blocks else "-",
         r.cpu_ms(),
         r.cpu_ms("peers"),
-        str(r.errors),
+        f"{r.batches.rate:.0f}" if r.batches.count else "-",
+        f"{r.grouped.rate:.0f}" if r.grouped.count else "-",
+        str(r.errors + r.batches.errors + r.grouped.errors),
     ]
 
 
@@ -590,7 +654,9 @@ def render(results: list[Result]) -> str:
         " (until the gateway peer delivered it: validation and commit) and notify (until"
         " the status came); issue: two-step issuances one at a time; load: Go kv Puts in"
         " flight, tx/s past each stretch's ramp-up, Puts per block, CPU ms per Put of"
-        " the network's processes and the bench (/proc/<pid>/stat), of the 4 peers alone",
+        " the network's processes and the bench (/proc/<pid>/stat), of the 4 peers alone;"
+        f" bills/s of batches of 100 ({BATCHES_IN_FLIGHT} in flight) and of one bill a caller"
+        f" through GroupCommit ({GROUP_CALLERS} callers)",
         "",
         table(
             ["BatchTimeout/Max"] + [f"{label} ms" for label, _, _ in STAGES],
@@ -602,9 +668,14 @@ def render(results: list[Result]) -> str:
         " gossip_privdata_validation_duration, gossip_privdata_commit_block_duration,"
         " gossip_state_commit_duration (validation and commit of a block)",
     ]
-    out += [
-        f"errors at {r.setting}: {r.errors}, first: {r.first_error}" for r in results if r.errors
-    ]
+    for r in results:
+        for count, first in (
+            (r.errors, r.first_error),
+            (r.batches.errors, r.batches.first_error),
+            (r.grouped.errors, r.grouped.first_error),
+        ):
+            if count:
+                out.append(f"errors at {r.setting}: {count}, first: {first}")
     return "\n".join(out)
 
 
@@ -640,6 +711,13 @@ def parse_args(argv: list[str] | None = None) -> Args:
     parser.add_argument(
         "--no-node", action="store_true", help="leave out the official Node client's Puts"
     )
+    parser.add_argument(
+        "--bills",
+        type=int,
+        default=d.bills,
+        help="bills per setting under load: half in batches of 100, half through GroupCommit"
+        " (0: none)",
+    )
     ns = parser.parse_args(argv)
     names = [t.strip() for t in ns.timeouts.split(",") if t.strip()]
     timeouts = tuple(f"{t}ms" if t.isdigit() else t for t in names)
@@ -654,8 +732,10 @@ def parse_args(argv: list[str] | None = None) -> Args:
         parser.error(f"--counts: a comma-separated list of numbers, got {ns.counts!r}")
     if not timeouts or min(counts) < 1:
         parser.error("--timeouts: at least one; --counts: each at least 1")
-    if ns.rounds < 1 or ns.puts < 1 or min(ns.issues, ns.in_flight, ns.seconds) < 0:
-        parser.error("--rounds, --puts: at least 1; --issues, --in-flight, --seconds: not below 0")
+    if ns.rounds < 1 or ns.puts < 1 or min(ns.issues, ns.in_flight, ns.seconds, ns.bills) < 0:
+        parser.error(
+            "--rounds, --puts: at least 1; --issues, --in-flight, --seconds, --bills: not below 0"
+        )
     return Args(
         timeouts,
         counts,
@@ -666,6 +746,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
         ns.rounds,
         ns.json,
         node=not ns.no_node,
+        bills=ns.bills,
     )
 
 
@@ -682,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"setup: {ceiling.GO_KV} {network.deploy_service(kvgo, restart=True)}", file=sys.stderr)
     original = current_setting(layout, bin_dir)
     load_before = os.getloadavg()
-    issues = share(args.issues, args.rounds) * args.rounds * len(args.settings())
+    issues = args.bill_numbers()
     with (
         connect(description, "finance", "finance1") as finance_conn,
         connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as hospital,
@@ -694,12 +775,15 @@ def main(argv: list[str] | None = None) -> int:
             setup.ensure_unit()
             numbers = Numbers(setup.fresh_batch(issues), issues)
         finance = BlockHeight(at_finance, "FinanceMSP")
+        group = GroupCommit(UnitClient(hospital), workers=GROUP_WORKERS) if args.bills else None
         try:
             meter = Meter(network.procs.running())
             results = asyncio.run(
-                sweep(args, layout, bin_dir, description, numbers, finance, meter)
+                sweep(args, layout, bin_dir, description, numbers, finance, meter, group)
             )
         finally:
+            if group is not None:
+                group.close()
             finance.close()
             apply(layout, bin_dir, original)
             print(f"latency: restored {original}", file=sys.stderr)
@@ -723,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
                 "load_rate": r.rate,
                 "load_blocks": len(r.load_blocks),
                 "load_cpu": r.load_cpu,
+                "batch_bills_per_s": r.batches.rate,
+                "group_bills_per_s": r.grouped.rate,
                 "stages": r.stages,
                 "errors": r.errors,
             }

@@ -25,6 +25,19 @@ def test_defaults_sweep_four_timeouts_with_the_networks_count() -> None:
     )
     assert args.node
     assert not latency.parse_args(["--no-node"]).node
+    assert args.bills == 6400
+
+
+def test_the_bills_load_is_half_batches_half_groupcommit_each_a_full_wave() -> None:
+    args = latency.parse_args([])
+    # a round's share: 1600 bills, 800 in 8 batches of 100 and 800 through GroupCommit
+    assert args.bill_load() == (8, 800)
+    # per round: 3 sequential issuances and 1600 bills; 4 rounds of 4 settings
+    assert args.bill_numbers() == (3 + 1600) * 4 * 4
+    # a small load still fills one wave of each: 4 batches in flight, 200 callers
+    assert latency.parse_args(["--bills", "40"]).bill_load() == (4, 200)
+    assert latency.parse_args(["--bills", "0"]).bill_load() == (0, 0)
+    assert latency.parse_args(["--bills", "0", "--issues", "0"]).bill_numbers() == 0
 
 
 def test_a_bare_timeout_is_milliseconds_and_go_durations_pass() -> None:
@@ -42,6 +55,7 @@ def test_a_bare_timeout_is_milliseconds_and_go_durations_pass() -> None:
         ["--counts", "many"],
         ["--rounds", "0"],
         ["--in-flight", "-1"],
+        ["--bills", "-1"],
     ],
 )
 def test_bad_options_are_refused(argv: list[str]) -> None:
@@ -114,6 +128,8 @@ def test_the_table_has_a_row_per_setting_and_names_errors() -> None:
     done.load_blocks = {10, 11}
     done.window_calls, done.window_seconds = 30, 1.5
     done.load_cpu = dict.fromkeys(done.load_cpu, 0.06)
+    done.batches.count, done.batches.seconds = 8, 2.0  # 800 bills in 2 s
+    done.grouped.count, done.grouped.seconds, done.grouped.errors = 800, 4.0, 1
     empty = Result(Setting("25ms", 100))
     empty.failed(TimeoutError("no block"))
     row = dict(zip(latency.HEADER[:13], latency.cells(done)[:13], strict=True))
@@ -133,8 +149,9 @@ def test_the_table_has_a_row_per_setting_and_names_errors() -> None:
         "notify": "2.0",
     }
     load = latency.cells(done)[13:]
-    # issue p50, p95; load tx/s (30 calls in 1.5 s), p50, p95, Puts per block, CPU, peers, err
-    assert load == ["250", "300", "20", "500", "500", "20.0", "6.0", "1.5", "0"]
+    # issue p50, p95; load tx/s (30 calls in 1.5 s), p50, p95, Puts per block, CPU, peers;
+    # bills/s of batches and of GroupCommit (799 done in 4 s); errors of all three
+    assert load == ["250", "300", "20", "500", "500", "20.0", "6.0", "1.5", "400", "200", "1"]
     text = latency.render([done, empty])
     assert [line.split()[0] for line in text.splitlines()[2:4]] == ["50ms/500", "25ms/100"]
     assert "errors at 25ms/100: 1, first: TimeoutError: no block" in text
