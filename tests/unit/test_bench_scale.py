@@ -12,10 +12,12 @@ import pytest
 from bench.scale import (
     GO_GET,
     OPERATIONS,
+    Args,
     Done,
     State,
     Stock,
     disk_bytes,
+    parse_args,
     parse_checkpoints,
     parse_count,
     plan_batches,
@@ -42,6 +44,13 @@ def test_checkpoints_are_sorted_below_the_load_which_is_always_last() -> None:
     assert parse_checkpoints("100k,1k,1k", 20_000) == (1_000, 20_000)
     assert parse_checkpoints("1000,20000", 20_000) == (1_000, 20_000)
     assert parse_checkpoints("", 500) == (500,)
+
+
+def test_the_defaults_load_a_million_with_16_batches_in_flight_and_five_checkpoints() -> None:
+    args = parse_args([])
+    assert (args.bills, args.in_flight) == (1_000_000, 16)
+    assert args.checkpoints == (1_000, 100_000, 300_000, 600_000, 1_000_000)
+    assert args == Args()
 
 
 def test_batches_hold_at_most_100_bills_and_never_straddle_a_stop() -> None:
