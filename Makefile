@@ -133,7 +133,7 @@ bench: network-ready $(BENCH_NODE)
 
 # A million bills through the batch path on a fresh network of its own (SCALE_DATA, ports
 # from SCALE_PORT): reads against the Go kv Get at 1k, 100k and 1M bills, load time, disk
-# and memory (bench/scale.py; about an hour; not in CI). The network is left running:
+# and memory (bench/scale.py; about 35 minutes; not in CI). The network is left running:
 # bench-scale-resume continues a stopped load, bench-scale-down stops it, bench-scale-clean
 # deletes it. SCALE_ARGS passes options, e.g. SCALE_ARGS="--bills 20000 --checkpoints 1000".
 SCALE_DATA ?= $(CURDIR)/.data-scale
