@@ -238,6 +238,20 @@ def test_a_protocol_error_ends_the_connection_with_goaway(server: ChaincodeServe
         client.close()
 
 
+def test_data_inside_a_header_block_is_a_protocol_error(server: ChaincodeServer) -> None:
+    client = RawClient(server.port)
+    try:
+        client.send(frame(Frame.HEADERS, END_HEADERS, 1, client.request_block()))
+        assert client.read_message(1).type == Msg.REGISTER  # stream 1 is open
+        block = client.request_block()
+        client.send(frame(Frame.HEADERS, 0, 3, block[:5]))  # the block goes on in CONTINUATION
+        client.send(frame(Frame.DATA, 0, 1, b""))  # a frame of the open stream cuts in
+        _, _, payload = client.until(Frame.GOAWAY)
+        assert int.from_bytes(payload[4:8], "big") == H2Error.PROTOCOL_ERROR
+    finally:
+        client.close()
+
+
 def test_not_http2_is_refused() -> None:
     chaincode = ChaincodeServer(CC_ID, "127.0.0.1:0", contract)
     port = chaincode.start()

@@ -2,7 +2,8 @@
 
 The server runs one asyncio event loop in a thread of its own
 (:meth:`ChaincodeServer.start` returns once it listens) and speaks gRPC's wire itself
-(:mod:`.transport`: HTTP/2 with ``h2``, TLS with the standard library). Each
+(:mod:`.transport`: HTTP/2 framing of its own, HPACK with ``hpack``, TLS with the
+standard library). Each
 ``protos.Chaincode/Connect`` call is one peer stream served by a
 :class:`~.handler.Handler` on that loop; every transaction of every stream is a
 greenlet on it, so a message to or from the peer costs no thread hand-off. One stream

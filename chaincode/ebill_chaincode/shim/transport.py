@@ -335,7 +335,7 @@ class Http2Connection(asyncio.Protocol):
                 if head >> 8 > MAX_FRAME:
                     raise ProtocolViolation(H2Error.FRAME_SIZE_ERROR, "frame too large")
                 break
-            if head & 0xFF == Frame.DATA:  # the common case first
+            if head & 0xFF == Frame.DATA and self._headers is None:  # the common case first
                 self._data(flags, stream_id & 0x7FFFFFFF, view[offset + 9 : end])
             else:
                 self._frame(head & 0xFF, flags, stream_id & 0x7FFFFFFF, view[offset + 9 : end])
@@ -353,11 +353,10 @@ class Http2Connection(asyncio.Protocol):
     # --- frames from the peer ----------------------------------------------------------
 
     def _frame(self, kind: int, flags: int, stream_id: int, payload: memoryview) -> None:
+        """Every frame but DATA outside a header block (:meth:`_frames` takes those)."""
         if self._headers is not None and kind != Frame.CONTINUATION:
             raise ProtocolViolation(H2Error.PROTOCOL_ERROR, "a header block was interrupted")
-        if kind == Frame.DATA:
-            self._data(flags, stream_id, payload)
-        elif kind == Frame.WINDOW_UPDATE:
+        if kind == Frame.WINDOW_UPDATE:
             self._window_update(stream_id, payload)
         elif kind == Frame.HEADERS:
             self._headers_frame(flags, stream_id, payload)
@@ -542,10 +541,10 @@ class Http2Connection(asyncio.Protocol):
         self._out.append(self._header_frame(stream_id, fields, end_stream=True))
         self._schedule_flush()
 
-    def _close_call(self, call: Call, status: Status) -> None:
+    def _close_call(self, call: Call, status: Status, message: str = "") -> None:
         """End ``call`` from our side with ``status`` (then its handler is told: the
         handler's own close would end the stream with OK)."""
-        call.finish(status)
+        call.finish(status, message)
         call._end()
 
     # --- sending -----------------------------------------------------------------------
@@ -612,8 +611,7 @@ class Http2Connection(asyncio.Protocol):
         """End every call with ``status`` and say GOAWAY (the connection closes when the
         peer goes or the server stops)."""
         for call in list(self._calls.values()):
-            call.finish(status, message)
-            call._end()
+            self._close_call(call, status, message)
         self.drain()
 
     def abort(self) -> None:
