@@ -54,7 +54,7 @@ from ebill import consistency, table
 from ebill.connection import CHANNEL_OPTIONS, Connection, connect, load_description
 from ebill.groupcommit import GroupCommit
 from ebill.samples import HOSPITAL_UNIT, OUTPATIENT_CODE, SampleBill, outpatient_bill
-from ebill.unit import PreparedBill, UnitClient
+from ebill.unit import UnitClient
 from ebill_network.layout import layout_from_env
 from ebill_network.network import Network
 
@@ -79,10 +79,10 @@ from .issuance import (
     BatchIssuance,
     Issuance,
     batch_job_async,
+    group_job,
     hash_cost,
     issue_job,
     issue_job_async,
-    prepared,
 )
 from .stats import nearest_rank
 
@@ -487,37 +487,23 @@ async def ceiling_cells(
                 for _ in range(n)
             ]
 
+        make_jobs = {
+            ISSUE: issues,
+            BATCH: batches,
+            GO_PUT: puts(ceiling.GO_KV),
+            PY_PUT: puts(ceiling.PY_KV),
+            GO_PATTERN: puts(ceiling.GO_KV, "Pattern"),
+            PY_PATTERN: puts(ceiling.PY_KV, "Pattern"),
+            GO_PUBLIC: puts(ceiling.GO_KV, "PatternPublic"),
+        }
+        make_jobs = {w: make for w, make in make_jobs.items() if w in plan.workloads}
         with ExitStack() as stack:
-
-            def grouped(n: int) -> list[ceiling_table.Job]:
-                """Jobs of one bill each through a GroupCommit made on first use (its
-                own connection), so a run without the workload opens neither."""
-                if not groups:
-                    conn = stack.enter_context(
-                        connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT)
-                    )
-                    groups.append(
-                        stack.enter_context(GroupCommit(UnitClient(conn), workers=GROUP_WORKERS))
-                    )
-                group = groups[0]
-
-                def job(bill: PreparedBill) -> ceiling_table.Job:
-                    return lambda: asyncio.wrap_future(group.submit_prepared(bill))
-
-                return [job(prepared(sample)) for sample in numbers.bills(n)]
-
-            groups: list[GroupCommit] = []
-            make_jobs = {
-                ISSUE: issues,
-                GROUP: grouped,
-                BATCH: batches,
-                GO_PUT: puts(ceiling.GO_KV),
-                PY_PUT: puts(ceiling.PY_KV),
-                GO_PATTERN: puts(ceiling.GO_KV, "Pattern"),
-                PY_PATTERN: puts(ceiling.PY_KV, "Pattern"),
-                GO_PUBLIC: puts(ceiling.GO_KV, "PatternPublic"),
-            }
-            make_jobs = {w: make for w, make in make_jobs.items() if w in plan.workloads}
+            if GROUP in plan.workloads:  # a GroupCommit on a connection of its own
+                conn = stack.enter_context(
+                    connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT)
+                )
+                group = stack.enter_context(GroupCommit(UnitClient(conn), workers=GROUP_WORKERS))
+                make_jobs[GROUP] = lambda n: [group_job(group, s) for s in numbers.bills(n)]
             for make in make_jobs.values():  # warm-up: every peer connects to every server
                 await make(1)[0]()
             return await ceiling_table.measure(

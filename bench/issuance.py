@@ -20,6 +20,7 @@ one hash for the report.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import fabricgw
+from ebill.groupcommit import GroupCommit
 from ebill.samples import SampleBill
 from ebill.unit import IssueRequest, PreparedBill, new_check_code
 from ebill_chaincode.contract.checkcode import hash_check_code
@@ -69,6 +71,13 @@ def prepared(sample: SampleBill) -> PreparedBill:
     code, code_hash = next_hash()
     request = IssueRequest.of(sample, check_code=code)
     return PreparedBill.of(request, code_hash=code_hash.decode())
+
+
+def group_job(group: GroupCommit, sample: SampleBill) -> Callable[[], Awaitable[object]]:
+    """One caller's bill through ``group``, :func:`prepared` now (before the clock runs);
+    the job awaits that bill's own result."""
+    bill = prepared(sample)
+    return lambda: asyncio.wrap_future(group.submit_prepared(bill))
 
 
 def hash_cost(count: int = 5) -> float:

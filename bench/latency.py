@@ -43,7 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,9 @@ from fabric_protos.orderer import ab_pb2_grpc as _ab_pb2_grpc
 
 import fabricgw
 from ebill import table as text_table
-from ebill.connection import CHANNEL_OPTIONS, connect, load_description
+from ebill.connection import CHANNEL_OPTIONS, load_description
 from ebill.groupcommit import GroupCommit
-from ebill.unit import PreparedBill, UnitClient
+from ebill.unit import UnitClient
 from ebill_network import channel, configs, operations
 from ebill_network.layout import CHANNEL, ORDERER_ORG, Layout, layout_from_env
 from ebill_network.network import Network
@@ -68,7 +68,6 @@ from . import ceiling
 from .ceiling_table import BATCH, GROUP, VALUE, Cell, stretch
 from .cpu import KINDS, Meter, load_line
 from .gateway_bench import (
-    ENDORSE_TIMEOUT,
     GROUP_WORKERS,
     Numbers,
     Setup,
@@ -77,6 +76,7 @@ from .gateway_bench import (
     node_missing,
     node_rows,
     node_setup,
+    setup_connections,
 )
 from .heights import BlockHeight
 from .issuance import (
@@ -85,8 +85,8 @@ from .issuance import (
     BatchIssuance,
     Issuance,
     batch_job_async,
+    group_job,
     issue_job_async,
-    prepared,
 )
 from .stats import nearest_rank
 
@@ -523,16 +523,12 @@ async def bill_load(
     """One round's bills: ``load[0]`` batches of 100, then ``load[1]`` bills of one a
     caller through ``group``."""
     batches, grouped = load
-
-    def one(bill: PreparedBill) -> Callable[[], Awaitable[object]]:
-        return lambda: asyncio.wrap_future(group.submit_prepared(bill))
-
     jobs = [
         batch_job_async(ebill, BatchIssuance.of(numbers.bills(BATCH_SIZE)), finance)
         for _ in range(batches)
     ]
     await stretch(result.batches, jobs, meter)
-    await stretch(result.grouped, [one(prepared(s)) for s in numbers.bills(grouped)], meter)
+    await stretch(result.grouped, [group_job(group, s) for s in numbers.bills(grouped)], meter)
 
 
 async def sweep(
@@ -764,11 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     original = current_setting(layout, bin_dir)
     load_before = os.getloadavg()
     issues = args.bill_numbers()
-    with (
-        connect(description, "finance", "finance1") as finance_conn,
-        connect(description, "units", "hospital1", endorse_timeout=ENDORSE_TIMEOUT) as hospital,
-        connect(description, "units", "hospital1", via="finance") as at_finance,
-    ):
+    with setup_connections(description) as (finance_conn, hospital, at_finance):
         numbers = None
         if issues:
             setup = Setup(description, finance_conn, hospital)
