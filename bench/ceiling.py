@@ -116,6 +116,11 @@ def services(orgs: Sequence[Org] = PEER_ORGS) -> list[Service]:
     return [kvgo, kvpy]
 
 
+def go_service(orgs: Sequence[Org] = PEER_ORGS) -> Service:
+    """The Go key-value service alone (the ceiling of a read or a write)."""
+    return next(s for s in services(orgs) if s.name == GO_KV)
+
+
 def deploy(network: Network) -> dict[str, str]:
     """Deploy (or find deployed) both services, each server started afresh; package ids."""
     orgs = network.layout.peer_orgs()

@@ -755,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     description = load_description(layout.network_file())
     network = Network(layout, log=lambda line: print(line, file=sys.stderr))
     bin_dir = network.bin_dir
-    kvgo = next(s for s in ceiling.services(layout.peer_orgs()) if s.name == ceiling.GO_KV)
+    kvgo = ceiling.go_service(layout.peer_orgs())
     print(f"setup: {ceiling.GO_KV} {network.deploy_service(kvgo, restart=True)}", file=sys.stderr)
     original = current_setting(layout, bin_dir)
     load_before = os.getloadavg()

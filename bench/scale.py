@@ -398,7 +398,7 @@ class Scale:
     # setup ---------------------------------------------------------------------------
     def deploy_kvgo(self) -> None:
         """The Go kv chaincode beside ebill (started if it is not running)."""
-        kvgo = ceiling.services(self.layout.peer_orgs())[0]
+        kvgo = ceiling.go_service(self.layout.peer_orgs())
         package = self.network.deploy_service(kvgo, restart=False)
         print(f"setup: {ceiling.GO_KV} {package}", file=sys.stderr)
 
